@@ -1,0 +1,1 @@
+"""polyinstruct: the logic behind the Snakemake rules (one module per concept)."""

@@ -1,0 +1,113 @@
+"""Load and check an experiment config before Snakemake plans a single job.
+
+jsonschema does the typing (with defaults filled in from the schema); the checks here are the
+ones a schema cannot express: language codes against the registry, names that must refer to
+configured things, exactly one model source. Every message names the config key to fix.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from polyinstruct import languages
+
+
+class ConfigError(ValueError):
+    """An invalid config; the message starts with the offending key."""
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in `default` values, recursing into objects it creates."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def validate(config: dict, schema: dict) -> dict:
+    """Return a copy of `config` with defaults filled in, or raise ConfigError naming the key."""
+    config = copy.deepcopy(config)
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for err in errors:
+            if err.validator == "additionalProperties":
+                extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+                for name in extra:
+                    lines.append(f"config key '{_key([*err.absolute_path, name])}': unknown key")
+            else:
+                lines.append(f"config key '{_key(err.absolute_path)}': {err.message}")
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    _check_semantics(config)
+    return config
+
+
+def _check_language(code: str, key: str) -> None:
+    try:
+        languages.get(code)
+    except languages.UnknownLanguageError as exc:
+        raise ConfigError(f"config key '{key}': {exc}") from None
+
+
+def _check_semantics(config: dict) -> None:
+    _check_language(config["source_language"], "source_language")
+    for i, code in enumerate(config["languages"]):
+        _check_language(code, f"languages[{i}]")
+    for i, code in enumerate(config["eval_languages"]):
+        _check_language(code, f"eval_languages[{i}]")
+    if config["source_language"] not in config["languages"]:
+        raise ConfigError(
+            f"config key 'languages': must include source_language '{config['source_language']}'"
+        )
+    for code in config["translate"]["engines"]:
+        _check_language(code, f"translate.engines.{code}")
+        if code not in config["languages"]:
+            raise ConfigError(f"config key 'translate.engines.{code}': '{code}' is not in languages")
+    if not config["datasets"]:
+        raise ConfigError("config key 'datasets': at least one instruction dataset is needed")
+    for name, spec in config["datasets"].items():
+        if (spec.get("path") is None) == (spec.get("hub") is None):
+            raise ConfigError(f"config key 'datasets.{name}': set exactly one of 'path' or 'hub'")
+    for name, spec in config["evalsets"].items():
+        if (spec.get("path") is None) == (spec.get("hub") is None):
+            raise ConfigError(f"config key 'evalsets.{name}': set exactly one of 'path' or 'hub'")
+    for i, name in enumerate(config["mixtures"]["datasets"]):
+        if name not in config["datasets"]:
+            raise ConfigError(f"config key 'mixtures.datasets[{i}]': no dataset named '{name}'")
+    if not config["models"]:
+        raise ConfigError("config key 'models': at least one base model is needed")
+    for name, spec in config["models"].items():
+        sources = [k for k in ("hub", "path", "gguf") if spec.get(k)]
+        if len(sources) != 1:
+            raise ConfigError(
+                f"config key 'models.{name}': set exactly one of 'hub', 'path' or 'gguf' (got {sources or 'none'})"
+            )
+    judge = config["score"]["judge"]["model"]
+    if judge is not None and judge not in config["models"]:
+        raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
+
+
+def load(config: dict[str, Any], schema_path: str | Path) -> dict:
+    return validate(config, load_schema(schema_path))

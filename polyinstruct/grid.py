@@ -1,0 +1,142 @@
+"""The experiment grid a config declares: mixtures, runs, shards and the target files.
+
+A *run* is one model to generate with: a base model (method `base`) or a fine-tuned one.
+Its path segment `{model}/{method}/{dataset}/{mixture}/{lr}` is the contract every stage
+after training shares; base runs use `none` for dataset and mixture and `0` for the lr.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyinstruct.io import InputError
+
+BASE = "base"
+NONE = "none"
+
+
+def lr_token(lr: float) -> str:
+    """The {lr} wildcard: a short, exact spelling of the learning rate (3e-4 -> '0.0003')."""
+    return f"{float(lr):g}"
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    model: str
+    method: str
+    dataset: str
+    mixture: str
+    lr: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.model}/{self.method}/{self.dataset}/{self.mixture}/{self.lr}"
+
+    @property
+    def is_base(self) -> bool:
+        return self.method == BASE
+
+    @property
+    def label(self) -> str:
+        """Short name for tables and plots."""
+        if self.is_base:
+            return f"{self.model} (base)"
+        return f"{self.model} {self.method} {self.mixture} lr={self.lr}"
+
+
+def mixture_ids(config: dict) -> list[str]:
+    source = config["source_language"]
+    others = [lang for lang in config["languages"] if lang != source]
+    ids: list[str] = []
+    for kind in config["mixtures"]["kinds"]:
+        if kind == "english-only":
+            ids.append(f"mono-{source}")
+        elif kind == "monolingual":
+            ids.extend(f"mono-{lang}" for lang in others)
+        elif kind == "multilingual":
+            ids.append("multilingual")
+        elif kind == "downsampled":
+            ids.append("downsampled")
+        elif kind == "sampled":
+            ids.append("sampled")
+    return list(dict.fromkeys(ids))
+
+
+def mixture_languages(config: dict, mixture: str) -> list[str]:
+    """Languages whose data a mixture reads: editing another language's data leaves it alone."""
+    if mixture.startswith("mono-"):
+        return [mixture[len("mono-"):]]
+    return list(config["languages"])
+
+
+def mixture_datasets(config: dict) -> list[str]:
+    return list(config["mixtures"]["datasets"] or config["datasets"])
+
+
+def eval_languages(config: dict) -> list[str]:
+    return list(config["eval_languages"] or config["languages"])
+
+
+def translation_languages(config: dict) -> list[str]:
+    return [lang for lang in config["languages"] if lang != config["source_language"]]
+
+
+def runs(config: dict) -> list[Run]:
+    """Base runs first, then every (model, method, dataset, mixture, lr) of the training grid."""
+    result = [Run(model, BASE, NONE, NONE, "0") for model in config["models"]]
+    for model in config["models"]:
+        for method in config["train"]["methods"]:
+            for dataset in mixture_datasets(config):
+                for mixture in mixture_ids(config):
+                    for lr in config["train"]["learning_rates"]:
+                        result.append(Run(model, method, dataset, mixture, lr_token(lr)))
+    return result
+
+
+def judge_model(config: dict) -> str:
+    return config["score"]["judge"]["model"] or next(iter(config["models"]))
+
+
+def count_records(spec: dict, name: str) -> int:
+    """Records in a dataset's source, known at planning time, so shards can be wildcards.
+
+    Local JSONL lines are counted (an upper bound: normalisation may drop some, leaving the
+    last shard short or empty); hub datasets need `num_records` or the hub's split metadata.
+    """
+    if spec.get("num_records") is not None:
+        return int(spec["num_records"])
+    if spec.get("path"):
+        path = Path(spec["path"])
+        if not path.exists():
+            raise InputError(f"config key 'datasets.{name}.path': file '{path}' does not exist")
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            with open(path, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if suffix == ".json":
+            with open(path, encoding="utf-8") as fh:
+                return len(json.load(fh))
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        raise InputError(f"config key 'datasets.{name}.path': unsupported file type '{suffix}' (json, jsonl, parquet)")
+    import datasets
+
+    builder = datasets.load_dataset_builder(spec["hub"], spec.get("hub_config"), revision=spec.get("revision"))
+    splits = builder.info.splits or {}
+    if spec["split"] not in splits:
+        raise InputError(
+            f"config key 'datasets.{name}.num_records': the hub does not list the size of split "
+            f"'{spec['split']}' of '{spec['hub']}'; set num_records"
+        )
+    return splits[spec["split"]].num_examples
+
+
+def shard_ids(config: dict, dataset: str) -> list[str]:
+    size = config["translate"]["shard_size"]
+    n = max(1, math.ceil(count_records(config["datasets"][dataset], dataset) / size))
+    width = max(3, len(str(n - 1)))
+    return [f"{i:0{width}d}" for i in range(n)]

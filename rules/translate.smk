@@ -1,0 +1,82 @@
+# Translate the source datasets shard by shard, check each output, merge per language.
+
+
+def engine_of(wildcards):
+    return config["translate"]["engines"].get(wildcards.lang, config["translate"]["engine"])
+
+
+def engine_settings(wildcards):
+    engine = engine_of(wildcards)
+    settings = dict(config["translate"].get(engine.replace("-", "_"), {}))
+    if engine == "precomputed":
+        settings["path"] = settings["path"].format(dataset=wildcards.dataset, lang=wildcards.lang)
+    return settings
+
+
+def translate_inputs(wildcards):
+    inputs = {"records": f"results/data/instructions/{wildcards.dataset}.jsonl"}
+    if engine_of(wildcards) == "precomputed":
+        inputs["translations"] = engine_settings(wildcards)["path"]
+    return inputs
+
+
+rule translate_shard:
+    input:
+        unpack(translate_inputs),
+    output:
+        records="results/translate/{dataset}/{lang}/shard-{shard}.jsonl",
+        qa="results/translate/{dataset}/{lang}/shard-{shard}.qa.json",
+    params:
+        engine=engine_of,
+        engine_settings=engine_settings,
+        shard_size=config["translate"]["shard_size"],
+        source_lang=config["source_language"],
+        policy=config["translate"]["qa"]["policy"],
+        langid=config["score"]["langid"],
+        code=fingerprint("translate"),
+    log:
+        "logs/translate/{dataset}/{lang}/shard-{shard}.log",
+    benchmark:
+        "benchmarks/translate/{dataset}/{lang}/shard-{shard}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    script:
+        "../scripts/translate_shard.py"
+
+
+rule merge_translations:
+    input:
+        shards=lambda wc: expand(
+            "results/translate/{dataset}/{lang}/shard-{shard}.jsonl", shard=SHARDS[wc.dataset], allow_missing=True
+        ),
+        qa=lambda wc: expand(
+            "results/translate/{dataset}/{lang}/shard-{shard}.qa.json", shard=SHARDS[wc.dataset], allow_missing=True
+        ),
+    output:
+        records="results/translate/{dataset}/{lang}.jsonl",
+        manifest="results/translate/{dataset}/{lang}.manifest.json",
+    params:
+        code=fingerprint("translate"),
+    log:
+        "logs/translate/{dataset}/{lang}.merge.log",
+    benchmark:
+        "benchmarks/translate/{dataset}/{lang}.merge.tsv"
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/merge_translations.py"
+
+
+rule all_translate:
+    input:
+        expand(
+            "results/translate/{dataset}/{lang}.jsonl",
+            dataset=config["datasets"],
+            lang=grid.translation_languages(config),
+        ),

@@ -1,0 +1,16 @@
+from polyinstruct import assets
+from polyinstruct.io import load_jsonl, write_json, write_jsonl
+from polyinstruct.langid import LanguageIdentifier
+from polyinstruct.snakemake_job import job
+from polyinstruct.translate import make_engine, select_shard, translate_shard
+
+with job(snakemake):
+    p = snakemake.params
+    shard = select_shard(load_jsonl(snakemake.input.records), snakemake.wildcards.shard, p.shard_size)
+    engine = make_engine(p.engine, p.engine_settings)
+    identifier = LanguageIdentifier(assets.resolve(p.langid["model"], key="score.langid.model"), p.langid["scheme"])
+    kept, manifest = translate_shard(shard, engine, p.source_lang, snakemake.wildcards.lang, identifier, p.policy)
+    manifest["shard"] = snakemake.wildcards.shard
+    print(f"shard {snakemake.wildcards.shard}: {manifest}")
+    write_jsonl(snakemake.output.records, kept)
+    write_json(snakemake.output.qa, manifest)
