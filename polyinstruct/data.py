@@ -80,7 +80,8 @@ def _messages(raw, where: str) -> list[dict]:
     return out
 
 
-def normalise_instructions(rows, dataset: str, lang: str, fields: dict) -> tuple[list[dict], Counter]:
+def normalise_instructions(rows, dataset: str, lang: str, fields: dict,
+                           limit: int | None = None) -> tuple[list[dict], Counter]:
     """Map raw rows to instruction records; returns (records, counts of dropped records by reason)."""
     key = f"datasets.{dataset}"
     dropped: Counter = Counter()
@@ -112,6 +113,9 @@ def normalise_instructions(rows, dataset: str, lang: str, fields: dict) -> tuple
             dropped["duplicate_id"] += 1
             continue
         seen.add(rid)
+        if limit is not None and len(records) >= limit:
+            dropped["over_limit"] += 1
+            continue
         records.append({"id": rid, "source": dataset, "lang": lang, **body})
     return records, dropped
 

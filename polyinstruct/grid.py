@@ -137,6 +137,10 @@ def count_records(spec: dict, name: str) -> int:
 
 def shard_ids(config: dict, dataset: str) -> list[str]:
     size = config["translate"]["shard_size"]
-    n = max(1, math.ceil(count_records(config["datasets"][dataset], dataset) / size))
+    spec = config["datasets"][dataset]
+    count = count_records(spec, dataset)
+    if spec.get("limit") is not None:
+        count = min(count, spec["limit"])
+    n = max(1, math.ceil(count / size))
     width = max(3, len(str(n - 1)))
     return [f"{i:0{width}d}" for i in range(n)]

@@ -39,10 +39,13 @@ def _sampled(by_lang: dict[str, list[dict]], languages: list[str], rng: random.R
     index = {lang: {r["id"]: r for r in by_lang[lang]} for lang in languages}
     ids = sorted({rid for lang in languages for rid in index[lang]})
     rng.shuffle(ids)
+    available_in = {rid: [lang for lang in languages if rid in index[lang]] for rid in ids}
+    # the most constrained ids (missing translations) choose first, so they cannot unbalance the rest
+    ids.sort(key=lambda rid: len(available_in[rid]))
     used: Counter = Counter({lang: 0 for lang in languages})
     out = []
     for i, rid in enumerate(ids):
-        available = [lang for lang in languages if rid in index[lang]]
+        available = available_in[rid]
         # least-used language first; rotate the tie order so ties do not favour one language
         rotation = {lang: (languages.index(lang) - i) % len(languages) for lang in available}
         lang = min(available, key=lambda lg: (used[lg], rotation[lg]))

@@ -84,6 +84,7 @@ def train_lora(pointer: dict, train_path: str, valid_path: str, run_dir: str | P
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
+        group_by_length=True,  # length-grouped batches: less padding
         include_num_input_tokens_seen=True,
         disable_tqdm=False,
     )

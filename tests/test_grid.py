@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from polyinstruct import config as configuration
+from polyinstruct import grid
+from polyinstruct.io import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cfg(**overrides):
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    raw.update(overrides)
+    return configuration.load(raw, REPO / "schemas/config.schema.yaml")
+
+
+def test_lr_tokens_are_exact_and_short():
+    assert [grid.lr_token(x) for x in (3e-4, 2e-5, 1e-6, 0.001)] == ["0.0003", "2e-05", "1e-06", "0.001"]
+
+
+def test_default_grid():
+    c = cfg()
+    assert grid.mixture_ids(c) == ["mono-en", "mono-fr", "mono-de", "multilingual", "downsampled", "sampled"]
+    runs = grid.runs(c)
+    assert runs[0].path == "smollm2-135m/base/none/none/0" and runs[0].is_base
+    assert [r.mixture for r in runs[1:]] == grid.mixture_ids(c)
+    assert grid.mixture_languages(c, "mono-fr") == ["fr"]
+    assert grid.mixture_languages(c, "sampled") == ["en", "fr", "de"]
+    assert grid.translation_languages(c) == ["fr", "de"]
+    assert grid.shard_ids(c, "polyalpaca") == ["000", "001"]  # 24 records (limit) / 12 per shard
+
+
+def test_lr_sweep_multiplies_runs():
+    c = cfg()
+    c["train"]["learning_rates"] = [1e-4, 3e-4]
+    assert len(grid.runs(c)) == 1 + 6 * 2
+
+
+def test_shard_count_of_missing_file_names_key(tmp_path):
+    spec = {"path": str(tmp_path / "nope.jsonl")}
+    with pytest.raises(InputError, match="config key 'datasets.d.path'"):
+        grid.count_records(spec, "d")

@@ -1,0 +1,107 @@
+import json
+
+import pytest
+
+from polyinstruct import chat, generate, models, train
+from polyinstruct.io import read_json, write_jsonl
+
+RECORDS = [
+    {"id": f"r{i}", "lang": "en", "instruction": f"Repeat the word number {i}.", "input": "",
+     "output": f"Word number {i}, repeated."} for i in range(24)
+]
+SETTINGS = dict(template="chat", global_batch_size=8, micro_batch_size=4, epochs=2, max_steps=-1,
+                learning_rate=1e-2, lr_scheduler="constant", warmup_ratio=0.0, weight_decay=0.0, max_length=64,
+                loss_on_prompt=False, eval_every_steps=None,
+                lora=dict(r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj"]))
+
+
+@pytest.fixture(scope="module")
+def pointer(tiny_llama, tmp_path_factory):
+    return models.prepare("tiny", {"path": str(tiny_llama)}, tmp_path_factory.mktemp("prepared"))
+
+
+def test_prepare_local_directory_points_at_it(tiny_llama, pointer, tmp_path):
+    assert pointer["load"] == {"pretrained_model_name_or_path": str(tiny_llama.resolve())}
+    fixed = models.prepare("tiny", {"path": str(tiny_llama), "tokenizer": {"pad_token": "<|im_start|>"}}, tmp_path)
+    assert fixed["load"]["pretrained_model_name_or_path"] == str(tmp_path / "hf")
+    assert models.load_tokenizer(fixed).pad_token == "<|im_start|>"
+    assert read_json(tmp_path / "model.json") == fixed
+
+
+def test_prepare_rejects_a_directory_without_config(tmp_path):
+    from polyinstruct.io import InputError
+
+    with pytest.raises(InputError, match="models.broken.path"):
+        models.prepare("broken", {"path": str(tmp_path)}, tmp_path / "out")
+
+
+def test_gradient_accumulation_holds_global_batch():
+    assert train.gradient_accumulation(128, 4, 8) == 4
+    with pytest.raises(ValueError, match="train.global_batch_size"):
+        train.gradient_accumulation(100, 8, 1)
+
+
+def test_training_examples_mask_prompt_form():
+    example = chat.training_example(RECORDS[0], "chat")
+    assert example["prompt"] == [{"role": "user", "content": "Repeat the word number 0."}]
+    assert example["completion"] == [{"role": "assistant", "content": "Word number 0, repeated."}]
+    alpaca = chat.training_example({**RECORDS[0], "input": "ctx"}, "alpaca")
+    assert alpaca["prompt"].endswith("### Input:\nctx\n\n### Response:\n") and alpaca["completion"] == "Word number 0, repeated."
+
+
+def test_lora_training_keeps_best_checkpoint_and_records_budget(pointer, tmp_path):
+    import torch
+
+    torch.set_num_threads(1)
+    write_jsonl(tmp_path / "train.jsonl", RECORDS[:16])
+    write_jsonl(tmp_path / "valid.jsonl", RECORDS[16:])
+    metrics = train.train_lora(pointer, str(tmp_path / "train.jsonl"), str(tmp_path / "valid.jsonl"),
+                               tmp_path / "run", SETTINGS, seed=3)
+    assert metrics["steps"] == 4 and metrics["gradient_accumulation_steps"] == 2
+    assert len(metrics["eval_losses"]) == 2 and metrics["best_eval_loss"] == min(metrics["eval_losses"])
+    assert metrics["train_examples"] == 16 and metrics["examples_seen"] == 32
+    assert metrics["tokens_seen"] >= 2 * metrics["train_tokens_per_epoch"] > 0
+    assert (tmp_path / "run/adapter/adapter_config.json").exists()
+    assert json.loads((tmp_path / "run/adapter/adapter_config.json").read_text())["r"] == 4
+    assert not (tmp_path / "run/checkpoints").exists()
+    logged = [json.loads(l) for l in (tmp_path / "run/train_log.jsonl").read_text().splitlines()]
+    assert sum("loss" in e for e in logged) == 4
+    # the adapter loads back onto the base model and changes its outputs
+    tuned = models.load_causal_lm(pointer, str(tmp_path / "run/adapter"))
+    base = models.load_causal_lm(pointer)
+    ids = torch.tensor([[1, 5, 9, 12]])
+    assert not torch.allclose(tuned(ids).logits, base(ids).logits)
+
+
+def test_batched_generation_equals_one_at_a_time(pointer):
+    import torch
+
+    torch.manual_seed(0)
+    model, tokenizer = models.load_causal_lm(pointer), models.load_tokenizer(pointer)
+    items = [{"id": str(i), "turns": [t]} for i, t in enumerate(
+        ["Hi", "Name three fruits please.", "Repeat the word number 3 again and again.", "Why?"])]
+    settings = dict(batch_size=4, max_new_tokens=6, repetition_penalty=1.0, max_prompt_length=128)
+    batched, stats = generate.answer_eval_items(model, tokenizer, items, "chat", settings)
+    single, _ = generate.answer_eval_items(model, tokenizer, items, "chat", {**settings, "batch_size": 1})
+    assert [r["responses"] for r in batched] == [r["responses"] for r in single]
+    assert stats["prompts"] == 4 and stats["new_tokens"] > 0
+
+
+def test_second_turn_sees_first_answer(pointer):
+    model, tokenizer = models.load_causal_lm(pointer), models.load_tokenizer(pointer)
+    seen = []
+    original = chat.render
+
+    def spy(messages, template, tok):
+        seen.append([m["role"] for m in messages])
+        return original(messages, template, tok)
+
+    chat.render = spy
+    try:
+        records, _ = generate.answer_eval_items(model, tokenizer, [{"id": "a", "turns": ["One?", "Two?"]}], "chat",
+                                                dict(batch_size=2, max_new_tokens=3, repetition_penalty=1.0,
+                                                     max_prompt_length=64))
+    finally:
+        chat.render = original
+    assert seen == [["user"], ["user", "assistant", "user"]]
+    assert len(records[0]["responses"]) == 2

@@ -1,0 +1,134 @@
+"""The workflow as Snakemake runs it: plans, an end-to-end run, minimal re-runs, bad inputs."""
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, job_counts, snakemake, tiny_experiment
+
+pytestmark = pytest.mark.workflow
+
+
+def dry_run(workdir: Path, *targets: str) -> dict[str, int]:
+    return job_counts(snakemake(workdir, "-n", *targets).stdout)
+
+
+def test_default_config_plans_the_whole_grid():
+    import subprocess
+    import sys
+
+    # --forceall: plan every job whatever this checkout has already built
+    proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-n", "--forceall", "--cores", "2"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = job_counts(proc.stdout)
+    runs, langs = 1 + 6, 3  # base + 6 mixtures; en, fr, de
+    assert counts == {
+        "normalise_instructions": 1, "normalise_eval": 3, "translate_shard": 2 * 2, "merge_translations": 2,
+        "build_mixture": 6, "prepare_model": 1, "train_lora": 6, "generate": runs * langs,
+        "langid_responses": runs * langs, "judge_single": runs * langs, "summarise_scores": runs * langs,
+        "report_tables": 1, "all": 1,
+    }
+
+
+def test_tiny_config_plan(tiny_workdir):
+    assert dry_run(tiny_workdir) == {
+        "normalise_instructions": 1, "normalise_eval": 2, "translate_shard": 2, "merge_translations": 1,
+        "build_mixture": 2, "prepare_model": 1, "train_lora": 2, "generate": 6, "langid_responses": 6,
+        "judge_single": 6, "summarise_scores": 6, "report_tables": 1, "all": 1,
+    }
+
+
+def test_one_result_file_is_a_valid_target(tiny_workdir):
+    target = "results/score/langid/tiny-llama/base/none/none/0/mini/fr.jsonl"
+    assert dry_run(tiny_workdir, target) == {
+        "normalise_eval": 1, "prepare_model": 1, "generate": 1, "langid_responses": 1,
+    }
+
+
+def test_stage_target_rules(tiny_workdir):
+    assert dry_run(tiny_workdir, "all_mixtures") == {
+        "normalise_instructions": 1, "translate_shard": 2, "merge_translations": 1, "build_mixture": 2,
+        "all_mixtures": 1,
+    }
+
+
+def test_unknown_language_stops_before_any_job(tiny_workdir):
+    config = (tiny_workdir / "tiny.yaml").read_text().replace("- fr\n", "- xx\n", 1)
+    (tiny_workdir / "tiny.yaml").write_text(config)
+    proc = snakemake(tiny_workdir, "-n", check=False)
+    assert proc.returncode != 0
+    assert "config key 'languages[1]': unknown language code 'xx'" in proc.stdout + proc.stderr
+    assert not (tiny_workdir / "results").exists()
+
+
+def test_malformed_source_line_fails_naming_file_and_line(tiny_workdir):
+    source = tiny_workdir / "inputs/tiny/en.jsonl"
+    lines = source.read_text().splitlines()
+    lines[4] = lines[4][:-1]  # cut the closing brace
+    source.write_text("\n".join(lines) + "\n")
+    proc = snakemake(tiny_workdir, "results/data/instructions/tiny.jsonl", check=False)
+    assert proc.returncode != 0
+    log = (tiny_workdir / "logs/data/instructions/tiny.log").read_text()
+    assert f"{source}:5: malformed JSON" in log
+    assert not (tiny_workdir / "results/data/instructions/tiny.jsonl").exists()
+
+
+def test_end_to_end_run_writes_every_artifact(finished_tiny_run):
+    root = finished_tiny_run
+    import polars as pl
+
+    table = pl.read_csv(root / "results/report/scores.csv")
+    assert table.height == 3 * 2  # (base + 2 mixtures) x (en, fr)
+    assert set(table["mixture"]) == {"none", "mono-en", "multilingual"}
+    assert table["lang_correct_rate"].is_between(0, 1).all()
+    assert ((table["judge_parse_failures"] >= 0) & (table["judge_parse_failures"] <= table["n"])).all()
+    assert (root / "results/report/scores_by_language.png").stat().st_size > 10_000
+    assert "| tiny-llama base |" in (root / "results/report/scores.md").read_text()
+    manifest = json.loads((root / "results/mixtures/tiny/multilingual/manifest.json").read_text())
+    assert set(manifest["train"]) == {"en", "fr"} and manifest["seed"] == 7
+    metrics = json.loads((root / "results/train/tiny-llama/lora/tiny/multilingual/0.0003/metrics.json").read_text())
+    assert metrics["train_examples"] == manifest["train_total"] and metrics["best_eval_loss"] is not None
+    responses = [json.loads(l) for l in
+                 (root / "results/generate/tiny-llama/lora/tiny/mono-en/0.0003/mini/fr.jsonl").read_text().splitlines()]
+    assert len(responses) == 3 and all(len(r["responses"]) == 1 for r in responses)
+    judged = [json.loads(l) for l in
+              (root / "results/score/judge/tiny-llama/base/none/none/0/mini/en.jsonl").read_text().splitlines()]
+    assert all(j["raw"].startswith("Rating: [[") for j in judged)
+    assert all((j["rating"] is None) == (j["parse_error"] is not None) for j in judged)
+    for path in ("benchmarks/train/tiny-llama/lora/tiny/mono-en/0.0003.tsv", "logs/generate/tiny-llama/base/none/none/0/mini/en.log"):
+        assert (root / path).exists(), path
+    # a finished run has nothing left to do
+    assert dry_run(root) == {}
+
+
+def test_mixtures_are_byte_identical_when_rebuilt(finished_tiny_run):
+    root = finished_tiny_run
+    path = root / "results/mixtures/tiny/multilingual/train.jsonl"
+    before = path.read_bytes()
+    snakemake(root, "--forcerun", "build_mixture", "results/mixtures/tiny/multilingual/train.jsonl")
+    assert path.read_bytes() == before
+
+
+def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run):
+    root = finished_tiny_run
+    french = root / "inputs/tiny/fr.jsonl"
+    time.sleep(1)
+    french.write_text(french.read_text().replace("e", "é", 1))
+    counts = dry_run(root)
+    # fr shards, fr merge, the multilingual mixture and what follows it; mono-en and base untouched
+    assert counts == {
+        "translate_shard": 2, "merge_translations": 1, "build_mixture": 1, "train_lora": 1, "generate": 2,
+        "langid_responses": 2, "judge_single": 2, "summarise_scores": 2, "report_tables": 1, "all": 1,
+    }
+
+
+def test_changing_a_hyperparameter_reruns_training_not_data(finished_tiny_run):
+    root = finished_tiny_run
+    config = (root / "tiny.yaml").read_text().replace("max_length: 96", "max_length: 80")
+    (root / "tiny.yaml").write_text(config)
+    counts = dry_run(root)
+    assert "build_mixture" not in counts and "normalise_eval" not in counts
+    assert counts["train_lora"] == 2 and counts["generate"] == 4  # base runs are not retrained or regenerated
