@@ -4,6 +4,7 @@ import re
 
 from polyinstruct import config as configuration
 from polyinstruct import grid
+from polyinstruct import rule_inputs as inputs
 from polyinstruct.fingerprint import fingerprint
 
 try:
@@ -33,11 +34,10 @@ wildcard_constraints:
     shard=r"\d+",
 
 
-RUN = "{model}/{method}/{dataset}/{mixture}/{lr}"
 
 
 def run_paths(pattern, runs=None, **extra):
-    """Expand a path pattern that contains RUN's wildcards over the runs of the grid."""
+    """Expand a path pattern with {model}/{method}/{dataset}/{mixture}/{lr} over the runs of the grid."""
     runs = RUNS if runs is None else runs
     return [
         pattern.format(model=r.model, method=r.method, dataset=r.dataset, mixture=r.mixture, lr=r.lr, **extra)

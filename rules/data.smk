@@ -1,14 +1,9 @@
 # Normalise instruction datasets and eval sets into polyinstruct's JSONL schemas.
 
 
-def eval_source(wildcards):
-    path = config["evalsets"][wildcards.evalset].get("path")
-    return {"source": path.format(lang=wildcards.lang)} if path else {}
-
-
 rule normalise_instructions:
     input:
-        lambda wc: [config["datasets"][wc.dataset]["path"]] if config["datasets"][wc.dataset]["path"] else [],
+        lambda wc: inputs.dataset_source(config, wc),
     output:
         records="results/data/instructions/{dataset}.jsonl",
         manifest="results/data/instructions/{dataset}.manifest.json",
@@ -31,7 +26,7 @@ rule normalise_instructions:
 
 rule normalise_eval:
     input:
-        unpack(eval_source),
+        unpack(lambda wc: inputs.eval_source(config, wc)),
     output:
         records="results/data/eval/{evalset}/{lang}.jsonl",
         manifest="results/data/eval/{evalset}/{lang}.manifest.json",

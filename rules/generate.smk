@@ -1,31 +1,21 @@
 # Responses of every run (base models included) to every eval set, per language.
 
 
-def generate_inputs(wildcards):
-    inputs = {
-        "model": f"results/models/{wildcards.model}/model.json",
-        "eval": f"results/data/eval/{wildcards.evalset}/{wildcards.lang}.jsonl",
-    }
-    if wildcards.method != grid.BASE:
-        inputs["adapter"] = "results/train/{model}/{method}/{dataset}/{mixture}/{lr}/adapter".format(**wildcards)
-    return inputs
-
-
 rule generate:
     input:
-        unpack(generate_inputs),
+        unpack(inputs.generate),
     output:
-        responses="results/generate/" + RUN + "/{evalset}/{lang}.jsonl",
-        stats="results/generate/" + RUN + "/{evalset}/{lang}.stats.json",
+        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        stats="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.stats.json",
     params:
         run=run_info,
-        template=lambda wc: "chat" if wc.method == grid.BASE else config["train"]["template"],
+        template=lambda wc: inputs.prompt_template(config, wc),
         settings=config["generate"],
         code=fingerprint("generate"),
     log:
-        "logs/generate/" + RUN + "/{evalset}/{lang}.log",
+        "logs/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
     benchmark:
-        "benchmarks/generate/" + RUN + "/{evalset}/{lang}.tsv"
+        "benchmarks/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -39,4 +29,4 @@ rule generate:
 
 rule all_generate:
     input:
-        eval_targets("results/generate/" + RUN + "/{evalset}/{lang}.jsonl"),
+        eval_targets("results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl"),

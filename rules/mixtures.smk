@@ -1,15 +1,9 @@
 # Language mixtures: one train/valid pair and manifest per (dataset, mixture).
 
 
-def language_data(dataset, lang):
-    if lang == config["source_language"]:
-        return f"results/data/instructions/{dataset}.jsonl"
-    return f"results/translate/{dataset}/{lang}.jsonl"
-
-
 rule build_mixture:
     input:
-        lambda wc: [language_data(wc.dataset, lang) for lang in grid.mixture_languages(config, wc.mixture)],
+        lambda wc: inputs.mixture_sources(config, wc),
     output:
         train="results/mixtures/{dataset}/{mixture}/train.jsonl",
         valid="results/mixtures/{dataset}/{mixture}/valid.jsonl",

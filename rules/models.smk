@@ -3,7 +3,7 @@
 
 rule prepare_model:
     input:
-        lambda wc: [config["models"][wc.model]["path"]] if config["models"][wc.model]["path"] else [],
+        lambda wc: inputs.model_source(config, wc),
     output:
         pointer="results/models/{model}/model.json",
     params:

@@ -3,7 +3,7 @@
 
 rule report_tables:
     input:
-        summaries=eval_targets("results/score/summary/" + RUN + "/{evalset}/{lang}.json"),
+        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
     output:
         csv=report(
             "results/report/scores.csv",

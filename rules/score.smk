@@ -3,16 +3,16 @@
 
 rule langid_responses:
     input:
-        responses="results/generate/" + RUN + "/{evalset}/{lang}.jsonl",
+        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
     output:
-        scores="results/score/langid/" + RUN + "/{evalset}/{lang}.jsonl",
+        scores="results/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
     params:
         langid=config["score"]["langid"],
         code=fingerprint("langid"),
     log:
-        "logs/score/langid/" + RUN + "/{evalset}/{lang}.log",
+        "logs/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
     benchmark:
-        "benchmarks/score/langid/" + RUN + "/{evalset}/{lang}.tsv"
+        "benchmarks/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
     conda:
         "../envs/data.yaml"
     resources:
@@ -24,18 +24,18 @@ rule langid_responses:
 
 rule judge_single:
     input:
-        responses="results/generate/" + RUN + "/{evalset}/{lang}.jsonl",
+        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
         judge_model=f"results/models/{JUDGE_MODEL}/model.json",
         template=config["score"]["judge"]["template"],
     output:
-        scores="results/score/judge/" + RUN + "/{evalset}/{lang}.jsonl",
+        scores="results/score/judge/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
     params:
         judge=config["score"]["judge"],
         code=fingerprint("judge"),
     log:
-        "logs/score/judge/" + RUN + "/{evalset}/{lang}.log",
+        "logs/score/judge/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
     benchmark:
-        "benchmarks/score/judge/" + RUN + "/{evalset}/{lang}.tsv"
+        "benchmarks/score/judge/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -49,18 +49,18 @@ rule judge_single:
 
 rule summarise_scores:
     input:
-        langid="results/score/langid/" + RUN + "/{evalset}/{lang}.jsonl",
-        judge="results/score/judge/" + RUN + "/{evalset}/{lang}.jsonl",
+        langid="results/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        judge="results/score/judge/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
     output:
-        rows="results/score/summary/" + RUN + "/{evalset}/{lang}.jsonl",
-        summary="results/score/summary/" + RUN + "/{evalset}/{lang}.json",
+        rows="results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        summary="results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json",
     params:
         run=run_info,
         code=fingerprint("score"),
     log:
-        "logs/score/summary/" + RUN + "/{evalset}/{lang}.log",
+        "logs/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
     benchmark:
-        "benchmarks/score/summary/" + RUN + "/{evalset}/{lang}.tsv"
+        "benchmarks/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
     conda:
         "../envs/data.yaml"
     resources:
@@ -72,4 +72,4 @@ rule summarise_scores:
 
 rule all_score:
     input:
-        eval_targets("results/score/summary/" + RUN + "/{evalset}/{lang}.json"),
+        eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),

@@ -1,12 +1,6 @@
 # Fine-tuning: one run per (model, method, dataset, mixture, lr).
 
 
-def train_settings(wildcards):
-    keys = ("epochs", "max_steps", "global_batch_size", "micro_batch_size", "max_length", "loss_on_prompt",
-            "template", "lr_scheduler", "warmup_ratio", "weight_decay", "eval_every_steps", "lora")
-    return {k: config["train"][k] for k in keys}
-
-
 rule train_lora:
     input:
         model="results/models/{model}/model.json",
@@ -18,7 +12,7 @@ rule train_lora:
         state="results/train/{model}/lora/{dataset}/{mixture}/{lr}/trainer_state.json",
         log_history="results/train/{model}/lora/{dataset}/{mixture}/{lr}/train_log.jsonl",
     params:
-        settings=train_settings,
+        settings=inputs.train_settings(config),
         seed=config["seed"],
         code=fingerprint("train"),
     log:
@@ -38,4 +32,4 @@ rule train_lora:
 
 rule all_train:
     input:
-        run_paths("results/train/" + RUN + "/metrics.json", [r for r in RUNS if not r.is_base]),
+        run_paths("results/train/{model}/{method}/{dataset}/{mixture}/{lr}/metrics.json", [r for r in RUNS if not r.is_base]),

@@ -1,34 +1,15 @@
 # Translate the source datasets shard by shard, check each output, merge per language.
 
 
-def engine_of(wildcards):
-    return config["translate"]["engines"].get(wildcards.lang, config["translate"]["engine"])
-
-
-def engine_settings(wildcards):
-    engine = engine_of(wildcards)
-    settings = dict(config["translate"].get(engine.replace("-", "_"), {}))
-    if engine == "precomputed":
-        settings["path"] = settings["path"].format(dataset=wildcards.dataset, lang=wildcards.lang)
-    return settings
-
-
-def translate_inputs(wildcards):
-    inputs = {"records": f"results/data/instructions/{wildcards.dataset}.jsonl"}
-    if engine_of(wildcards) == "precomputed":
-        inputs["translations"] = engine_settings(wildcards)["path"]
-    return inputs
-
-
 rule translate_shard:
     input:
-        unpack(translate_inputs),
+        unpack(lambda wc: inputs.translate_shard(config, wc)),
     output:
         records="results/translate/{dataset}/{lang}/shard-{shard}.jsonl",
         qa="results/translate/{dataset}/{lang}/shard-{shard}.qa.json",
     params:
-        engine=engine_of,
-        engine_settings=engine_settings,
+        engine=lambda wc: inputs.engine(config, wc),
+        engine_settings=lambda wc: inputs.engine_settings(config, wc),
         shard_size=config["translate"]["shard_size"],
         source_lang=config["source_language"],
         policy=config["translate"]["qa"]["policy"],

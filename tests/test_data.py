@@ -92,3 +92,27 @@ def test_shipped_eval_sets_are_parallel():
         assert not dropped and len(records) == 12
         ids[lang] = [(r["id"], r["category"]) for r in records]
     assert ids["en"] == ids["fr"] == ids["de"]
+
+
+def test_hub_dataset_path_maps_fields(monkeypatch):
+    import datasets
+
+    calls = {}
+
+    def fake_load_dataset(name, config_name=None, split=None, revision=None):
+        calls.update(name=name, config_name=config_name, split=split, revision=revision)
+        return datasets.Dataset.from_list([{"instruction": "Hi", "context": "", "response": "Hello"}])
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    spec = {"hub": "databricks/databricks-dolly-15k", "hub_config": None, "split": "train", "revision": "abc"}
+    fields = {"instruction": "instruction", "input": "context", "output": "response"}
+    records, _ = data.normalise_instructions(data.iter_source(spec), "dolly", "en", fields)
+    assert calls == {"name": "databricks/databricks-dolly-15k", "config_name": None, "split": "train", "revision": "abc"}
+    assert records[0]["output"] == "Hello" and records[0]["id"].startswith("dolly-")
+
+
+def test_limit_keeps_first_records_and_counts_the_rest(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "instruction": f"q{i}", "output": f"a{i}"}) + "\n" for i in range(5)))
+    records, dropped = data.normalise_instructions(rows(path), "a", "en", FIELDS, limit=3)
+    assert [r["id"] for r in records] == ["0", "1", "2"] and dropped == {"over_limit": 2}
