@@ -14,7 +14,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The modules each stage imports (directly or through another module listed here).
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "data": ("io.py", "records.py", "data.py", "languages.py"),
-    "translate": ("io.py", "records.py", "translate", "langid.py", "languages.py", "assets.py"),
+    "translate": ("io.py", "records.py", "translate", "langid.py", "languages.py", "assets.py", "models.py",
+                  "chat.py", "generate.py"),
     "mixtures": ("io.py", "records.py", "mixtures.py", "languages.py"),
     "models": ("io.py", "assets.py", "models.py"),
     "train": ("io.py", "records.py", "models.py", "chat.py", "train.py"),

@@ -20,23 +20,80 @@ def eval_source(config: dict, wildcards) -> dict[str, str]:
     return {"source": path.format(lang=wildcards.lang)} if path else {}
 
 
+MODEL_ENGINES = ("hf-seq2seq", "ctranslate2", "llm")
+
+
 def engine(config: dict, wildcards) -> str:
     return config["translate"]["engines"].get(wildcards.lang, config["translate"]["engine"])
 
 
-def engine_settings(config: dict, wildcards) -> dict:
-    name = engine(config, wildcards)
-    settings = dict(config["translate"].get(name.replace("-", "_"), {}))
+def llm_model(config: dict) -> str:
+    return config["translate"]["llm"]["model"] or next(iter(config["models"]))
+
+
+def ct2_dir(config: dict, lang: str) -> str:
+    """Where the converted model lives: one per causal LM, or one per target language for MT models
+    (OPUS-MT has a model per pair)."""
+    if config["translate"]["ctranslate2"]["source"] == "llm":
+        return f"results/models/{llm_model(config)}/ct2"
+    return f"results/models/mt/ct2/{lang}"
+
+
+def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
+    """Keyword arguments of `translate.make_engine` for one (dataset, language) and engine."""
+    t = config["translate"]
+    name = name or engine(config, wildcards)
+    lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
-        settings["path"] = settings["path"].format(dataset=wildcards.dataset, lang=wildcards.lang)
-    return settings
+        return {"path": t["precomputed"]["path"].format(dataset=wildcards.dataset, lang=lang)}
+    common = {"segment_max_chars": t["segment_max_chars"]}
+    if name == "hf-seq2seq":
+        return {**common, **t["hf_seq2seq"]}
+    if name == "llm":
+        return {**common, "pointer": f"results/models/{llm_model(config)}/model.json",
+                "few_shot": t["llm"]["few_shot"].get(lang, []), "batch_size": t["llm"]["batch_size"],
+                "max_new_tokens": t["llm"]["max_new_tokens"]}
+    ct2 = t["ctranslate2"]
+    settings = {**common, "model_dir": ct2_dir(config, lang), "compute_type": ct2["compute_type"],
+                "batch_size": ct2["batch_size"], "max_length": ct2["max_length"], "beam_size": ct2["beam_size"]}
+    if ct2["source"] == "llm":
+        return {**settings, "kind": "generator", "tokenizer": f"results/models/{llm_model(config)}/model.json",
+                "few_shot": t["llm"]["few_shot"].get(lang, [])}
+    return {**settings, "kind": "translator", "family": t["hf_seq2seq"]["family"],
+            "tokenizer": t["hf_seq2seq"]["model"].format(src=src, tgt=lang)}
+
+
+def engine_files(config: dict, wildcards, name: str) -> dict[str, str]:
+    """Files an engine reads, so editing or rebuilding them re-runs the shard."""
+    if name == "precomputed":
+        return {f"{name}_translations": engine_settings(config, wildcards, name)["path"]}
+    if name == "llm" or (name == "ctranslate2" and config["translate"]["ctranslate2"]["source"] == "llm"):
+        files = {f"{name}_model": f"results/models/{llm_model(config)}/model.json"}
+    else:
+        files = {}
+    if name == "ctranslate2":
+        files[f"{name}_converted"] = ct2_dir(config, wildcards.lang) + "/model.bin"
+    return files
 
 
 def translate_shard(config: dict, wildcards) -> dict[str, str]:
     inputs = {"records": f"results/data/instructions/{wildcards.dataset}.jsonl"}
-    if engine(config, wildcards) == "precomputed":
-        inputs["translations"] = engine_settings(config, wildcards)["path"]
+    inputs.update(engine_files(config, wildcards, engine(config, wildcards)))
+    fallback = config["translate"]["qa"]["fallback_engine"]
+    if config["translate"]["qa"]["policy"] == "fallback" and fallback:
+        inputs.update(engine_files(config, wildcards, fallback))
     return inputs
+
+
+def fallback_settings(config: dict, wildcards) -> dict | None:
+    fallback = config["translate"]["qa"]["fallback_engine"]
+    if config["translate"]["qa"]["policy"] != "fallback" or not fallback:
+        return None
+    return {"name": fallback, "settings": engine_settings(config, wildcards, fallback)}
+
+
+def translate_gpus(config: dict, wildcards) -> int:
+    return int(engine(config, wildcards) in MODEL_ENGINES)
 
 
 def language_data(config: dict, dataset: str, lang: str) -> str:

@@ -10,6 +10,8 @@ rule translate_shard:
     params:
         engine=lambda wc: inputs.engine(config, wc),
         engine_settings=lambda wc: inputs.engine_settings(config, wc),
+        fallback=lambda wc: inputs.fallback_settings(config, wc),
+        length_ratio=config["translate"]["qa"]["length_ratio"],
         shard_size=config["translate"]["shard_size"],
         source_lang=config["source_language"],
         policy=config["translate"]["qa"]["policy"],
@@ -21,11 +23,52 @@ rule translate_shard:
         "benchmarks/translate/{dataset}/{lang}/shard-{shard}.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: 2
     resources:
+        gpu=lambda wc: inputs.translate_gpus(config, wc),
         mem_mb=8000,
         runtime=240,
     script:
         "../scripts/translate_shard.py"
+
+
+rule convert_ct2_llm:
+    input:
+        pointer="results/models/{model}/model.json",
+    output:
+        "results/models/{model}/ct2/model.bin",
+    params:
+        code=fingerprint("translate"),
+    log:
+        "logs/models/{model}.ct2.log",
+    benchmark:
+        "benchmarks/models/{model}.ct2.tsv"
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        mem_mb=16000,
+        runtime=60,
+    script:
+        "../scripts/convert_ct2.py"
+
+
+rule convert_ct2_mt:
+    output:
+        "results/models/mt/ct2/{lang}/model.bin",
+    params:
+        source=lambda wc: config["translate"]["hf_seq2seq"]["model"].format(src=config["source_language"], tgt=wc.lang),
+        code=fingerprint("translate"),
+    log:
+        "logs/models/mt/ct2/{lang}.log",
+    benchmark:
+        "benchmarks/models/mt/ct2/{lang}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        mem_mb=16000,
+        runtime=60,
+    script:
+        "../scripts/convert_ct2.py"
 
 
 rule merge_translations:

@@ -107,3 +107,25 @@ def finished_tiny_run(tmp_path_factory, tiny_llama) -> Path:
     tiny_experiment(root, tiny_llama)
     snakemake(root)
     return root
+
+
+def _shipped_texts(lang: str) -> list[str]:
+    return [text for r in _shipped(lang, 100) for text in (r["instruction"], r["output"])]
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tmp_path_factory) -> Path:
+    """A tiny random OPUS-MT-style en->fr Marian model, saved as <dir>/opus-mt-en-fr (a {src}/{tgt} pattern fits)."""
+    from tiny_models import build_tiny_marian
+
+    return build_tiny_marian(tmp_path_factory.mktemp("mt") / "opus-mt-en-fr", _shipped_texts("en"),
+                             _shipped_texts("fr"))
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m100(tmp_path_factory) -> Path:
+    """A tiny random M2M-100 model with a real M2M100Tokenizer (language tokens __en__, __fr__, ...)."""
+    from tiny_models import build_tiny_m2m100
+
+    corpus = [t for lang in ("en", "fr", "de") for t in _shipped_texts(lang)]
+    return build_tiny_m2m100(tmp_path_factory.mktemp("mt") / "tiny-m2m100", corpus)

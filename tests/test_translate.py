@@ -33,9 +33,9 @@ def test_precomputed_join_flags_wrong_language_and_counts_missing(tmp_path, lid)
     kept, manifest = translate_shard(SOURCE, make_engine("precomputed", {"path": str(path)}), "en", "fr", lid, "keep")
     assert [r["id"] for r in kept] == ["a", "b"]
     assert kept[0]["lang"] == "fr" and kept[0]["qa"]["flags"] == [] and kept[0]["qa"]["lid"] == "fr"
-    assert kept[1]["qa"]["flags"] == ["wrong_language"] and kept[1]["qa"]["lid"] == "en"
+    assert kept[1]["qa"]["flags"] == ["wrong_language", "untranslated"] and kept[1]["qa"]["lid"] == "en"
     assert manifest["not_translated"] == {"missing_translation": 1}
-    assert manifest["flags"] == {"wrong_language": 1} and manifest["records_out"] == 2
+    assert manifest["flags"] == {"untranslated": 1, "wrong_language": 1} and manifest["records_out"] == 2
 
 
 def test_drop_policy_removes_flagged_records_and_counts_them(tmp_path, lid):

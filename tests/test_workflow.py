@@ -137,3 +137,20 @@ def test_mixtures_are_byte_identical_when_rebuilt(finished_tiny_run):
     before = path.read_bytes()
     snakemake(root, "--forcerun", "build_mixture", "results/mixtures/tiny/multilingual/train.jsonl")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("engine", ["llm", "ctranslate2"])
+def test_switching_the_translation_engine_is_one_config_line(tiny_workdir, engine):
+    config = tiny_workdir / "tiny.yaml"
+    text = config.read_text().replace("translate:\n", f"translate:\n  engine: {engine}\n"
+                                      f"  llm: {{max_new_tokens: 12}}\n  ctranslate2: {{source: llm}}\n", 1)
+    config.write_text(text)
+    snakemake(tiny_workdir, "all_mixtures")
+    qa = json.loads((tiny_workdir / "results/translate/tiny/fr/shard-000.qa.json").read_text())
+    assert qa["engine"] == engine and qa["records_in"] == 16
+    assert qa["records_out"] == qa["translated"] == 16  # policy keep: flagged records stay, with reasons
+    records = [json.loads(l) for l in (tiny_workdir / "results/translate/tiny/fr.jsonl").read_text().splitlines()]
+    assert len(records) == 24 and all(r["lang"] == "fr" and "flags" in r["qa"] for r in records)
+    assert all(r["translation"]["engine"] == engine for r in records)
+    if engine == "ctranslate2":
+        assert (tiny_workdir / "results/models/tiny-llama/ct2/model.bin").exists()

@@ -43,3 +43,112 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+# --- tiny random translation models (Marian / OPUS-MT and M2M-100) with real sentencepiece tokenizers ---
+
+# lines the tokenizers must cover besides the corpus: the ⟦n⟧ tokens `structure.plan` puts into segments
+# and a little markdown/URL punctuation, so that they are pieces rather than <unk>
+# weights drawn wider than the usual 0.02, so that a random model's output depends on its input
+INIT_STD = 0.3
+_EXTRA_LINES = ["⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ [link](https://example.org/x?y=1) {name} `code` - * # | > ~ ^ _ = + ; @ %"] * 3
+
+
+def train_sentencepiece(prefix: Path, corpus: list[str], vocab_size: int = 300) -> Path:
+    """A unigram sentencepiece model trained on `corpus`; returns the .model path."""
+    import sentencepiece as spm
+
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(list(corpus) + _EXTRA_LINES), model_prefix=str(prefix), vocab_size=vocab_size,
+        model_type="unigram", character_coverage=1.0, hard_vocab_limit=False, bos_id=-1, pad_id=-1,
+        eos_id=1, unk_id=0, num_threads=1, minloglevel=2)
+    return Path(f"{prefix}.model")
+
+
+def _pieces(model_file: Path) -> list[str]:
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(model_file))
+    return [sp.id_to_piece(i) for i in range(sp.get_piece_size())
+            if not (sp.is_unknown(i) or sp.is_control(i))]
+
+
+def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str], seed: int = 0) -> Path:
+    """A random MarianMTModel (d_model 32, 2+2 layers) with a MarianTokenizer laid out like OPUS-MT's.
+
+    As in OPUS-MT checkpoints the vocabulary is shared: "</s>" is 0, "<unk>" 1, the source and
+    target pieces follow, and "<pad>" is the last id, which is also the decoder start token.
+    """
+    import json
+    import tempfile
+
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        source_spm = train_sentencepiece(Path(tmp) / "source", corpus_src)
+        target_spm = train_sentencepiece(Path(tmp) / "target", corpus_tgt)
+        tokens = ["</s>", "<unk>"]
+        for piece in _pieces(source_spm) + _pieces(target_spm):
+            if piece not in tokens:
+                tokens.append(piece)
+        tokens.append("<pad>")
+        vocab = Path(tmp) / "vocab.json"
+        vocab.write_text(json.dumps({t: i for i, t in enumerate(tokens)}, ensure_ascii=False), encoding="utf-8")
+        tokenizer = MarianTokenizer(source_spm=str(source_spm), target_spm=str(target_spm), vocab=str(vocab))
+        pad = len(tokens) - 1
+        torch.manual_seed(seed)
+        config = MarianConfig(vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=32,
+                              encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                              decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                              max_position_embeddings=256, init_std=INIT_STD, pad_token_id=pad, eos_token_id=0,
+                              decoder_start_token_id=pad, forced_eos_token_id=0, scale_embedding=True,
+                              share_encoder_decoder_embeddings=True)
+        model = MarianMTModel(config)
+        model.generation_config.bad_words_ids = [[pad]]  # as OPUS-MT: never generate <pad>
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
+    """A random M2M100ForConditionalGeneration (d_model 32, 2+2 layers) with an M2M100Tokenizer.
+
+    vocab.json holds "<s>" 0, "<pad>" 1, "</s>" 2, "<unk>" 3 and the pieces, as fairseq lays it out;
+    the tokenizer adds the 100 language tokens (__en__, __fr__, ...) after it and 8 "madeup words"
+    after those, and the model's vocab_size covers all of them, as in facebook/m2m100_418M.
+    """
+    import json
+    import tempfile
+
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        spm_file = train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus)
+        tokens = ["<s>", "<pad>", "</s>", "<unk>"] + [p for p in _pieces(spm_file)]
+        vocab = Path(tmp) / "vocab.json"
+        vocab.write_text(json.dumps({t: i for i, t in enumerate(tokens)}, ensure_ascii=False), encoding="utf-8")
+        # released checkpoints list the language tokens as special tokens in tokenizer_config.json (so
+        # decoding with skip_special_tokens drops them); a tokenizer built from files alone does not
+        from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+
+        lang_tokens = [f"__{code}__" for code in FAIRSEQ_LANGUAGE_CODES["m2m100"]]
+        tokenizer = M2M100Tokenizer(vocab_file=str(vocab), spm_file=str(spm_file),
+                                    additional_special_tokens=lang_tokens)
+        vocab_size = len(tokens) + len(tokenizer.lang_code_to_id) + tokenizer.num_madeup_words
+        assert max(tokenizer.lang_code_to_id.values()) < vocab_size
+        torch.manual_seed(seed)
+        config = M2M100Config(vocab_size=vocab_size, d_model=32, encoder_layers=2, decoder_layers=2,
+                              encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
+                              decoder_ffn_dim=64, max_position_embeddings=256, init_std=INIT_STD, pad_token_id=1, bos_token_id=0,
+                              eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+        model = M2M100ForConditionalGeneration(config)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+    return out_dir

@@ -1,7 +1,10 @@
 """Translation engines behind one interface.
 
 `precomputed` joins translations that already exist (shipped files, DeepL output, a released
-translated dataset) by record id. Model engines (hf-seq2seq, ctranslate2, llm) plug in here.
+translated dataset) by record id. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
+*segments*: `SegmentEngine` cuts every text field with `structure.plan` (code, URLs, placeholders
+and markdown stay out of what the model sees), translates the unique segments of a whole shard
+in length-sorted batches, and rebuilds each field with its protected spans restored.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from collections import Counter
 
 from polyinstruct import records as rec
 from polyinstruct.io import InputError, read_jsonl
+from polyinstruct.translate import structure
 
 
 class Engine(ABC):
@@ -18,6 +22,18 @@ class Engine(ABC):
     @abstractmethod
     def translate_records(self, records: list[dict], source_lang: str, target_lang: str) -> tuple[list[dict], Counter]:
         """Return translated records (same ids, lang=target) and counts of records it could not translate."""
+
+
+def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
+    """A copy of `record` in `target_lang` with its text fields replaced (see records.texts)."""
+    new = {k: v for k, v in record.items() if k not in ("messages", "qa", *rec.TEXT_FIELDS)}
+    if "messages" in record:
+        new["messages"] = [{"role": m["role"], "content": texts[f"messages.{i}"]}
+                           for i, m in enumerate(record["messages"])]
+    else:
+        new.update({field: texts[field] for field in rec.TEXT_FIELDS})
+    new["lang"] = target_lang
+    return new
 
 
 class PrecomputedEngine(Engine):
@@ -40,29 +56,90 @@ class PrecomputedEngine(Engine):
                 missing["missing_translation"] += 1
                 continue
             where, translated = found
-            new = {k: v for k, v in record.items() if k not in ("messages", *rec.TEXT_FIELDS)}
+            texts = {}
             if "messages" in record:
                 turns = translated.get("messages")
                 if not isinstance(turns, list) or len(turns) != len(record["messages"]):
                     raise InputError(f"{where}: 'messages' must have {len(record['messages'])} turns like the source")
-                new["messages"] = [
-                    {"role": m["role"], "content": t["content"] if isinstance(t, dict) else t}
-                    for m, t in zip(record["messages"], turns)
-                ]
+                texts = {f"messages.{i}": t["content"] if isinstance(t, dict) else t for i, t in enumerate(turns)}
             else:
                 for field in rec.TEXT_FIELDS:
-                    if field not in translated:
-                        if field == "input" and not record.get("input"):
-                            new["input"] = ""
-                            continue
+                    if field in translated:
+                        texts[field] = translated[field]
+                    elif field == "input" and not record.get("input"):
+                        texts[field] = ""
+                    else:
                         raise InputError(f"{where}: missing field '{field}'")
-                    new[field] = translated[field]
-            new["lang"] = target_lang
-            out.append(new)
+            out.append(_with_texts(record, texts, target_lang))
         return out, missing
 
 
-def make_engine(name: str, settings: dict) -> Engine:
+class SegmentEngine(Engine):
+    """An engine that translates plain segments; structure protection happens here, once for all."""
+
+    def __init__(self, *, batch_size: int = 16, segment_max_chars: int = 400):
+        self.batch_size = batch_size
+        self.segment_max_chars = segment_max_chars
+
+    @abstractmethod
+    def translate_texts(self, texts: list[str], source_lang: str, target_lang: str) -> list[str]:
+        """Translate plain segments (they may hold ⟦n⟧ tokens to copy), in order."""
+
+    def translate_batched(self, texts: list[str], source_lang: str, target_lang: str) -> list[str]:
+        """Unique texts, longest first, in batches: less padding and no repeated work."""
+        from tqdm import tqdm
+
+        unique = sorted(set(texts), key=len, reverse=True)
+        done: dict[str, str] = {}
+        with tqdm(total=len(unique), desc=f"{self.name} {source_lang}->{target_lang}", unit="seg",
+                  mininterval=5) as bar:
+            for start in range(0, len(unique), self.batch_size):
+                batch = unique[start:start + self.batch_size]
+                done.update(zip(batch, self.translate_texts(batch, source_lang, target_lang)))
+                bar.update(len(batch))
+        return [done[t] for t in texts]
+
+    def translate_records(self, records, source_lang, target_lang):
+        plans = [{field: structure.plan(text, max_chars=self.segment_max_chars)
+                  for field, text in rec.texts(r).items()} for r in records]
+        segments = [s.text for p in plans for fp in p.values() for s in fp.segments]
+        translated = iter(self.translate_batched(segments, source_lang, target_lang))
+        out = []
+        for record, fields in zip(records, plans):
+            texts, lost = {}, []
+            for field, field_plan in fields.items():
+                mine = [next(translated) for _ in field_plan.segments]
+                try:
+                    texts[field] = field_plan.rebuild(mine)
+                except structure.ProtectionError as error:
+                    # keep the field rebuildable: the segments whose tokens broke stay untranslated
+                    lost.append(f"{field}: {error}")
+                    repaired = list(mine)
+                    repaired[error.segment] = field_plan.segments[error.segment].text
+                    try:
+                        texts[field] = field_plan.rebuild(repaired)
+                    except structure.ProtectionError:
+                        texts[field] = rec.texts(record)[field]
+            new = _with_texts(record, texts, target_lang)
+            new["translation"] = {"engine": self.name, "protected_span_lost": lost}
+            out.append(new)
+        return out, Counter()
+
+
+def make_engine(name: str, settings: dict, *, device: str | None = None) -> Engine:
+    """The engine `name` configured by `settings` (the rule passes the engine's resolved section)."""
     if name == "precomputed":
         return PrecomputedEngine(settings["path"])
+    if name == "hf-seq2seq":
+        from polyinstruct.translate.hf_seq2seq import HFSeq2SeqEngine
+
+        return HFSeq2SeqEngine(**settings, device=device)
+    if name == "ctranslate2":
+        from polyinstruct.translate.ct2 import CTranslate2Engine
+
+        return CTranslate2Engine(**settings, device=device)
+    if name == "llm":
+        from polyinstruct.translate.llm import LLMEngine
+
+        return LLMEngine(**settings)
     raise InputError(f"config key 'translate.engine': unknown engine '{name}'")
