@@ -82,3 +82,21 @@ def test_fallback_policy_retranslates_flagged_records(lid):
 def test_unknown_policy_names_config_key(lid):
     with pytest.raises(ValueError, match="translate.qa.policy"):
         shards.translate_shard([SOURCE], FixedEngine("p", {"a": GOOD}), "en", "fr", lid, "ignore")
+
+
+def test_every_segment_that_loses_a_token_is_reported_and_the_rest_kept():
+    from polyinstruct.translate.engines import SegmentEngine
+    from polyinstruct.translate.structure import TOKEN_RE
+
+    class DropsTokens(SegmentEngine):
+        name = "drops-tokens"
+
+        def translate_texts(self, texts, source_lang, target_lang):
+            return [TOKEN_RE.sub("", t).upper() for t in texts]
+
+    text = "Open https://example.org now.\n\nSay hello.\n\nWrite to a@b.org today."
+    record = {"id": "x", "lang": "en", "instruction": "Hi there.", "input": "", "output": text}
+    [out], missing = DropsTokens().translate_records([record], "en", "fr")
+    assert not missing and out["instruction"] == "HI THERE."
+    assert out["output"] == "Open https://example.org now.\n\nSAY HELLO.\n\nWrite to a@b.org today."
+    assert len(out["translation"]["protected_span_lost"]) == 2

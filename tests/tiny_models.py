@@ -47,11 +47,12 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
 
 # --- tiny random translation models (Marian / OPUS-MT and M2M-100) with real sentencepiece tokenizers ---
 
-# lines the tokenizers must cover besides the corpus: the ⟦n⟧ tokens `structure.plan` puts into segments
-# and a little markdown/URL punctuation, so that they are pieces rather than <unk>
 # weights drawn wider than the usual 0.02, so that a random model's output depends on its input
 INIT_STD = 0.3
-_EXTRA_LINES = ["⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ [link](https://example.org/x?y=1) {name} `code` - * # | > ~ ^ _ = + ; @ %"] * 3
+# lines the tokenizers must cover besides the corpus: the ⟦n⟧ tokens `structure.plan` puts into segments
+# and a little markdown/URL punctuation, so that they are pieces rather than <unk>
+_EXTRA_LINES = ["⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ [link](https://example.org/x?y=1) {name} `code`",
+                "- * # | > ~ ^ _ = + ; @ %"] * 3
 
 
 def train_sentencepiece(prefix: Path, corpus: list[str], vocab_size: int = 300) -> Path:
@@ -103,9 +104,9 @@ def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str
         config = MarianConfig(vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=32,
                               encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
                               decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
-                              max_position_embeddings=256, init_std=INIT_STD, pad_token_id=pad, eos_token_id=0,
-                              decoder_start_token_id=pad, forced_eos_token_id=0, scale_embedding=True,
-                              share_encoder_decoder_embeddings=True)
+                              activation_function="swish", max_position_embeddings=256, init_std=INIT_STD,
+                              pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, forced_eos_token_id=0,
+                              scale_embedding=True, share_encoder_decoder_embeddings=True)
         model = MarianMTModel(config)
         model.generation_config.bad_words_ids = [[pad]]  # as OPUS-MT: never generate <pad>
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,7 @@ def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory() as tmp:
         spm_file = train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus)
-        tokens = ["<s>", "<pad>", "</s>", "<unk>"] + [p for p in _pieces(spm_file)]
+        tokens = ["<s>", "<pad>", "</s>", "<unk>"] + _pieces(spm_file)
         vocab = Path(tmp) / "vocab.json"
         vocab.write_text(json.dumps({t: i for i, t in enumerate(tokens)}, ensure_ascii=False), encoding="utf-8")
         # released checkpoints list the language tokens as special tokens in tokenizer_config.json (so
@@ -145,8 +146,8 @@ def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
         torch.manual_seed(seed)
         config = M2M100Config(vocab_size=vocab_size, d_model=32, encoder_layers=2, decoder_layers=2,
                               encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
-                              decoder_ffn_dim=64, max_position_embeddings=256, init_std=INIT_STD, pad_token_id=1, bos_token_id=0,
-                              eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+                              decoder_ffn_dim=64, max_position_embeddings=256, init_std=INIT_STD, pad_token_id=1,
+                              bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
         model = M2M100ForConditionalGeneration(config)
         out_dir.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(out_dir)

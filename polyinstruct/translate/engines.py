@@ -109,21 +109,24 @@ class SegmentEngine(Engine):
             texts, lost = {}, []
             for field, field_plan in fields.items():
                 mine = [next(translated) for _ in field_plan.segments]
-                try:
-                    texts[field] = field_plan.rebuild(mine)
-                except structure.ProtectionError as error:
-                    # keep the field rebuildable: the segments whose tokens broke stay untranslated
-                    lost.append(f"{field}: {error}")
-                    repaired = list(mine)
-                    repaired[error.segment] = field_plan.segments[error.segment].text
-                    try:
-                        texts[field] = field_plan.rebuild(repaired)
-                    except structure.ProtectionError:
-                        texts[field] = rec.texts(record)[field]
+                texts[field] = self._rebuild(field, field_plan, mine, lost)
             new = _with_texts(record, texts, target_lang)
             new["translation"] = {"engine": self.name, "protected_span_lost": lost}
             out.append(new)
         return out, Counter()
+
+
+    @staticmethod
+    def _rebuild(field: str, field_plan, translations: list[str], lost: list[str]) -> str:
+        """Rebuild a field; each segment whose tokens broke stays untranslated and is reported."""
+        translations = list(translations)
+        for _ in range(len(translations) + 1):
+            try:
+                return field_plan.rebuild(translations)
+            except structure.ProtectionError as error:
+                lost.append(f"{field}: {error}")
+                translations[error.segment] = field_plan.segments[error.segment].text
+        raise AssertionError("unreachable: source segments always rebuild")
 
 
 def make_engine(name: str, settings: dict, *, device: str | None = None) -> Engine:
