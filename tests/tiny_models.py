@@ -75,7 +75,8 @@ def _pieces(model_file: Path) -> list[str]:
             if not (sp.is_unknown(i) or sp.is_control(i))]
 
 
-def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str], seed: int = 0) -> Path:
+def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str], seed: int = 0, *,
+                      d_model: int = 32, layers: int = 2, heads: int = 4, ffn: int = 64) -> Path:
     """A random MarianMTModel (d_model 32, 2+2 layers) with a MarianTokenizer laid out like OPUS-MT's.
 
     As in OPUS-MT checkpoints the vocabulary is shared: "</s>" is 0, "<unk>" 1, the source and
@@ -101,9 +102,9 @@ def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str
         tokenizer = MarianTokenizer(source_spm=str(source_spm), target_spm=str(target_spm), vocab=str(vocab))
         pad = len(tokens) - 1
         torch.manual_seed(seed)
-        config = MarianConfig(vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=32,
-                              encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-                              decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        config = MarianConfig(vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=d_model,
+                              encoder_layers=layers, decoder_layers=layers, encoder_attention_heads=heads,
+                              decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
                               activation_function="swish", max_position_embeddings=256, init_std=INIT_STD,
                               pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, forced_eos_token_id=0,
                               scale_embedding=True, share_encoder_decoder_embeddings=True)
