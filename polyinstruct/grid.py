@@ -38,13 +38,6 @@ class Run:
     def is_base(self) -> bool:
         return self.method == BASE
 
-    @property
-    def label(self) -> str:
-        """Short name for tables and plots."""
-        if self.is_base:
-            return f"{self.model} (base)"
-        return f"{self.model} {self.method} {self.mixture} lr={self.lr}"
-
 
 def mixture_ids(config: dict) -> list[str]:
     source = config["source_language"]

@@ -44,6 +44,17 @@ class LanguageIdentifier:
         return out
 
 
+def response_rows(records: list[dict], identifier: LanguageIdentifier) -> list[dict]:
+    """Language ID of every turn's response; a record is correct only if all turns are in its language."""
+    rows = []
+    for record in records:
+        preds = identifier.predict(record["responses"])
+        rows.append({"id": record["id"], "lang": record["lang"], "category": record["category"],
+                     "predicted": [p.lang or p.label for p in preds], "prob": [round(p.prob, 4) for p in preds],
+                     "correct": all(same_language(p.lang, record["lang"]) for p in preds)})
+    return rows
+
+
 def same_language(predicted: str | None, expected: str) -> bool:
     """True if the predicted code is the expected language (zh and zh-Hant share LID labels)."""
     if predicted is None:

@@ -48,3 +48,18 @@ def test_unparsed_judge_output_is_counted_not_zeroed():
     assert summary["judge_parse_failures"] == 1 and summary["judge_rated"] == 2
     assert summary["judge_mean"] == 2.5 and summary["chen_score_mean"] == 1.5 and summary["gating_drop"] == 1.0
     assert summary["chen_score_sum"] == 3 and summary["lang_correct_rate"] == pytest.approx(2 / 3)
+
+
+def test_grade_keeps_raw_answers_and_parse_errors():
+    from polyinstruct.judge.single import grade
+
+    class CannedJudge:
+        def complete(self, prompts):
+            assert "written in German" in prompts[0]
+            return ["Fine. Rating: [[3]]", "No idea."], {"prompts": len(prompts)}
+
+    template = Template(REPO / "resources/prompts/judge/chen_single_1to3.v1.txt")
+    records = [{"id": i, "lang": "de", "turns": ["Frage?"], "responses": ["Antwort."]} for i in ("a", "b")]
+    rows, stats = grade(records, CannedJudge(), template, "judge-x")
+    assert [(r["rating"], r["parse_error"]) for r in rows] == [(3, None), (None, "no_rating")]
+    assert rows[1]["raw"] == "No idea." and rows[0]["judge"] == {"model": "judge-x", "template": "chen_single_1to3.v1"}

@@ -40,3 +40,15 @@ def test_missing_asset_names_key():
 
     with pytest.raises(InputError, match="score.langid.model: package 'no_such_pkg'"):
         assets.resolve("pkg://no_such_pkg/model.bin", key="score.langid.model")
+
+
+def test_response_rows_need_every_turn_in_the_prompt_language(lid):
+    records = [{"id": "1", "lang": "fr", "category": "writing",
+                "responses": ["Bonjour, je vais très bien aujourd'hui.", "Merci beaucoup pour votre aide."]},
+               {"id": "2", "lang": "fr", "category": "writing",
+                "responses": ["Bonjour, je vais très bien aujourd'hui.", "Thank you very much for your help."]}]
+    from polyinstruct.langid import response_rows
+
+    rows = response_rows(records, lid)
+    assert [r["correct"] for r in rows] == [True, False]
+    assert rows[1]["predicted"] == ["fr", "en"]

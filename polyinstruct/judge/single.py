@@ -33,6 +33,19 @@ def parse_rating(text: str, low: int = 1, high: int = 3) -> Verdict:
     return Verdict(int(value), None)
 
 
+def grade(records: list[dict], judge, template: "Template", judge_name: str) -> tuple[list[dict], dict]:
+    """Judge each record's first turn and answer; rows keep the raw answer and any parse error."""
+    prompts = [template.render(r["turns"][0], r["responses"][0], r["lang"]) for r in records]
+    answers, stats = judge.complete(prompts)
+    rows = []
+    for record, answer in zip(records, answers):
+        verdict = parse_rating(answer, 1, 3)
+        rows.append({"id": record["id"], "lang": record["lang"], "rating": verdict.rating,
+                     "parse_error": verdict.parse_error, "raw": answer,
+                     "judge": {"model": judge_name, "template": template.version}})
+    return rows, stats
+
+
 class Template:
     """A versioned judge prompt file; the version is its file name (e.g. chen_single_1to3.v1)."""
 

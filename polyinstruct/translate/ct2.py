@@ -54,12 +54,9 @@ class CTranslate2Engine(SegmentEngine):
             if self.family is None:
                 # like hf-seq2seq: without the family, NLLB/M2M-100 would get no source language and
                 # no target-language prefix, and translate into whatever language they drift to
-                from types import SimpleNamespace
-
                 from transformers import AutoConfig
 
-                config = AutoConfig.from_pretrained(tokenizer)
-                self.family = detect_family(SimpleNamespace(config=config), self.tokenizer)
+                self.family = detect_family(AutoConfig.from_pretrained(tokenizer), self.tokenizer)
             if self.family not in FAMILIES:
                 raise ValueError(f"unknown MT family '{self.family}' (one of {', '.join(FAMILIES)})")
             self.model = ctranslate2.Translator(model_dir, device=device, compute_type=compute_type,

@@ -20,10 +20,11 @@ def language_code(family: str, code: str) -> str:
     return lang.code
 
 
-def detect_family(model, tokenizer) -> str:
+def detect_family(config, tokenizer) -> str:
+    """The language-code scheme of a model, from its config and tokenizer (no weights needed)."""
     if "nllb" in type(tokenizer).__name__.lower():
         return "nllb"
-    model_type = model.config.model_type
+    model_type = config.model_type
     if model_type == "marian":
         return "marian"
     if model_type == "m2m_100":
@@ -76,7 +77,7 @@ class HFSeq2SeqEngine(SegmentEngine):
         if path not in self._loaded:
             tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForSeq2SeqLM.from_pretrained(path).to(self.device or best_device()).eval()
-            self._loaded[path] = (tokenizer, model, self.family or detect_family(model, tokenizer))
+            self._loaded[path] = (tokenizer, model, self.family or detect_family(model.config, tokenizer))
         return self._loaded[path]
 
     def translate_texts(self, texts, source_lang, target_lang):

@@ -19,18 +19,12 @@ def repetition_loop(text: str, max_repeats: int = 4, max_n: int = 4) -> bool:
     """True if some 1..max_n word n-gram repeats more than `max_repeats` times in a row."""
     words = text.split()
     for n in range(1, max_n + 1):
-        run = 1
-        for i in range(n, len(words) - n + 1, n):
-            run = run + 1 if words[i:i + n] == words[i - n:i] else 1
-            if run > max_repeats:
-                return True
-        if n > 1:  # n-grams can start at any offset
-            for offset in range(1, n):
-                run = 1
-                for i in range(offset + n, len(words) - n + 1, n):
-                    run = run + 1 if words[i:i + n] == words[i - n:i] else 1
-                    if run > max_repeats:
-                        return True
+        for offset in range(n):  # an n-gram loop can start at any word
+            run = 1
+            for i in range(offset + n, len(words) - n + 1, n):
+                run = run + 1 if words[i:i + n] == words[i - n:i] else 1
+                if run > max_repeats:
+                    return True
     return False
 
 
@@ -64,23 +58,14 @@ def record_flags(source: dict, translated: dict, target_lang: str, lid_lang: str
 
 
 def check_records(records: list[dict], target_lang: str, identifier: LanguageIdentifier,
-                  sources: dict[str, dict] | None = None,
+                  sources: dict[str, dict],
                   length_ratio: tuple[float, float] = DEFAULT_LENGTH_RATIO) -> list[dict]:
-    """Attach `qa` = {lid, lid_prob, flags} to each record (a new dict), in order.
-
-    Without `sources` only the target-side checks run (empty output, language).
-    """
+    """Attach `qa` = {lid, lid_prob, flags} to each record (a new dict), in order; `sources` by id."""
     texts = [" ".join(t for t in rec.texts(r).values() if t) for r in records]
     predictions = identifier.predict(texts)
     checked = []
     for record, pred in zip(records, predictions):
-        source = (sources or {}).get(record["id"])
-        if source is not None:
-            flags = record_flags(source, record, target_lang, pred.lang, length_ratio)
-        elif not rec.response(record).strip():
-            flags = ["empty_output"]
-        else:
-            flags = [] if same_language(pred.lang, target_lang) else ["wrong_language"]
+        flags = record_flags(sources[record["id"]], record, target_lang, pred.lang, length_ratio)
         checked.append({**record, "qa": {"lid": pred.lang or pred.label, "lid_prob": round(pred.prob, 4),
                                          "flags": flags}})
     return checked
