@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint dry-run report clean
 
-$(VENV)/.installed: requirements.txt requirements-assets.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-assets.txt requirements-deepspeed.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -r requirements-deepspeed.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-assets.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@

@@ -107,6 +107,27 @@ def _check_semantics(config: dict) -> None:
     judge = config["score"]["judge"]["model"]
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
+    _check_training(config)
+
+
+def _check_training(config: dict) -> None:
+    train = config["train"]
+    if train["checkpoint_selection"] == "every-epoch" and train["eval_every_steps"]:
+        raise ConfigError("config key 'train.eval_every_steps': every-epoch checkpoint selection evaluates once "
+                          "per epoch; set it to null")
+    selection = train["lr_selection"]
+    if selection["criterion"] != "langid":
+        return
+    if not config["evalsets"]:
+        raise ConfigError("config key 'train.lr_selection.criterion': langid needs an eval set to answer")
+    if selection["evalset"] is not None and selection["evalset"] not in config["evalsets"]:
+        raise ConfigError(f"config key 'train.lr_selection.evalset': no eval set named '{selection['evalset']}'")
+    eval_languages = config["eval_languages"] or config["languages"]
+    for i, code in enumerate(selection["languages"] or []):
+        if code not in eval_languages:
+            raise ConfigError(f"config key 'train.lr_selection.languages[{i}]': '{code}' is not an eval language")
+    if not [c for c in (selection["languages"] or eval_languages) if c != config["source_language"]]:
+        raise ConfigError("config key 'train.lr_selection.languages': langid selection needs a non-source language")
 
 
 def load(config: dict[str, Any], schema_path: str | Path) -> dict:

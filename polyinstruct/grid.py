@@ -15,6 +15,8 @@ from polyinstruct.io import InputError
 
 BASE = "base"
 NONE = "none"
+SELECTED = "selected"  # the {lr} of the sweep winner, when train.lr_selection names a criterion
+WEIGHTS = {"lora": "adapter", "full": "model"}
 
 
 def lr_token(lr: float) -> str:
@@ -76,16 +78,51 @@ def translation_languages(config: dict) -> list[str]:
     return [lang for lang in config["languages"] if lang != config["source_language"]]
 
 
+def learning_rates(config: dict, method: str) -> list[str]:
+    """The {lr} tokens trained for a method: its own list when set, else train.learning_rates."""
+    rates = config["train"][method].get("learning_rates") or config["train"]["learning_rates"]
+    return list(dict.fromkeys(lr_token(lr) for lr in rates))
+
+
+def selects_lr(config: dict) -> bool:
+    return config["train"]["lr_selection"]["criterion"] != "none"
+
+
+def training_runs(config: dict) -> list[Run]:
+    """Every (model, method, dataset, mixture, lr) that is trained, sweep points included."""
+    return [Run(model, method, dataset, mixture, lr)
+            for model in config["models"]
+            for method in config["train"]["methods"]
+            for dataset in mixture_datasets(config)
+            for mixture in mixture_ids(config)
+            for lr in learning_rates(config, method)]
+
+
 def runs(config: dict) -> list[Run]:
-    """Base runs first, then every (model, method, dataset, mixture, lr) of the training grid."""
+    """The runs evaluated: base models first, then the trained ones (the sweep winner, when selecting)."""
     result = [Run(model, BASE, NONE, NONE, "0") for model in config["models"]]
-    for model in config["models"]:
-        for method in config["train"]["methods"]:
-            for dataset in mixture_datasets(config):
-                for mixture in mixture_ids(config):
-                    for lr in config["train"]["learning_rates"]:
-                        result.append(Run(model, method, dataset, mixture, lr_token(lr)))
-    return result
+    if not selects_lr(config):
+        return result + training_runs(config)
+    winners = dict.fromkeys(Run(r.model, r.method, r.dataset, r.mixture, SELECTED) for r in training_runs(config))
+    return result + list(winners)
+
+
+def weights_path(model: str, method: str, dataset: str, mixture: str, lr: str) -> str:
+    """Where a trained run's weights live: the LoRA adapter or the fully fine-tuned model."""
+    return f"results/train/{model}/{method}/{dataset}/{mixture}/{lr}/{WEIGHTS[method]}"
+
+
+def selection_path(model: str, method: str, dataset: str, mixture: str) -> str:
+    return f"results/train/{model}/{method}/{dataset}/{mixture}/{SELECTED}/selection.json"
+
+
+def lr_selection_languages(config: dict) -> list[str]:
+    chosen = config["train"]["lr_selection"]["languages"] or eval_languages(config)
+    return [lang for lang in chosen if lang != config["source_language"]]
+
+
+def lr_selection_evalset(config: dict) -> str:
+    return config["train"]["lr_selection"]["evalset"] or next(iter(config["evalsets"]))
 
 
 def judge_model(config: dict) -> str:

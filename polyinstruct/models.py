@@ -112,5 +112,16 @@ def load_causal_lm(pointer: dict, adapter_dir: str | None = None, *, dtype=None)
     return model.to(device()).eval()
 
 
+def load_run_model(pointer: dict, method: str, weights: str | None = None, *, dtype=None):
+    """The model a run generates with: the base model, base + LoRA adapter, or the fully fine-tuned weights."""
+    if method == "base":
+        return load_causal_lm(pointer, dtype=dtype)
+    if method == "lora":
+        return load_causal_lm(pointer, weights, dtype=dtype)
+    if method == "full":
+        return load_causal_lm({**pointer, "load": {"pretrained_model_name_or_path": str(weights)}}, dtype=dtype)
+    raise ValueError(f"unknown training method '{method}'")
+
+
 def read_pointer(path: str | Path) -> dict:
     return read_json(path)

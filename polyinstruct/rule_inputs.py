@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from polyinstruct import grid
 
-TRAIN_KEYS = ("epochs", "max_steps", "global_batch_size", "micro_batch_size", "max_length", "loss_on_prompt",
-              "template", "lr_scheduler", "warmup_ratio", "weight_decay", "eval_every_steps", "lora")
+# train.* keys every method reads, and those a method's own section may override
+TRAIN_KEYS = ("epochs", "max_steps", "max_tokens", "global_batch_size", "micro_batch_size", "max_length",
+              "loss_on_prompt", "template", "lr_scheduler", "warmup_ratio", "weight_decay", "adam_beta1", "adam_beta2",
+              "gradient_checkpointing", "batching", "checkpoint_selection", "eval_every_steps", "save_every_steps")
+METHOD_OVERRIDES = ("epochs", "max_steps", "max_tokens", "global_batch_size", "micro_batch_size", "lr_scheduler",
+                    "warmup_ratio", "weight_decay", "adam_beta1", "adam_beta2", "gradient_checkpointing")
 
 
 def dataset_source(config: dict, wildcards) -> list[str]:
@@ -111,18 +115,70 @@ def model_source(config: dict, wildcards) -> list[str]:
     return [path] if path else []
 
 
-def train_settings(config: dict) -> dict:
-    return {k: config["train"][k] for k in TRAIN_KEYS}
+def train_settings(config: dict, method: str) -> dict:
+    """The settings of one method's runs: train.* with the method's own overrides applied."""
+    train = config["train"]
+    settings = {k: train[k] for k in TRAIN_KEYS}
+    own = train[method]
+    settings.update({k: own[k] for k in METHOD_OVERRIDES if own.get(k) is not None})
+    if method == "lora":
+        settings["lora"] = {k: own[k] for k in ("r", "alpha", "dropout", "target_modules")}
+    else:
+        settings["deepspeed"] = own["deepspeed"]
+    return settings
 
 
-def generate(wildcards) -> dict[str, str]:
+def trained_weights(config: dict, wildcards) -> dict[str, object]:
+    """The weights a tuned run generates with; for the `selected` lr, the sweep's choice and every candidate."""
+    w = wildcards
+    if w.lr != grid.SELECTED:
+        return {"weights": grid.weights_path(w.model, w.method, w.dataset, w.mixture, w.lr)}
+    return {"selection": grid.selection_path(w.model, w.method, w.dataset, w.mixture),
+            "candidates": [grid.weights_path(w.model, w.method, w.dataset, w.mixture, lr)
+                           for lr in grid.learning_rates(config, w.method)]}
+
+
+def generate(config: dict, wildcards) -> dict[str, object]:
     inputs = {
         "model": f"results/models/{wildcards.model}/model.json",
         "eval": f"results/data/eval/{wildcards.evalset}/{wildcards.lang}.jsonl",
     }
     if wildcards.method != grid.BASE:
-        inputs["adapter"] = "results/train/{model}/{method}/{dataset}/{mixture}/{lr}/adapter".format(**wildcards)
+        inputs.update(trained_weights(config, wildcards))
     return inputs
+
+
+def lr_candidates(config: dict, wildcards) -> dict[str, dict]:
+    """Per {lr} of a sweep, the files its winner is chosen from: metrics, and for langid its dev responses' language ID."""
+    w = wildcards
+    langid = config["train"]["lr_selection"]["criterion"] == "langid"
+    evalset = grid.lr_selection_evalset(config) if langid else None
+    candidates = {}
+    for lr in grid.learning_rates(config, w.method):
+        run = f"{w.model}/{w.method}/{w.dataset}/{w.mixture}/{lr}"
+        candidates[lr] = {
+            "metrics": f"results/train/{run}/metrics.json",
+            "langid": [f"results/score/langid/{run}/{evalset}/{lang}.jsonl"
+                       for lang in grid.lr_selection_languages(config)] if langid else [],
+        }
+    return candidates
+
+
+def lr_selection(config: dict, wildcards) -> list[str]:
+    return [path for c in lr_candidates(config, wildcards).values() for path in (c["metrics"], *c["langid"])]
+
+
+def train_targets(config: dict) -> list[str]:
+    """Every trained run's metrics; the sweep choices when selecting; merged LoRA weights when asked for."""
+    targets = []
+    for r in grid.training_runs(config):
+        targets.append(f"results/train/{r.path}/metrics.json")
+        if r.method == "lora" and config["train"]["lora"]["merge"]:
+            targets.append(f"results/train/{r.path}/merged")
+    if grid.selects_lr(config):
+        targets += list(dict.fromkeys(grid.selection_path(r.model, r.method, r.dataset, r.mixture)
+                                      for r in grid.training_runs(config)))
+    return targets
 
 
 def prompt_template(config: dict, wildcards) -> str:

@@ -30,7 +30,7 @@ wildcard_constraints:
     mixture=_alternatives([*MIXTURES, grid.NONE]),
     model=_alternatives(config["models"]),
     method=_alternatives([*config["train"]["methods"], grid.BASE]),
-    lr=r"[0-9][0-9.e+-]*",
+    lr=r"[0-9][0-9.e+-]*|selected",
     shard=r"\d+",
 
 

@@ -3,7 +3,7 @@
 
 rule generate:
     input:
-        unpack(inputs.generate),
+        unpack(lambda wc: inputs.generate(config, wc)),
     output:
         responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
         stats="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.stats.json",

@@ -2,17 +2,13 @@ import json
 
 import pytest
 
-from polyinstruct import chat, generate, models, train
+from polyinstruct import chat, generate, models
 from polyinstruct.io import read_json, write_jsonl
 
 RECORDS = [
     {"id": f"r{i}", "lang": "en", "instruction": f"Repeat the word number {i}.", "input": "",
      "output": f"Word number {i}, repeated."} for i in range(24)
 ]
-SETTINGS = dict(template="chat", global_batch_size=8, micro_batch_size=4, epochs=2, max_steps=-1,
-                learning_rate=1e-2, lr_scheduler="constant", warmup_ratio=0.0, weight_decay=0.0, max_length=64,
-                loss_on_prompt=False, eval_every_steps=None,
-                lora=dict(r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj"]))
 
 
 @pytest.fixture(scope="module")
@@ -35,42 +31,12 @@ def test_prepare_rejects_a_directory_without_config(tmp_path):
         models.prepare("broken", {"path": str(tmp_path)}, tmp_path / "out")
 
 
-def test_gradient_accumulation_holds_global_batch():
-    assert train.gradient_accumulation(128, 4, 8) == 4
-    with pytest.raises(ValueError, match="train.global_batch_size"):
-        train.gradient_accumulation(100, 8, 1)
-
-
 def test_training_examples_mask_prompt_form():
     example = chat.training_example(RECORDS[0], "chat")
     assert example["prompt"] == [{"role": "user", "content": "Repeat the word number 0."}]
     assert example["completion"] == [{"role": "assistant", "content": "Word number 0, repeated."}]
     alpaca = chat.training_example({**RECORDS[0], "input": "ctx"}, "alpaca")
     assert alpaca["prompt"].endswith("### Input:\nctx\n\n### Response:\n") and alpaca["completion"] == "Word number 0, repeated."
-
-
-def test_lora_training_keeps_best_checkpoint_and_records_budget(pointer, tmp_path):
-    import torch
-
-    torch.set_num_threads(1)
-    write_jsonl(tmp_path / "train.jsonl", RECORDS[:16])
-    write_jsonl(tmp_path / "valid.jsonl", RECORDS[16:])
-    metrics = train.train_lora(pointer, str(tmp_path / "train.jsonl"), str(tmp_path / "valid.jsonl"),
-                               tmp_path / "run", SETTINGS, seed=3)
-    assert metrics["steps"] == 4 and metrics["gradient_accumulation_steps"] == 2
-    assert len(metrics["eval_losses"]) == 2 and metrics["best_eval_loss"] == min(metrics["eval_losses"])
-    assert metrics["train_examples"] == 16 and metrics["examples_seen"] == 32
-    assert metrics["tokens_seen"] >= 2 * metrics["train_tokens_per_epoch"] > 0
-    assert (tmp_path / "run/adapter/adapter_config.json").exists()
-    assert json.loads((tmp_path / "run/adapter/adapter_config.json").read_text())["r"] == 4
-    assert not (tmp_path / "run/checkpoints").exists()
-    logged = [json.loads(l) for l in (tmp_path / "run/train_log.jsonl").read_text().splitlines()]
-    assert sum("loss" in e for e in logged) == 4
-    # the adapter loads back onto the base model and changes its outputs
-    tuned = models.load_causal_lm(pointer, str(tmp_path / "run/adapter"))
-    base = models.load_causal_lm(pointer)
-    ids = torch.tensor([[1, 5, 9, 12]])
-    assert not torch.allclose(tuned(ids).logits, base(ids).logits)
 
 
 def test_batched_generation_equals_one_at_a_time(pointer):

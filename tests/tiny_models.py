@@ -45,6 +45,36 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     return out_dir
 
 
+def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: int = 0) -> Path:
+    """A tiny random causal LM of another family (Mistral, Qwen2, BLOOM, GPT-NeoX/Pythia), same tokenizer."""
+    import torch
+    from transformers import (BloomConfig, BloomForCausalLM, GPTNeoXConfig, GPTNeoXForCausalLM, MistralConfig,
+                              MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM)
+
+    if family == "llama":
+        return build_tiny_llama(out_dir, corpus, seed)
+    tokenizer = build_tokenizer(corpus)
+    ids = dict(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+               pad_token_id=tokenizer.pad_token_id)
+    decoder = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True)
+    config, cls = {
+        "mistral": (lambda: MistralConfig(**ids, **decoder, sliding_window=None), MistralForCausalLM),
+        "qwen2": (lambda: Qwen2Config(**ids, **decoder), Qwen2ForCausalLM),
+        "bloom": (lambda: BloomConfig(**ids, hidden_size=32, n_layer=2, n_head=4), BloomForCausalLM),
+        "gpt_neox": (lambda: GPTNeoXConfig(**ids, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                           num_attention_heads=4, max_position_embeddings=512), GPTNeoXForCausalLM),
+    }[family]
+    torch.manual_seed(seed)
+    model = cls(config())
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
 # --- tiny random translation models (Marian / OPUS-MT and M2M-100) with real sentencepiece tokenizers ---
 
 # weights drawn wider than the usual 0.02, so that a random model's output depends on its input
