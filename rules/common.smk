@@ -59,4 +59,5 @@ def eval_targets(pattern):
 
 
 def all_targets():
-    return rules.all_report.input
+    """The report, and every training artifact (sweep points, selections, merged weights) even if unreported."""
+    return [*rules.all_report.input, *inputs.train_targets(config)]

@@ -154,3 +154,49 @@ def test_switching_the_translation_engine_is_one_config_line(tiny_workdir, engin
     assert all(r["translation"]["engine"] == engine for r in records)
     if engine == "ctranslate2":
         assert (tiny_workdir / "results/models/tiny-llama/ct2/model.bin").exists()
+
+
+def _train_config(workdir: Path, **train) -> None:
+    import yaml
+
+    path = workdir / "tiny.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["train"].update(train)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+SWEEP = dict(methods=["lora", "full"], learning_rates=[1e-3, 5e-2], lr_selection={"criterion": "valid_loss"},
+             full={"deepspeed": None, "learning_rates": [1e-5, 1e-3]}, lora={"merge": True})
+
+
+def test_lr_sweep_selects_a_winner_and_evaluation_follows_it(tiny_workdir):
+    _train_config(tiny_workdir, **SWEEP)
+    counts = dry_run(tiny_workdir)
+    # 2 mixtures x 2 rates per method are trained, one choice per (method, mixture); only winners are evaluated
+    assert counts["train_lora"] == counts["train_full"] == counts["select_lr"] == counts["merge_lora"] == 4
+    assert counts["generate"] == (1 + 4) * 2 and counts["summarise_scores"] == (1 + 4) * 2
+
+    target = "results/generate/tiny-llama/full/tiny/multilingual/selected/mini/fr.stats.json"
+    snakemake(tiny_workdir, target)
+    train_dir = tiny_workdir / "results/train/tiny-llama/full/tiny/multilingual"
+    selection = json.loads((train_dir / "selected/selection.json").read_text())
+    losses = {lr: json.loads((train_dir / lr / "metrics.json").read_text())["best_eval_loss"] for lr in ("1e-05", "0.001")}
+    assert selection["criterion"] == "valid_loss" and selection["selected_lr"] == min(losses, key=losses.get)
+    assert {c["lr"]: c["best_eval_loss"] for c in selection["candidates"]} == losses
+    stats = json.loads((tiny_workdir / target).read_text())
+    assert stats["run"]["lr"] == "selected" and stats["run"]["selected_lr"] == selection["selected_lr"]
+    assert (train_dir / selection["selected_lr"] / "model/model.safetensors").exists()
+
+
+def test_langid_lr_selection_generates_dev_responses_for_every_rate(tiny_workdir):
+    _train_config(tiny_workdir, learning_rates=[1e-3, 5e-2], lr_selection={"criterion": "langid"})
+    counts = dry_run(tiny_workdir, "all_train")
+    # each rate of each mixture answers the (non-source) fr dev prompts and gets language-ID scored
+    assert counts["train_lora"] == 4 and counts["select_lr"] == 2
+    assert counts["generate"] == counts["langid_responses"] == 4
+
+
+def test_bad_lr_selection_config_names_the_key(tiny_workdir):
+    _train_config(tiny_workdir, lr_selection={"criterion": "langid", "evalset": "nope"})
+    proc = snakemake(tiny_workdir, "-n", check=False)
+    assert proc.returncode != 0 and "config key 'train.lr_selection.evalset'" in proc.stdout + proc.stderr
