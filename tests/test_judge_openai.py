@@ -83,7 +83,7 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
     httpd.daemon_threads = True
     httpd.state = {"lock": threading.Lock(), "hits": {}, "auth": set(), "inflight": 0, "max_inflight": 0}
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield httpd
     httpd.shutdown()
