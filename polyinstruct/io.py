@@ -18,19 +18,24 @@ class InputError(ValueError):
     """Bad user input; the message names the file, line or key to fix."""
 
 
-def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record); blank lines are skipped, a bad line raises naming file:line."""
+def read_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, any JSON value); for files whose lines are lists as well as objects."""
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                yield lineno, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{lineno}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            yield lineno, record
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, record); blank lines are skipped, a bad line raises naming file:line."""
+    for lineno, record in read_json_lines(path):
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+        yield lineno, record
 
 
 def load_jsonl(path: str | os.PathLike) -> list[dict]:
