@@ -15,7 +15,9 @@ def default_config() -> dict:
 
 def test_default_config_is_valid_and_filled_with_defaults():
     cfg = configuration.validate(default_config(), SCHEMA)
-    assert cfg["train"]["lora"] == {"r": 8, "alpha": 16, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj"]}
+    lora = cfg["train"]["lora"]
+    assert (lora["r"], lora["alpha"], lora["dropout"], lora["target_modules"]) == (8, 16, 0.05, "qkv")
+    assert lora["learning_rates"] is None and lora["merge"] is False
     assert cfg["train"]["lr_scheduler"] == "cosine"
     assert cfg["score"]["langid"]["scheme"] == "lid176"
     assert cfg["datasets"]["polyalpaca"]["fields"]["instruction"] == "instruction"
@@ -27,6 +29,10 @@ def test_schema_defaults_are_chen_et_al_lora_settings():
     train = cfg["train"]
     assert (train["learning_rates"], train["global_batch_size"], train["epochs"]) == ([3e-4], 128, 5)
     assert train["loss_on_prompt"] is False
+    # full fine-tuning: Chen et al.'s rate, ZeRO-3 and gradient checkpointing
+    assert (train["full"]["learning_rates"], train["full"]["deepspeed"], train["full"]["gradient_checkpointing"]) == \
+        ([2e-5], "zero3", True)
+    assert train["checkpoint_selection"] == "best" and train["lr_selection"]["criterion"] == "none"
 
 
 def test_every_schema_property_has_description_and_default():
@@ -74,4 +80,28 @@ def test_judge_must_name_a_configured_model():
     cfg = default_config()
     cfg["score"]["judge"]["model"] = "gpt-judge"
     with pytest.raises(configuration.ConfigError, match=r"score.judge.model': no model named 'gpt-judge'"):
+        configuration.validate(cfg, SCHEMA)
+
+
+def test_every_epoch_selection_refuses_step_evaluation():
+    cfg = default_config()
+    cfg["train"].update(checkpoint_selection="every-epoch", eval_every_steps=10)
+    with pytest.raises(configuration.ConfigError, match=r"train.eval_every_steps': every-epoch"):
+        configuration.validate(cfg, SCHEMA)
+
+
+def test_langid_lr_selection_languages_must_be_eval_languages():
+    cfg = default_config()
+    cfg["train"]["lr_selection"] = {"criterion": "langid", "languages": ["fr", "sw"]}
+    with pytest.raises(configuration.ConfigError, match=r"train.lr_selection.languages\[1\]': 'sw' is not an eval language"):
+        configuration.validate(cfg, SCHEMA)
+    cfg["train"]["lr_selection"] = {"criterion": "langid", "languages": ["en"]}
+    with pytest.raises(configuration.ConfigError, match="needs a non-source language"):
+        configuration.validate(cfg, SCHEMA)
+
+
+def test_unknown_training_method_is_named():
+    cfg = default_config()
+    cfg["train"]["methods"] = ["lora", "qlora"]
+    with pytest.raises(configuration.ConfigError, match=r"config key 'train.methods.1': 'qlora' is not one of"):
         configuration.validate(cfg, SCHEMA)

@@ -38,6 +38,31 @@ def test_lr_sweep_multiplies_runs():
     assert len(grid.runs(c)) == 1 + 6 * 2
 
 
+def test_methods_have_their_own_rates_and_selection_evaluates_winners():
+    c = cfg()
+    c["train"].update(methods=["lora", "full"], learning_rates=[1e-4, 3e-4])
+    c["train"]["full"]["learning_rates"] = [2e-5]
+    assert grid.learning_rates(c, "lora") == ["0.0001", "0.0003"] and grid.learning_rates(c, "full") == ["2e-05"]
+    assert len(grid.training_runs(c)) == 6 * 2 + 6 and len(grid.runs(c)) == 1 + 6 * 3
+    c["train"]["lr_selection"]["criterion"] = "valid_loss"
+    evaluated = grid.runs(c)[1:]
+    assert len(evaluated) == 6 * 2 and {r.lr for r in evaluated} == {grid.SELECTED}
+    assert len(grid.training_runs(c)) == 6 * 2 + 6  # every sweep point is still trained
+    assert grid.weights_path("m", "full", "d", "x", "2e-05") == "results/train/m/full/d/x/2e-05/model"
+    assert grid.selection_path("m", "lora", "d", "x") == "results/train/m/lora/d/x/selected/selection.json"
+
+
+def test_method_overrides_reach_the_training_settings():
+    from polyinstruct import rule_inputs
+
+    c = cfg()
+    c["train"]["full"].update(epochs=3, global_batch_size=256)
+    full, lora = rule_inputs.train_settings(c, "full"), rule_inputs.train_settings(c, "lora")
+    assert (full["epochs"], full["global_batch_size"], full["deepspeed"], full["gradient_checkpointing"]) == (3, 256, "zero3", True)
+    assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (1, 8, False)
+    assert lora["lora"]["target_modules"] == "qkv" and "deepspeed" not in lora
+
+
 def test_shard_count_of_missing_file_names_key(tmp_path):
     spec = {"path": str(tmp_path / "nope.jsonl")}
     with pytest.raises(InputError, match="config key 'datasets.d.path'"):
