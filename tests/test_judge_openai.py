@@ -140,7 +140,12 @@ def test_retries_cache_and_ledger(server, judge, tmp_path):
     assert any("APITimeoutError" in line for line in judge.errors)
 
 
-def test_concurrency_is_bounded(server, judge):
+def test_concurrency_is_bounded(server, monkeypatch):
+    # a generous time-out: on a loaded machine a 0.1 s answer may take longer than the other tests' 0.4 s
+    monkeypatch.setenv("JUDGE_TEST_KEY", SECRET)
+    judge = OpenAIJudge(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="judge-4o",
+                        api_key_env="JUDGE_TEST_KEY", concurrency=3, max_retries=3, backoff_seconds=0.01,
+                        max_backoff_seconds=0.05, timeout_seconds=10)
     prompts = [f"[busy] prompt {i}" for i in range(9)]
     answers, stats = judge.complete(prompts)
     assert answers == ["Rating: [[7]]"] * 9 and stats["retries"] == 0

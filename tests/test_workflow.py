@@ -195,6 +195,15 @@ def test_langid_lr_selection_generates_dev_responses_for_every_rate(tiny_workdir
     assert counts["train_lora"] == 4 and counts["select_lr"] == 2
     assert counts["generate"] == counts["langid_responses"] == 4
 
+    target = "results/train/tiny-llama/lora/tiny/mono-en/selected/selection.json"
+    snakemake(tiny_workdir, target)
+    selection = json.loads((tiny_workdir / target).read_text())
+    assert selection["criterion"] == "langid" and selection["selected_lr"] in ("0.001", "0.05")
+    for candidate in selection["candidates"]:
+        rows = (tiny_workdir / f"results/score/langid/tiny-llama/lora/tiny/mono-en/{candidate['lr']}/mini/fr.jsonl")
+        rows = [json.loads(line) for line in rows.read_text().splitlines()]
+        assert candidate["langid_correct"] == sum(r["correct"] for r in rows) / len(rows)
+
 
 def test_bad_lr_selection_config_names_the_key(tiny_workdir):
     _train_config(tiny_workdir, lr_selection={"criterion": "langid", "evalset": "nope"})
