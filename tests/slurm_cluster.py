@@ -29,6 +29,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+# The shipped profile's status-check timings suit a busy site; tests poll fast. Nothing else is changed.
+TEST_PROFILE_OVERRIDES = {"slurm-init-seconds-before-status-checks": 1, "seconds-between-status-checks": 1}
 PACKAGES = ("slurm-wlm", "munge", "slurmdbd", "mariadb-server", "mariadb-client")
 BINARIES = ("munged", "mariadbd", "mariadb-install-db", "slurmdbd", "slurmctld", "slurmd", "sbatch", "sacct")
 NODE_MEMORY_MB = 65536  # declared node memory: the workflow asks up to 32 GB for training
@@ -46,10 +49,20 @@ def why_unavailable() -> str | None:
         return "a Slurm test cluster needs Linux"
     if not missing_binaries():
         return None if os.geteuid() == 0 else "Slurm's daemons must run as root (slurmd starts jobs as any user)"
+    if SYSTEM_CONF.exists():
+        return f"{SYSTEM_CONF} exists: this machine belongs to a real Slurm cluster, which jobs' srun would reach"
+    if RUN_CONF.exists() and not RUN_CONF.is_symlink():
+        return f"{RUN_CONF} is a configless slurmd's cache: this machine belongs to a real Slurm cluster"
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return (f"{', '.join(missing_binaries())} not installed and cannot be installed here (needs root and "
                 f"apt-get): run `apt-get install {' '.join(PACKAGES)}` as root")
     return None
+
+
+# Inside a job, the executor's job step drops every SLURM_* variable (SLURM_CONF too) before its `srun`,
+# which then looks for /etc/slurm/slurm.conf and then here, where configless slurmd caches its config.
+RUN_CONF = Path("/run/slurm/conf")
+SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 
 
 def install_packages() -> None:
@@ -141,6 +154,8 @@ MailProg=/bin/true
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherParams=NoOverMemoryKill
 JobCompType=jobcomp/none
+# keep sbatch --comment (the executor writes rule_<rule>_wildcards_<...> there) in sacct
+AccountingStoreFlags=job_comment
 # squeue keeps finished jobs this long; sacct keeps them for good
 MinJobAge=300
 # scancel/requeue send SIGTERM, then SIGKILL after KillWait seconds: time to write a checkpoint
@@ -169,6 +184,11 @@ StorageUser=root
 StorageLoc=slurm_acct_db
 """)
         dbd.chmod(0o600)
+        # srun inside jobs finds the config here (see RUN_CONF); a link left by a killed run is replaced
+        RUN_CONF.parent.mkdir(parents=True, exist_ok=True)
+        if RUN_CONF.is_symlink():
+            RUN_CONF.unlink()
+        RUN_CONF.symlink_to(r / "etc")
         key = r / "munge/munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o600)
@@ -234,6 +254,8 @@ StorageLoc=slurm_acct_db
         return proc.stdout.split()[0] if proc.returncode == 0 and proc.stdout.split() else ""
 
     def stop(self) -> None:
+        if RUN_CONF.is_symlink() and RUN_CONF.resolve() == (self.root / "etc").resolve():
+            RUN_CONF.unlink()
         if not self.processes:
             return
         subprocess.run(["scancel", "--full", "-u", "root"], env=self.env, capture_output=True)
@@ -266,6 +288,44 @@ StorageLoc=slurm_acct_db
                         "-o", ",".join(self.SACCT_FIELDS), *args)
         rows = csv.reader(proc.stdout.splitlines(), delimiter="|")
         return [dict(zip(self.SACCT_FIELDS, row)) for row in rows if row]
+
+    def rule_jobs(self, rule: str) -> list[dict]:
+        """sacct rows of the jobs the Snakemake executor submitted for `rule` (oldest first)."""
+        return [r for r in self.sacct() if r["Comment"] == f"rule_{rule}" or r["Comment"].startswith(f"rule_{rule}_wildcards_")]
+
+    def cancel(self, job_id: str, signal: str | None = None) -> None:
+        """scancel a job (all its steps, the batch shell included); signal="TERM" sends only that signal."""
+        self.run("scancel", "--full", *([f"--signal={signal}"] if signal else []), job_id)
+
+    def profile(self, dest: Path, **overrides) -> Path:
+        """profiles/slurm/config.yaml with TEST_PROFILE_OVERRIDES (and `overrides`) applied, as a directory."""
+        import yaml
+
+        profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+        profile.update(TEST_PROFILE_OVERRIDES, **{k.replace("_", "-"): v for k, v in overrides.items()})
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+        return dest
+
+    def snakemake(self, workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile", configfile: str | None = "tiny.yaml",
+                  profile: Path | None = None, check: bool = True, background: bool = False, timeout: float = 1200):
+        """Run Snakemake in `workdir` through this cluster with the Slurm profile, as a user would from the
+        repository root. background=True returns the Popen (stdout/stderr in workdir/snakemake.log) for tests
+        that cancel or requeue jobs while it runs."""
+        profile = profile or self.profile(workdir / ".slurm-profile")
+        cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(snakefile), "--directory", str(workdir),
+               "--workflow-profile", str(profile),
+               *(["--configfile", str(workdir / configfile)] if configfile else []), *args]
+        if background:
+            log = open(workdir / "snakemake.log", "w")
+            return subprocess.Popen(cmd, cwd=workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=workdir, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            logs = "\n".join(f"== {p}\n{p.read_text(errors='replace')[-2000:]}"
+                             for p in sorted((workdir / ".snakemake/slurm_logs").rglob("*.log")))
+            raise AssertionError(f"snakemake {' '.join(args)} on Slurm failed ({proc.returncode}):\n"
+                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}\n{logs[-6000:]}")
+        return proc
 
     def wait_for_jobs(self, predicate, timeout: float = 120, interval: float = 1.0) -> list[dict]:
         """Poll sacct until predicate(rows) holds; return the rows."""
