@@ -12,7 +12,8 @@ The node is declared as this machine's CPUs with a memory size large enough for 
 node, while torch finds no CUDA device. Partitions `cpu` (default) and `gpu` match the names of the shipped
 `profiles/slurm/` profile, so the tests use that profile unchanged apart from its timing knobs.
 
-`python tests/slurm_cluster.py install` installs the Debian packages (root and apt-get needed);
+`python tests/slurm_cluster.py install` installs the Debian packages when missing (root and apt-get needed;
+`make test` runs it);
 `python tests/slurm_cluster.py run` starts a cluster and prints how to use it until Ctrl-C.
 """
 from __future__ import annotations
@@ -313,9 +314,9 @@ StorageLoc=slurm_acct_db
         repository root. background=True returns the Popen (stdout/stderr in workdir/snakemake.log) for tests
         that cancel or requeue jobs while it runs."""
         profile = profile or self.profile(workdir / ".slurm-profile")
-        cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(snakefile), "--directory", str(workdir),
-               "--workflow-profile", str(profile),
-               *(["--configfile", str(workdir / configfile)] if configfile else []), *args]
+        cmd = [str(Path(sys.executable).parent / "snakemake"), *args, "--snakefile", str(snakefile),
+               "--directory", str(workdir), "--workflow-profile", str(profile),
+               *(["--configfile", str(workdir / configfile)] if configfile else [])]
         if background:
             log = open(workdir / "snakemake.log", "w")
             return subprocess.Popen(cmd, cwd=workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -339,8 +340,12 @@ def start_cluster(root: Path | None = None) -> SlurmCluster:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["install"]:
-        install_packages()
+    if sys.argv[1:] == ["install"]:  # `make test` runs this first
+        reason = why_unavailable()
+        if reason:
+            print(f"Slurm tests will be skipped: {reason}")
+        else:
+            install_packages()
     elif sys.argv[1:] == ["run"]:
         cluster = start_cluster()
         print(f"started in {cluster.startup_seconds}s\nexport SLURM_CONF={cluster.conf}\nCtrl-C stops it")
