@@ -110,3 +110,23 @@ def test_multinode_batch_script():
         "srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=32 --kill-on-bad-exit=1 torchrun "
         "--nnodes=2 --nproc-per-node=4 --rdzv-backend=c10d --rdzv-endpoint=$HEAD_NODE:29500 "
         "--rdzv-id=$SLURM_JOB_ID --max-restarts=0 scripts/train.py --run 'a b'")
+
+
+def test_readme_cluster_commands_find_the_slurm_profile():
+    """The README's cluster commands, from the repository root, read profiles/slurm/ (and not profiles/default/)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## On a Slurm cluster", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^(\.venv/bin/snakemake [^#\n]*?)\s*(?:#|$)", section, flags=re.M)
+    assert commands and all(c.startswith(".venv/bin/snakemake --workflow-profile slurm") for c in commands)
+    proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "--workflow-profile", "slurm", "-n",
+                           "--forceall", "results/cluster/gpu_smoke/2gpu.json"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Using workflow specific profile profiles/slurm for setting default" in proc.stdout + proc.stderr
