@@ -4,11 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint dry-run report clean
+.PHONY: run test lint dry-run report clean slurm-packages
 
+# The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
+# numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
 $(VENV)/.installed: requirements.txt requirements-assets.txt requirements-deepspeed.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -r requirements-deepspeed.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-assets.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
@@ -18,8 +20,13 @@ run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --cores all
 	$(BIN)/snakemake --report results/report/report.html
 
-test: $(VENV)/.installed  ## the whole test suite
-	$(BIN)/python -m pytest -q tests
+test: $(VENV)/.installed slurm-packages  ## the whole test suite
+	$(BIN)/python -m pytest -q -rs tests
+
+# Debian's slurm-wlm, munge, slurmdbd and mariadb-server for the Slurm test cluster (tests/slurm_cluster.py),
+# installed when missing if we are root with apt-get; otherwise the Slurm tests skip and say why.
+slurm-packages: $(VENV)/.installed
+	$(BIN)/python tests/slurm_cluster.py install
 
 lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint

@@ -1,5 +1,5 @@
 # polyinstruct: translate -> mixtures -> fine-tune -> generate -> score -> report.
-# Plan:  snakemake -n            Run:  snakemake --cores all      Cluster: snakemake --profile slurm
+# Plan:  snakemake -n            Run:  snakemake --cores all      Cluster: snakemake --workflow-profile slurm
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -20,6 +20,7 @@ include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/score.smk"
 include: "rules/report.smk"
+include: "rules/cluster.smk"
 
 
 rule all:

@@ -24,6 +24,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "judge": ("io.py", "models.py", "chat.py", "generate.py", "judge"),
     "score": ("io.py", "scores.py"),
     "report": ("io.py", "report.py", "languages.py"),
+    "cluster": ("cluster.py",),
 }
 
 

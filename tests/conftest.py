@@ -129,3 +129,21 @@ def tiny_m2m100(tmp_path_factory) -> Path:
 
     corpus = [t for lang in ("en", "fr", "de") for t in _shipped_texts(lang)]
     return build_tiny_m2m100(tmp_path_factory.mktemp("mt") / "tiny-m2m100", corpus)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A running single-node Slurm with accounting (tests/slurm_cluster.py), shared by the session.
+
+    Installs the Debian packages first when they are missing and this is root with apt-get (as in CI);
+    skips, saying why, only where they cannot be installed."""
+    import slurm_cluster as slurm
+
+    reason = slurm.why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    slurm.install_packages()
+    cluster = slurm.SlurmCluster(tmp_path_factory.mktemp("slurm")).start()
+    print(f"Slurm test cluster started in {cluster.startup_seconds}")
+    yield cluster
+    cluster.stop()
