@@ -121,3 +121,42 @@ def test_tiny_experiment_runs_through_slurm(slurm_cluster, tmp_path, tiny_llama)
     assert len(smoke["cuda_visible_devices"]) == 2 and smoke["world_size"] == 2
     assert [r["rank"] for r in smoke["ranks"]] == [0, 1] and {r["all_reduce_sum"] for r in smoke["ranks"]} == {2}
     assert smoke["hub_offline"]["HF_HUB_OFFLINE"] == "1"
+
+
+def test_preempted_training_job_resumes_from_its_checkpoint(slurm_cluster, tmp_path, tiny_llama):
+    """SIGTERM to a running training job (what `scancel --signal=TERM`, or a `--signal=TERM@<s>` preemption
+    warning, delivers): the run saves a checkpoint and exits non-zero, the profile's retry resubmits the
+    job, and the new job resumes from that checkpoint and ends where an uninterrupted run ends."""
+    import yaml
+
+    tiny_experiment(tmp_path, tiny_llama)
+    config = yaml.safe_load((tmp_path / "tiny.yaml").read_text())
+    config["train"].update(epochs=150, save_every_steps=3)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    run_dir = tmp_path / "results/train/tiny-llama/lora/tiny/mono-en/0.0003"
+    before = {r["JobID"] for r in slurm_cluster.rule_jobs("train_lora")}  # the session's earlier tests
+
+    background = slurm_cluster.snakemake(tmp_path, str(run_dir.relative_to(tmp_path) / "metrics.json"), background=True)
+    try:
+        deadline = time.monotonic() + 600
+        while not list(run_dir.glob("checkpoints/checkpoint-*/counters.json")):
+            assert background.poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "snakemake.log").read_text()[-3000:]
+            time.sleep(0.2)
+        # the executor names each job's log after its Slurm job id
+        (job_log,) = (tmp_path / ".snakemake/slurm_logs/rule_train_lora").glob("*/*.log")
+        # the job's steps only (not --full: bash, the batch shell, would die at once and take srun with it)
+        slurm_cluster.run("scancel", "--signal=TERM", job_log.stem)
+        assert background.wait(timeout=900) == 0, (tmp_path / "snakemake.log").read_text()[-4000:]
+    finally:
+        if background.poll() is None:
+            background.kill()
+
+    jobs = [r for r in slurm_cluster.rule_jobs("train_lora") if r["JobID"] not in before]
+    assert [j["State"] for j in jobs] == ["FAILED", "COMPLETED"], jobs
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    manifest = json.loads((tmp_path / "results/mixtures/tiny/mono-en/manifest.json").read_text())
+    assert metrics["resumed_from_step"] >= 3 and metrics["epochs_seen"] == 150
+    assert metrics["examples_seen"] == 150 * metrics["train_examples_used"]  # nothing seen twice or skipped
+    assert metrics["train_examples"] == manifest["train_total"]
+    assert not (run_dir / "checkpoints").exists()

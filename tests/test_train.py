@@ -124,7 +124,7 @@ def test_batch_counts_padded_and_padding_free():
 def test_lora_run_records_budget_selection_and_efficiency(pointer, data, tmp_path):
     metrics = train("lora", pointer, data, tmp_path / "run")
     assert metrics["steps"] == 8 and metrics["gradient_accumulation_steps"] == 2 and metrics["devices"] == 1
-    assert metrics["examples_seen"] == 64 and metrics["train_examples"] == 32
+    assert metrics["examples_seen"] == 64 and metrics["train_examples"] == metrics["train_examples_used"] == 32
     assert metrics["tokens_seen"] == 2 * metrics["train_tokens_per_epoch"]  # every token, twice
     assert 0 < metrics["padding_share"] < 0.5 and metrics["token_slots"] > metrics["tokens_seen"]
     assert len(metrics["eval_losses"]) == 2 and metrics["best_eval_loss"] == min(metrics["eval_losses"])
@@ -137,6 +137,17 @@ def test_lora_run_records_budget_selection_and_efficiency(pointer, data, tmp_pat
     assert sum("loss" in e for e in logged) == 8
     chosen = read_json(run / "checkpoints.json")
     assert chosen["mode"] == "best" and chosen["best_eval_loss"] == metrics["best_eval_loss"]
+
+
+def test_examples_without_a_completion_after_truncation_are_counted(pointer, data, tmp_path):
+    # 8 of 16 prompts are longer than max_length: truncation leaves them nothing to learn from
+    long = [{**r, "instruction": r["instruction"] + " Repeat it." * 30} for r in RECORDS[:8]]
+    write_jsonl(tmp_path / "mixed.jsonl", long + RECORDS[8:16])
+    spec = launch.job_spec("lora", pointer, tmp_path / "mixed.jsonl", data["valid"], tmp_path / "run",
+                           settings(epochs=1, max_length=48), 1e-2, 3, {})
+    metrics = launch.run(spec, 1)
+    assert (metrics["train_examples"], metrics["train_examples_used"], metrics["train_examples_dropped"]) == (16, 8, 8)
+    assert metrics["examples_seen"] == 8
 
 
 def test_token_budget_stops_at_the_first_step_past_it(pointer, data, tmp_path):
@@ -156,6 +167,7 @@ def test_length_grouping_pads_less_than_plain_batches(pointer, data, tmp_path):
     assert grouped["tokens_seen"] == plain["tokens_seen"] == packed["tokens_seen"]
     assert grouped["padding_share"] < plain["padding_share"]
     assert packed["padding_share"] == 0 and packed["examples_seen"] == 32 and packed["steps"] < grouped["steps"]
+    assert grouped["train_examples_used"] == packed["train_examples_used"] == 32
 
 
 def test_padding_free_batch_has_the_padded_batch_loss(pointer):
@@ -278,10 +290,13 @@ def test_checkpoints_of_another_configuration_are_not_resumed(pointer, data, tmp
     preemption.mark(run / "checkpoints", "old-fingerprint", {})
     assert preemption.resume_point(run / "checkpoints", "new-fingerprint") is None
     assert not (run / "checkpoints").exists()
-    (run / "checkpoints/checkpoint-3").mkdir(parents=True)
-    (run / "checkpoints/checkpoint-3/trainer_state.json").write_text("{}")
+    for step in (3, 5, 6):
+        (run / f"checkpoints/checkpoint-{step}").mkdir(parents=True)
+        (run / f"checkpoints/checkpoint-{step}/trainer_state.json").write_text("{}")
+        if step != 6:  # checkpoint-6 was being written when the job was killed: no counters.json yet
+            (run / f"checkpoints/checkpoint-{step}/counters.json").write_text("{}")
     preemption.mark(run / "checkpoints", "same", {})
-    assert preemption.resume_point(run / "checkpoints", "same").endswith("checkpoint-3")
+    assert preemption.resume_point(run / "checkpoints", "same").endswith("checkpoint-5")
     a = job("lora", pointer, data, run)
     assert a["fingerprint"] == job("lora", pointer, data, tmp_path / "elsewhere")["fingerprint"]
     assert a["fingerprint"] != job("lora", pointer, data, run, lr=2e-2)["fingerprint"]

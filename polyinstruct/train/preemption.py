@@ -16,6 +16,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from polyinstruct.train import counters
+
 log = logging.getLogger(__name__)
 EXIT_CODE = 143  # 128 + SIGTERM, what a job killed by SIGTERM reports
 SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
@@ -69,18 +71,30 @@ def fingerprint(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def resume_point(checkpoint_dir: Path, run_fingerprint: str) -> str | None:
-    """The latest checkpoint of this same run, or None; stale checkpoints of another run are removed."""
-    from transformers.trainer_utils import get_last_checkpoint
+def complete_checkpoints(checkpoint_dir: Path) -> list[Path]:
+    """Checkpoints written to the end, newest first: the trainer state and the run's counters are the
+    last files a save writes, so a job killed mid-save leaves a directory without them."""
+    found = [p for p in Path(checkpoint_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    found.sort(key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    complete = []
+    for path in found:
+        if (path / "trainer_state.json").exists() and (path / counters.FILE).exists():
+            complete.append(path)
+        else:
+            log.warning("%s: incomplete checkpoint (killed while saving?); not resumed from", path)
+    return complete
 
+
+def resume_point(checkpoint_dir: Path, run_fingerprint: str) -> str | None:
+    """The latest complete checkpoint of this same run, or None; checkpoints of another run are removed."""
     checkpoint_dir = Path(checkpoint_dir)
     marker = checkpoint_dir / "run.json"
     if checkpoint_dir.is_dir():
         recorded = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") if marker.exists() else None
         if recorded == run_fingerprint:
-            latest = get_last_checkpoint(str(checkpoint_dir))
-            if latest:
-                return latest
+            complete = complete_checkpoints(checkpoint_dir)
+            if complete:
+                return str(complete[0])
         else:
             log.warning("%s: checkpoints of a different run (fingerprint %s, now %s); starting afresh",
                         checkpoint_dir, recorded, run_fingerprint)

@@ -223,6 +223,9 @@ def _metrics(spec, trainer, plan, accumulation, world, run_counters, choice, tok
         "steps": state.global_step,
         "epochs_seen": round(state.epoch or 0.0, 4),
         "train_examples": n_train,
+        # TRL drops examples whose completion is cut away entirely by max_length (nothing to learn from)
+        "train_examples_used": _examples_in(trainer.train_dataset),
+        "train_examples_dropped": n_train - _examples_in(trainer.train_dataset),
         "valid_examples": n_valid,
         "train_tokens_per_epoch": tokens_per_epoch,
         "examples_seen": totals["examples"],
@@ -241,6 +244,13 @@ def _metrics(spec, trainer, plan, accumulation, world, run_counters, choice, tok
         **efficiency.peak_memory(),
         "trainable_parameters": sum(efficiency.numel(p) for p in trainer.model.parameters() if p.requires_grad),
     }
+
+
+def _examples_in(dataset) -> int:
+    """Examples in the trainer's dataset; packed rows list the lengths of the examples they hold."""
+    if "seq_lengths" in dataset.column_names:
+        return sum(len(lengths) for lengths in dataset["seq_lengths"])
+    return len(dataset)
 
 
 def _step_of(checkpoint: str | None) -> int | None:
