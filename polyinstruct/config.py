@@ -108,6 +108,45 @@ def _check_semantics(config: dict) -> None:
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
     _check_training(config)
+    _check_evaluation(config)
+
+
+def _check_evaluation(config: dict) -> None:
+    from polyinstruct import grid
+    from polyinstruct.io import InputError
+
+    judge = config["score"]["judge"]
+    for name, spec in config["evalsets"].items():
+        if spec.get("format") and spec.get("hub"):
+            raise ConfigError(f"config key 'evalsets.{name}.format': formatted eval sets are read from 'path', not the hub")
+    if judge["backend"] == "openai":
+        for key in ("base_url", "model"):
+            if not judge["openai"][key]:
+                raise ConfigError(f"config key 'score.judge.openai.{key}': required when score.judge.backend is openai")
+    known = (*judge["protocols"], "relevance")
+    for protocol in config["score"]["gating"]["by_protocol"]:
+        if protocol not in ("chen_single", "mt_bench_single", "mt_bench_pairwise", "criteria", "relevance"):
+            raise ConfigError(f"config key 'score.gating.by_protocol.{protocol}': not a judge protocol")
+        if protocol not in known:
+            raise ConfigError(f"config key 'score.gating.by_protocol.{protocol}': protocol is not enabled")
+    if grid.judges_pairwise(config):
+        try:
+            pairs = grid.pairwise_pairs(config)
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
+        if not pairs:
+            raise ConfigError(f"config key 'score.judge.mt_bench_pairwise.baseline': "
+                              f"{judge['mt_bench_pairwise']['baseline']!r} names no run of the grid for any run "
+                              f"(runs: {', '.join(r.path for r in grid.runs(config))})")
+    votes = config["agreement"]["human_votes"]
+    if votes and not grid.judges_pairwise(config):
+        raise ConfigError("config key 'agreement.human_votes': needs mt_bench_pairwise in score.judge.protocols")
+    for evalset, by_lang in votes.items():
+        if evalset not in config["evalsets"]:
+            raise ConfigError(f"config key 'agreement.human_votes.{evalset}': no eval set named '{evalset}'")
+        for lang in by_lang:
+            if lang not in grid.eval_languages(config):
+                raise ConfigError(f"config key 'agreement.human_votes.{evalset}.{lang}': '{lang}' is not an eval language")
 
 
 def _check_training(config: dict) -> None:
