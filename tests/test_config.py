@@ -15,7 +15,9 @@ def default_config() -> dict:
 
 def test_default_config_is_valid_and_filled_with_defaults():
     cfg = configuration.validate(default_config(), SCHEMA)
-    assert cfg["train"]["lora"] == {"r": 8, "alpha": 16, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj"]}
+    lora = cfg["train"]["lora"]
+    assert {k: lora[k] for k in ("r", "alpha", "dropout", "target_modules")} == {
+        "r": 8, "alpha": 16, "dropout": 0.05, "target_modules": "qkv"}
     assert cfg["train"]["lr_scheduler"] == "cosine"
     assert cfg["score"]["langid"]["scheme"] == "lid176"
     assert cfg["datasets"]["polyalpaca"]["fields"]["instruction"] == "instruction"
