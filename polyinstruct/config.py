@@ -169,5 +169,23 @@ def _check_training(config: dict) -> None:
         raise ConfigError("config key 'train.lr_selection.languages': langid selection needs a non-source language")
 
 
-def load(config: dict[str, Any], schema_path: str | Path) -> dict:
-    return validate(config, load_schema(schema_path))
+SHIPPED = (("score", "judge", "template"), ("score", "judge", "template_dir"))
+
+
+def _resolve_shipped(config: dict, repo: Path) -> dict:
+    """Relative paths of shipped resources (judge templates) that are not in the working directory
+    resolve against the repository, so a workflow run in another directory still finds them."""
+    for keys in SHIPPED:
+        node = config
+        for key in keys[:-1]:
+            node = node[key]
+        path = Path(node[keys[-1]])
+        if not path.is_absolute() and not path.exists() and (repo / path).exists():
+            node[keys[-1]] = str(repo / path)
+    return config
+
+
+def load(config: dict[str, Any], schema_path: str | Path, repo: str | Path | None = None) -> dict:
+    """Validate; `repo` (the workflow's directory) is where shipped resources are found."""
+    config = validate(config, load_schema(schema_path))
+    return _resolve_shipped(config, Path(repo)) if repo is not None else config

@@ -8,7 +8,9 @@ from polyinstruct import rule_inputs as inputs
 from polyinstruct.fingerprint import fingerprint
 
 try:
-    config = configuration.load(config, workflow.source_path("../schemas/config.schema.yaml"))
+    config = configuration.load(
+        config, workflow.source_path("../schemas/config.schema.yaml"), repo=workflow.basedir
+    )
 except configuration.ConfigError as error:
     raise WorkflowError(str(error))
 

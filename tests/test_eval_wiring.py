@@ -38,7 +38,8 @@ class CountingBackend:
     def complete(self, prompts):
         self.calls += len(prompts)
         answers = ['{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
-                   '"logical_coherence": 2, "harmlessness": 2}' if "JSON" in p else "Rating: [[2]]" for p in prompts]
+                   '"logical_coherence": 2, "harmlessness": 2}' if "JSON" in p
+                   else "Relevant: [[1]]" if "Relevant:" in p else "Rating: [[2]]" for p in prompts]
         return answers, {"usage": [{"prompt_tokens": 10, "completion_tokens": 2}] * len(prompts)}
 
 
@@ -74,14 +75,14 @@ def test_every_one_response_protocol_runs_cached_and_ledgered(protocol, tmp_path
     assert (calls["calls"], calls["cache_hits"], calls["prompt_tokens"], calls["protocol"]) == (2 * turns, 0, 20 * turns, protocol)
 
     # a second job answers from the cache and never builds the backend
-    monkeypatch.setattr(runner, "_local_factory", lambda s, p, name: pytest.fail("backend built on a cached re-run"))
+    monkeypatch.setattr(runner, "_local_factory", lambda s, p, name: lambda: pytest.fail("backend built on a cached re-run"))
     again = runner.make_judge(settings, pointer)
     rows_again, stats_again = runner.judge_single(protocol, RECORDS, again, settings)
     assert rows_again == rows and stats_again["calls"] == 0 and stats_again["cache_hits"] == 2 * turns
     assert ledger_totals(tmp_path / "cache/ledger.jsonl")["calls"] == 2 * turns
-    planned = runner.plan([{"protocol": protocol, "responses": [write_jsonl(tmp_path / "r.jsonl", RECORDS) or
-                                                                 str(tmp_path / "r.jsonl")]}],
-                          {protocol: settings}, pointer)
+    write_jsonl(tmp_path / "r.jsonl", RECORDS)
+    planned = runner.plan([{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings},
+                          pointer)
     assert planned["total_calls"] == 0 and planned["by_protocol"][protocol]["prompts"] == 2 * turns
 
 
@@ -164,7 +165,7 @@ def test_pairwise_pairs_follow_the_baseline_pattern():
     ({"score.judge.protocols": ["mt_bench_pairwise"], "agreement.human_votes": {"nope": {"fr": "v.csv"}}},
      "agreement.human_votes.nope"),
     ({"score.gating.by_protocol": {"criteria": "exclude"}}, "score.gating.by_protocol.criteria"),
-    ({"score.judge.protocols": ["elo"]}, "score.judge.protocols[0]"),
+    ({"score.judge.protocols": ["elo"]}, "score.judge.protocols.0"),
 ])
 def test_bad_evaluation_config_names_the_key(overrides, key):
     with pytest.raises(configuration.ConfigError, match=f"config key '{key}"):
