@@ -56,7 +56,8 @@ def server_experiment(root: Path, model_dir: Path, server: dict) -> dict:
         "train": {"methods": []},
         "surface": {"spelling": {"enabled": True, "dictionary_dirs": [str(hunspell)]},
                     "relevance": {"enabled": True}},
-        "agreement": {"human_votes": {"mtb": {"en": str(root / "votes.csv")}}, "n_resamples": 200},
+        # gated verdicts: the 135M judge rarely writes [[A]]/[[B]], language gating decides the rest
+        "agreement": {"human_votes": {"mtb": {"en": str(root / "votes.csv")}}, "n_resamples": 200, "use_gated": True},
     })
     config["generate"]["temperature"] = {"default": 0.0, "by_category": {"writing": 0.7}}
     config["score"]["judge"].update({
@@ -142,6 +143,7 @@ def test_report_shows_gated_scores_parse_failures_position_bias_and_agreement(se
     assert agreement["votes"] == 15 and agreement["annotators"] == 3 and agreement["questions"] == 5
     assert agreement["human_fleiss_kappa"]["items"] == 5 and agreement["human_fleiss_kappa"]["raters"] == 3
     assert agreement["human_human"]["with_ties"]["n"] == 15
+    assert agreement["verdicts"] == "gated" and agreement["judge_human"]["with_ties"]["n"] > 0
     table = pl.read_csv(root / "results/report/agreement.csv")
     assert "human Fleiss' kappa" in set(table["statistic"])
 
