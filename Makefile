@@ -4,13 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint dry-run report clean slurm-packages
+LLAMA_CPP := llama-cpp-python==0.3.36
+WHEELS := wheels
+
+.PHONY: run test lint dry-run report clean slurm-packages judge-plan
 
 # The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
 # numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
+# llama-cpp-python (the local OpenAI-compatible judge server of the tests) builds from source in about
+# 5 minutes; its wheel is built once into wheels/ and every later venv installs from there.
 $(VENV)/.installed: requirements.txt requirements-assets.txt requirements-deepspeed.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --no-deps -r requirements.txt
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(WHEELS) "$(LLAMA_CPP)"
+	$(BIN)/pip install --quiet --no-deps --find-links $(WHEELS) -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -r requirements-deepspeed.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-assets.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
@@ -33,6 +40,9 @@ lint: $(VENV)/.installed
 
 dry-run: $(VENV)/.installed
 	$(BIN)/snakemake -n
+
+judge-plan: $(VENV)/.installed  ## how many judge calls the config would make now (runs generation first)
+	$(BIN)/snakemake judge_plan --cores all --forcerun judge_plan
 
 clean:
 	rm -rf results logs benchmarks/*/ .snakemake

@@ -249,3 +249,17 @@ def report(judge_rows: list[dict], votes: list[Vote], *, n_resamples: int = 1000
                                     "n": len(jh_pairs), "ci": bootstrap_ci(units, jh_kappa, **options)},
         "human_fleiss_kappa": {"kappa": fleiss_kappa(table), "categories": categories, **fleiss_counts},
     }
+
+
+def workflow_report(pairwise_rows: list[dict], votes_path, *, use_gated: bool = False, merge_both_bad: bool = True,
+                    **options) -> dict:
+    """`report` on the workflow's gated pairwise rows against a votes CSV.
+
+    With `use_gated` false the judge's own verdicts (`outcome_ungated`) are compared with the humans;
+    with it true, the verdicts after language gating.
+    """
+    if not use_gated:
+        pairwise_rows = [{**r, "outcome": r.get("outcome_ungated", r["outcome"])} for r in pairwise_rows]
+    votes = read_human_votes(votes_path, merge_both_bad)
+    result = report(pairwise_rows, votes, merge_both_bad=merge_both_bad, **options)
+    return {"verdicts": "gated" if use_gated else "ungated", "judge_rows": len(pairwise_rows), **result}

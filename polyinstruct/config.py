@@ -108,6 +108,45 @@ def _check_semantics(config: dict) -> None:
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
     _check_training(config)
+    _check_evaluation(config)
+
+
+def _check_evaluation(config: dict) -> None:
+    from polyinstruct import grid
+    from polyinstruct.io import InputError
+
+    judge = config["score"]["judge"]
+    for name, spec in config["evalsets"].items():
+        if spec.get("format") and spec.get("hub"):
+            raise ConfigError(f"config key 'evalsets.{name}.format': formatted eval sets are read from 'path', not the hub")
+    if judge["backend"] == "openai":
+        for key in ("base_url", "model"):
+            if not judge["openai"][key]:
+                raise ConfigError(f"config key 'score.judge.openai.{key}': required when score.judge.backend is openai")
+    known = (*judge["protocols"], "relevance")
+    for protocol in config["score"]["gating"]["by_protocol"]:
+        if protocol not in ("chen_single", "mt_bench_single", "mt_bench_pairwise", "criteria", "relevance"):
+            raise ConfigError(f"config key 'score.gating.by_protocol.{protocol}': not a judge protocol")
+        if protocol not in known:
+            raise ConfigError(f"config key 'score.gating.by_protocol.{protocol}': protocol is not enabled")
+    if grid.judges_pairwise(config):
+        try:
+            pairs = grid.pairwise_pairs(config)
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
+        if not pairs:
+            raise ConfigError(f"config key 'score.judge.mt_bench_pairwise.baseline': "
+                              f"{judge['mt_bench_pairwise']['baseline']!r} names no run of the grid for any run "
+                              f"(runs: {', '.join(r.path for r in grid.runs(config))})")
+    votes = config["agreement"]["human_votes"]
+    if votes and not grid.judges_pairwise(config):
+        raise ConfigError("config key 'agreement.human_votes': needs mt_bench_pairwise in score.judge.protocols")
+    for evalset, by_lang in votes.items():
+        if evalset not in config["evalsets"]:
+            raise ConfigError(f"config key 'agreement.human_votes.{evalset}': no eval set named '{evalset}'")
+        for lang in by_lang:
+            if lang not in grid.eval_languages(config):
+                raise ConfigError(f"config key 'agreement.human_votes.{evalset}.{lang}': '{lang}' is not an eval language")
 
 
 def _check_training(config: dict) -> None:
@@ -130,5 +169,23 @@ def _check_training(config: dict) -> None:
         raise ConfigError("config key 'train.lr_selection.languages': langid selection needs a non-source language")
 
 
-def load(config: dict[str, Any], schema_path: str | Path) -> dict:
-    return validate(config, load_schema(schema_path))
+SHIPPED = (("score", "judge", "template"), ("score", "judge", "template_dir"))
+
+
+def _resolve_shipped(config: dict, repo: Path) -> dict:
+    """Relative paths of shipped resources (judge templates) that are not in the working directory
+    resolve against the repository, so a workflow run in another directory still finds them."""
+    for keys in SHIPPED:
+        node = config
+        for key in keys[:-1]:
+            node = node[key]
+        path = Path(node[keys[-1]])
+        if not path.is_absolute() and not path.exists() and (repo / path).exists():
+            node[keys[-1]] = str(repo / path)
+    return config
+
+
+def load(config: dict[str, Any], schema_path: str | Path, repo: str | Path | None = None) -> dict:
+    """Validate; `repo` (the workflow's directory) is where shipped resources are found."""
+    config = validate(config, load_schema(schema_path))
+    return _resolve_shipped(config, Path(repo)) if repo is not None else config

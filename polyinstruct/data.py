@@ -163,3 +163,15 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
         "dropped": dict(sorted(dropped.items())),
         "dropped_total": sum(dropped.values()),
     }
+
+
+def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[list[dict], Counter]:
+    """Eval records for one language: a public shape when `evalsets.<name>.format` is set, else the field mapping."""
+    if spec.get("format"):
+        from polyinstruct import evalsets
+
+        if path is None:
+            raise InputError(f"config key 'evalsets.{evalset}.format': a formatted eval set is read from 'path'")
+        return evalsets.load(spec, path, lang, evalset), Counter()
+    return normalise_eval(iter_source(spec, path), evalset, lang, spec["fields"],
+                          filter_lang="{lang}" not in (spec.get("path") or ""))

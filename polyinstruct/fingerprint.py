@@ -13,16 +13,21 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 # The modules each stage imports (directly or through another module listed here).
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "data": ("io.py", "records.py", "data.py", "languages.py"),
+    "data": ("io.py", "records.py", "data.py", "languages.py", "evalsets.py", "modifiers.py"),
     "translate": ("io.py", "records.py", "translate", "langid.py", "languages.py", "assets.py", "models.py",
                   "chat.py", "generate.py"),
     "mixtures": ("io.py", "records.py", "mixtures.py", "languages.py"),
     "models": ("io.py", "assets.py", "models.py"),
     "train": ("io.py", "records.py", "models.py", "chat.py", "grid.py", "train"),
-    "generate": ("io.py", "models.py", "chat.py", "generate.py", "grid.py", "train/sweep.py"),
+    "generate": ("io.py", "models.py", "chat.py", "generate.py", "grid.py", "train/sweep.py", "evalsets.py",
+                 "modifiers.py", "languages.py", "vllm_engine.py"),
     "langid": ("io.py", "langid.py", "languages.py", "assets.py"),
-    "judge": ("io.py", "models.py", "chat.py", "generate.py", "judge"),
-    "score": ("io.py", "scores.py"),
+    "judge": ("io.py", "models.py", "chat.py", "generate.py", "judge", "languages.py", "evalsets.py", "modifiers.py",
+              "vllm_engine.py"),
+    "score": ("io.py", "scores.py", "gating.py", "langid.py", "languages.py", "judge/criteria.py", "judge/pairwise.py",
+              "judge/single.py", "judge/templates.py", "judge/backend.py", "judge/cache.py", "judge/ledger.py"),
+    "surface": ("io.py", "surface.py", "spelling.py", "modifiers.py", "langid.py", "languages.py"),
+    "agreement": ("io.py", "agreement.py"),
     "report": ("io.py", "report.py", "languages.py"),
     "cluster": ("cluster.py",),
 }

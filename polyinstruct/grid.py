@@ -174,3 +174,48 @@ def shard_ids(config: dict, dataset: str) -> list[str]:
     n = max(1, math.ceil(count / size))
     width = max(3, len(str(n - 1)))
     return [f"{i:0{width}d}" for i in range(n)]
+
+
+PAIRWISE = "mt_bench_pairwise"
+
+
+def judges_pairwise(config: dict) -> bool:
+    return PAIRWISE in config["score"]["judge"]["protocols"]
+
+
+def baseline_path(config: dict, run: Run, lang: str) -> str:
+    """The run path `score.judge.mt_bench_pairwise.baseline` names for `run` answering in `lang`."""
+    pattern = config["score"]["judge"][PAIRWISE]["baseline"]
+    try:
+        return pattern.format(model=run.model, method=run.method, dataset=run.dataset, lr=run.lr, lang=lang)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InputError(f"config key 'score.judge.{PAIRWISE}.baseline': {pattern!r} has an unknown placeholder "
+                         f"{exc} (allowed: {{model}}, {{method}}, {{dataset}}, {{lr}}, {{lang}})") from None
+
+
+def pairwise_pairs(config: dict) -> list[tuple[Run, str, Run]]:
+    """(run, language, baseline run) for every run whose baseline is another run of the grid.
+
+    Runs whose baseline path is not in the grid (e.g. base runs, for a mixture baseline) have no pair;
+    a baseline that matches no run at all is an error (see config checks).
+    """
+    by_path = {r.path: r for r in runs(config)}
+    pairs = []
+    for run in runs(config):
+        for lang in eval_languages(config):
+            baseline = by_path.get(baseline_path(config, run, lang))
+            if baseline is not None and baseline != run:
+                pairs.append((run, lang, baseline))
+    return pairs
+
+
+def single_protocols(config: dict) -> list[str]:
+    """Protocols judging one response at a time (relevance when surface.relevance is enabled)."""
+    protocols = [p for p in config["score"]["judge"]["protocols"] if p != PAIRWISE]
+    return protocols + (["relevance"] if config["surface"]["relevance"]["enabled"] else [])
+
+
+def judge_backend_settings(config: dict) -> dict:
+    judge = config["score"]["judge"]
+    return {"backend": judge["backend"], "model": judge_model(config),
+            "engine": judge["engine"] or config["generate"]["backend"]}

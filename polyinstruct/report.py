@@ -1,26 +1,57 @@
-"""Experiment tables (CSV, Markdown) and the scores-per-language figure, from score summaries."""
+"""Experiment tables (CSV, Markdown) and figures from the score, pairwise, agreement and surface summaries.
+
+Every judge score is shown gated (after language ID) beside its ungated value, with the parse
+failures that were left out of the mean; judge calls, cache hits and estimated cost come from each
+judging job's calls file.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from polyinstruct.io import atomic_path, read_json, write_text
 
-COLUMNS = ["model", "method", "dataset", "mixture", "lr", "evalset", "lang", "n", "lang_correct_rate",
-           "judge_mean", "chen_score_mean", "chen_score_sum", "judge_parse_failures", "gating_drop"]
+RUN = ["model", "method", "dataset", "mixture", "lr"]
+COLUMNS = [*RUN, "evalset", "lang", "protocol", "gating", "n", "lang_correct_rate", "ungated_mean", "gated_mean",
+           "drop", "gated_sum", "parse_failures", "gated_out", "wrong_language", "calls", "cache_hits",
+           "failed_calls", "prompt_tokens", "completion_tokens", "cost"]
+FLOATS = ("lang_correct_rate", "ungated_mean", "gated_mean", "drop", "gated_sum", "cost")
+SCALES = {"chen_single": (0, 3), "mt_bench_single": (0, 10), "criteria": (0, 2), "relevance": (0, 1)}
 
 
-def load_table(summary_paths: list[str]):
+def _run_key(run: dict) -> str:
+    return "/".join(str(run[k]) for k in RUN)
+
+
+def _calls_by_job(calls_paths: list[str]) -> dict[tuple, dict]:
+    out = {}
+    for path in calls_paths:
+        data = read_json(path)
+        out[(data.get("protocol"), data.get("run"), data.get("evalset"), data.get("lang"))] = data
+    return out
+
+
+def load_table(summary_paths: list[str], calls_paths: list[str] | None = None):
+    """One row per (run, eval set, language, protocol)."""
     import polars as pl
 
+    calls = _calls_by_job(calls_paths or [])
     rows = []
     for path in summary_paths:
         data = read_json(path)
-        rows.append({**data["run"], "evalset": data["evalset"], "lang": data["lang"],
-                     **{k: data["summary"][k] for k in COLUMNS if k in data["summary"]}})
-    schema = {c: pl.Float64 for c in ("lang_correct_rate", "judge_mean", "chen_score_mean", "gating_drop")}
-    schema.update({c: pl.Int64 for c in ("n", "chen_score_sum", "judge_parse_failures")})
-    schema.update({c: pl.String for c in ("model", "method", "dataset", "mixture", "lr", "evalset", "lang")})
-    return pl.DataFrame(rows, schema=schema).select(COLUMNS).sort(["evalset", "model", "method", "mixture", "lr", "lang"])
+        summary = data["summary"]
+        for protocol, s in summary["protocols"].items():
+            job = calls.get((protocol, _run_key(data["run"]), data["evalset"], data["lang"]), {})
+            rows.append({**{k: str(data["run"][k]) for k in RUN}, "evalset": data["evalset"], "lang": data["lang"],
+                         "protocol": protocol, "gating": s["gating"], "n": s["n"],
+                         "lang_correct_rate": summary["lang_correct_rate"],
+                         **{k: s.get(k) for k in ("ungated_mean", "gated_mean", "drop", "gated_sum", "parse_failures",
+                                                  "gated_out", "wrong_language")},
+                         **{k: job.get(k) for k in ("calls", "cache_hits", "failed_calls", "prompt_tokens",
+                                                    "completion_tokens", "cost")}})
+    schema = {c: pl.String for c in [*RUN, "evalset", "lang", "protocol", "gating"]}
+    schema.update({c: pl.Float64 for c in FLOATS})
+    schema.update({c: pl.Int64 for c in COLUMNS if c not in schema})
+    return pl.DataFrame(rows, schema=schema).select(COLUMNS).sort(["evalset", "protocol", *RUN, "lang"])
 
 
 def run_label(row: dict) -> str:
@@ -36,64 +67,298 @@ def _fmt(value) -> str:
 
 
 def markdown(table, title: str) -> str:
-    """Per eval set: Chen score (mean, 0-3) with LID rate in brackets, runs x languages."""
+    """Per protocol and eval set: gated score (ungated in brackets) per language, parse failures, calls."""
     import polars as pl
 
     out = [f"# {title}", "",
-           "Cells: Chen et al. score (judge rating x language correct, mean over prompts, 0-3) "
-           "and, in brackets, the share of responses fastText identifies as the prompt's language. "
-           "Judge answers that did not parse are excluded and counted in the last column.", ""]
-    for evalset in table["evalset"].unique(maintain_order=True):
-        part = table.filter(pl.col("evalset") == evalset)
+           "Cells: mean judge score after language gating and, in brackets, before it (the judge's own "
+           "rating). Gating mode per protocol is named in each heading (multiply: a wrong-language answer "
+           "scores 0; exclude: it leaves the mean). Judge answers that did not parse are excluded from the "
+           "means and counted under *parse failures*; *calls* are judge calls made by the last run "
+           "(cache hits cost none).", ""]
+    for (protocol, evalset), part in table.group_by(["protocol", "evalset"], maintain_order=True):
         langs = part["lang"].unique(maintain_order=True).to_list()
-        out += [f"## {evalset}", "", "| run | " + " | ".join(langs) + " | parse failures |",
-                "|---|" + "---|" * (len(langs) + 1)]
-        for (model, method, dataset, mixture, lr), group in part.group_by(
-                ["model", "method", "dataset", "mixture", "lr"], maintain_order=True):
+        gating_mode = part["gating"][0]
+        out += [f"## {protocol} — {evalset} (gating: {gating_mode})", "",
+                "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | calls | cache hits |",
+                "|---|" + "---|" * (len(langs) + 5)]
+        for _, group in part.group_by(RUN, maintain_order=True):
             cells = {r["lang"]: r for r in group.iter_rows(named=True)}
-            label = run_label({"model": model, "method": method, "mixture": mixture, "lr": lr})
-            values = [f"{_fmt(cells[l]['chen_score_mean'])} ({_fmt(cells[l]['lang_correct_rate'])})" if l in cells else "–"
+            first = next(iter(cells.values()))
+            values = [f"{_fmt(cells[l]['gated_mean'])} ({_fmt(cells[l]['ungated_mean'])})" if l in cells else "–"
                       for l in langs]
-            out.append(f"| {label} | " + " | ".join(values) + f" | {group['judge_parse_failures'].sum()} |")
+            drops = [d for d in group["drop"].to_list() if d is not None]
+            out.append(f"| {run_label(first)} | " + " | ".join(values)
+                       + f" | {_fmt(sum(drops) / len(drops) if drops else None)}"
+                       + f" | {group['parse_failures'].sum()} | {group['gated_out'].sum()}"
+                       + f" | {group['calls'].sum()} | {group['cache_hits'].sum()} |")
         out.append("")
+    totals = table.select(pl.col("calls").sum(), pl.col("cache_hits").sum(), pl.col("prompt_tokens").sum(),
+                          pl.col("completion_tokens").sum(), pl.col("cost").sum()).row(0, named=True)
+    out += ["## Judge calls (last run)", "",
+            f"{totals['calls']} calls, {totals['cache_hits']} cache hits, {totals['prompt_tokens']} prompt and "
+            f"{totals['completion_tokens']} completion tokens, estimated cost {_fmt(totals['cost'])}.", ""]
     return "\n".join(out)
 
 
-def figure(table, path: str | Path, title: str) -> None:
-    """Score per language, one series per mixture (base model dashed), one panel per model."""
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)
+
+
+def figure(table, path: str | Path, title: str) -> None:
+    """Gated score per language of the first protocol, one series per run (base dashed), one panel per model."""
     import polars as pl
 
-    models = table["model"].unique(maintain_order=True).to_list()
+    plt = _plt()
+    protocol = table["protocol"][0] if table.height else "chen_single"
+    part_all = table.filter(pl.col("protocol") == protocol)
+    models = part_all["model"].unique(maintain_order=True).to_list() or ["-"]
     fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
     for ax, model in zip(axes[0], models):
-        part = table.filter(pl.col("model") == model)
+        part = part_all.filter(pl.col("model") == model)
         langs = part["lang"].unique(maintain_order=True).to_list()
         for (method, mixture, lr), group in part.group_by(["method", "mixture", "lr"], maintain_order=True):
-            by_lang = {r["lang"]: r["chen_score_mean"] for r in group.iter_rows(named=True)}
-            ys = [by_lang.get(l) for l in langs]
-            ys = [float("nan") if y is None else y for y in ys]
+            by_lang = {r["lang"]: r["gated_mean"] for r in group.iter_rows(named=True)}
+            ys = [float("nan") if by_lang.get(l) is None else by_lang[l] for l in langs]
             label = "base" if method == "base" else f"{mixture} ({method}, lr={lr})"
             ax.plot(langs, ys, marker="o", linestyle="--" if method == "base" else "-", label=label)
+        low, high = SCALES.get(protocol, (0, 10))
         ax.set_title(model)
         ax.set_xlabel("test language")
-        ax.set_ylabel("Chen score (mean, 0-3)")
-        ax.set_ylim(0, 3.05)
+        ax.set_ylabel(f"{protocol} score, gated (mean)")
+        ax.set_ylim(low, high + 0.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)
+    _save(fig, path)
     plt.close(fig)
 
 
-def write_report(summary_paths: list[str], csv_path: str, md_path: str, png_path: str, title: str) -> None:
-    table = load_table(summary_paths)
+def gating_figure(table, path: str | Path, title: str) -> None:
+    """Ungated vs gated mean per run (over languages), one panel per protocol: the drop gating causes."""
+    import polars as pl
+
+    plt = _plt()
+    protocols = table["protocol"].unique(maintain_order=True).to_list() or ["-"]
+    fig, axes = plt.subplots(1, len(protocols), figsize=(max(5.0, 1.2 * table.height / max(len(protocols), 1)) + 2,
+                                                         4), squeeze=False)
+    for ax, protocol in zip(axes[0], protocols):
+        part = (table.filter(pl.col("protocol") == protocol)
+                .group_by(RUN, maintain_order=True)
+                .agg(pl.col("ungated_mean").mean(), pl.col("gated_mean").mean()))
+        labels = [run_label(r) for r in part.iter_rows(named=True)]
+        xs = list(range(len(labels)))
+        ax.bar([x - 0.2 for x in xs], [v if v is not None else 0 for v in part["ungated_mean"]], 0.4, label="ungated")
+        ax.bar([x + 0.2 for x in xs], [v if v is not None else 0 for v in part["gated_mean"]], 0.4, label="gated")
+        ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
+        ax.set_title(protocol)
+        ax.set_ylabel("mean score")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"{title}: language gating")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def write_report(summary_paths: list[str], calls_paths: list[str], csv_path: str, md_path: str, png_path: str,
+                 gating_png: str, title: str) -> None:
+    table = load_table(summary_paths, calls_paths)
     with atomic_path(csv_path) as tmp:
         table.write_csv(tmp)
     write_text(md_path, markdown(table, title))
     figure(table, png_path, title)
+    gating_figure(table, gating_png, title)
+
+
+# ---- pairwise ------------------------------------------------------------------------------------
+
+PAIR_COLUMNS = ["first", "second", "evalset", "lang", "category", "verdicts", "n", "decided", "win_rate", "tie_rate",
+                "loss_rate", "both_bad_rate", "inconsistent_rate", "position_flip_rate", "position_flips",
+                "parse_failures", "gated_out"]
+
+
+def pairwise_table(summary_paths: list[str]):
+    import polars as pl
+
+    rows = []
+    for path in summary_paths:
+        data = read_json(path)
+        for verdicts in ("gated", "ungated"):
+            for category, s in data["summary"][verdicts].items():
+                rows.append({"first": data["first"], "second": data["second"], "evalset": data["evalset"],
+                             "lang": data["lang"], "category": category, "verdicts": verdicts,
+                             **{k: s.get(k) for k in PAIR_COLUMNS[6:]}})
+    schema = {c: pl.String for c in PAIR_COLUMNS[:6]}
+    schema.update({c: pl.Int64 for c in ("n", "decided", "position_flips", "parse_failures", "gated_out")})
+    schema.update({c: pl.Float64 for c in PAIR_COLUMNS if c not in schema})
+    return pl.DataFrame(rows, schema=schema).select(PAIR_COLUMNS)
+
+
+def pairwise_markdown(table, title: str) -> str:
+    import polars as pl
+
+    out = [f"# {title}: pairwise comparisons", "",
+           "Each (question, turn) is judged twice with the answers swapped. Rates are for the first run "
+           "against the second over decided pairs; *position flips* are pairs where the judge picked the same "
+           "slot in both orders (its verdict followed the position), as a share of pairs whose two verdicts "
+           "parsed. Gated verdicts apply language ID (a right-language answer beats a wrong-language one).", ""]
+    gated = table.filter(pl.col("verdicts") == "gated")
+    for (first, second, evalset, lang), part in gated.group_by(["first", "second", "evalset", "lang"],
+                                                               maintain_order=True):
+        ungated = table.filter((pl.col("verdicts") == "ungated") & (pl.col("first") == first)
+                               & (pl.col("second") == second) & (pl.col("evalset") == evalset)
+                               & (pl.col("lang") == lang))
+        before = {r["category"]: r for r in ungated.iter_rows(named=True)}
+        out += [f"## {first} vs {second} — {evalset}/{lang}", "",
+                "| category | n | win | tie | loss | win (ungated) | position flips | inconsistent | parse failures |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for r in part.iter_rows(named=True):
+            out.append(f"| {r['category']} | {r['n']} | {_fmt(r['win_rate'])} | {_fmt(r['tie_rate'])} | "
+                       f"{_fmt(r['loss_rate'])} | {_fmt(before.get(r['category'], {}).get('win_rate'))} | "
+                       f"{_fmt(r['position_flip_rate'])} ({r['position_flips']}) | {_fmt(r['inconsistent_rate'])} | "
+                       f"{r['parse_failures']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def position_bias_figure(table, path: str | Path, title: str) -> None:
+    """Share of position-flipped verdicts per category, one bar series per comparison."""
+    import polars as pl
+
+    plt = _plt()
+    part = table.filter(pl.col("verdicts") == "ungated")
+    categories = [c for c in part["category"].unique(maintain_order=True).to_list() if c != "all"] + ["all"]
+    series = part.group_by(["first", "second", "evalset", "lang"], maintain_order=True)
+    groups = list(series)
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(categories) * max(1, len(groups)) / 2 + 3), 4))
+    width = 0.8 / max(1, len(groups))
+    for i, ((first, second, evalset, lang), group) in enumerate(groups):
+        by_cat = {r["category"]: r["position_flip_rate"] for r in group.iter_rows(named=True)}
+        ax.bar([x + i * width for x in range(len(categories))],
+               [by_cat.get(c) or 0.0 for c in categories], width, label=f"{first} vs {second} ({lang})")
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(categories))], categories, rotation=30, ha="right")
+    ax.set_ylabel("position-flipped verdicts (share)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=6)
+    ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"{title}: position bias")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def write_pairwise(summary_paths: list[str], csv_path: str, md_path: str, png_path: str, title: str) -> None:
+    table = pairwise_table(summary_paths)
+    with atomic_path(csv_path) as tmp:
+        table.write_csv(tmp)
+    write_text(md_path, pairwise_markdown(table, title))
+    position_bias_figure(table, png_path, title)
+
+
+# ---- agreement -----------------------------------------------------------------------------------
+
+def agreement_rows(paths: list[str]) -> list[dict]:
+    rows = []
+    for path in paths:
+        data = read_json(path)
+        base = {"evalset": data["evalset"], "lang": data["lang"], "votes": data["votes"],
+                "questions": data["questions"], "annotators": data["annotators"], "verdicts": data["verdicts"]}
+        for name, entry, value in (
+                ("judge-human agreement", data["judge_human"], data["judge_human"]["with_ties"]["agreement"]),
+                ("human-human agreement", data["human_human"], data["human_human"]["with_ties"]["agreement"]),
+                ("judge-human Cohen's kappa", data["judge_human_cohen_kappa"], data["judge_human_cohen_kappa"]["kappa"])):
+            rows.append({**base, "statistic": name, "value": value, "ci_low": entry["ci"]["low"],
+                         "ci_high": entry["ci"]["high"], "n": entry.get("n", entry.get("with_ties", {}).get("n"))})
+        fleiss = data["human_fleiss_kappa"]
+        rows.append({**base, "statistic": "human Fleiss' kappa", "value": fleiss["kappa"], "ci_low": None,
+                     "ci_high": None, "n": fleiss["items"]})
+    return rows
+
+
+def write_agreement(paths: list[str], csv_path: str, md_path: str, png_path: str, title: str,
+                    confidence: float) -> None:
+    import polars as pl
+
+    rows = agreement_rows(paths)
+    schema = {"evalset": pl.String, "lang": pl.String, "votes": pl.Int64, "questions": pl.Int64,
+              "annotators": pl.Int64, "verdicts": pl.String, "statistic": pl.String, "value": pl.Float64,
+              "ci_low": pl.Float64, "ci_high": pl.Float64, "n": pl.Int64}
+    table = pl.DataFrame(rows, schema=schema)
+    with atomic_path(csv_path) as tmp:
+        table.write_csv(tmp)
+    level = f"{confidence:.0%}"
+    out = [f"# {title}: agreement with human votes", "",
+           f"Agreement with ties (the chance two votes on a question agree), Cohen's kappa (judge vs each "
+           f"human vote) and Fleiss' kappa among humans; {level} percentile-bootstrap intervals over questions.", "",
+           "| eval set | lang | statistic | value | CI | n | votes | annotators |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]" if r["ci_low"] is not None else "–"
+        out.append(f"| {r['evalset']} | {r['lang']} | {r['statistic']} | {_fmt(r['value'])} | {ci} | {r['n']} | "
+                   f"{r['votes']} | {r['annotators']} |")
+    write_text(md_path, "\n".join(out) + "\n")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    shown = [r for r in rows if r["value"] is not None]
+    for i, r in enumerate(shown):
+        err = ([[r["value"] - r["ci_low"]], [r["ci_high"] - r["value"]]] if r["ci_low"] is not None else None)
+        ax.errorbar([i], [r["value"]], yerr=err, fmt="o", capsize=4)
+    ax.set_xticks(range(len(shown)), [f"{r['statistic']}\n{r['evalset']}/{r['lang']}" for r in shown],
+                  rotation=30, ha="right", fontsize=7)
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set_ylabel(f"value ({level} CI)")
+    fig.suptitle(f"{title}: agreement")
+    fig.tight_layout()
+    _save(fig, png_path)
+    plt.close(fig)
+
+
+# ---- surface metrics -----------------------------------------------------------------------------
+
+def write_surface(surface_paths: list[str], summary_paths: list[str], csv_path: str, md_path: str, title: str) -> None:
+    """Language-ID correctness, spelling, relevance (judge protocol) and modifier fulfilment per run."""
+    import polars as pl
+
+    rows: dict[tuple, dict] = {}
+    for path in summary_paths:
+        data = read_json(path)
+        key = (_run_key(data["run"]), data["evalset"], data["lang"])
+        relevance = data["summary"]["protocols"].get("relevance", {})
+        rows[key] = {"run": key[0], "evalset": key[1], "lang": key[2],
+                     "lang_correct_rate": data["summary"]["lang_correct_rate"],
+                     "relevance": relevance.get("ungated_mean"),
+                     "relevance_parse_failures": relevance.get("parse_failures")}
+    for path in surface_paths:
+        data = read_json(path)
+        key = (_run_key(data["run"]), data["evalset"], data["lang"])
+        s = data["summary"]
+        row = rows.setdefault(key, {"run": key[0], "evalset": key[1], "lang": key[2],
+                                    "lang_correct_rate": s["lang_correct_rate"]})
+        row["spelling"] = (s["spelling"] or {}).get("mean_spelling")
+        row["spelling_no_words"] = (s["spelling"] or {}).get("no_words")
+        for name, m in (s["modifiers"] or {}).items():
+            row[f"modifier_{name}"] = m["rate"]
+            row[f"modifier_{name}_checked"] = m["checked"]
+    table = pl.DataFrame(list(rows.values()), infer_schema_length=None)
+    with atomic_path(csv_path) as tmp:
+        table.write_csv(tmp)
+    columns = [c for c in table.columns if c not in ("run", "evalset", "lang") and not c.endswith("_checked")]
+    out = [f"# {title}: surface metrics", "",
+           "Language-ID correctness (share of responses in the prompt's language), share of words passing "
+           "Hunspell, relevance 0/1 answered by a chat model (unparsed answers counted), and for task-modifier "
+           "items the share of rule-checkable modifiers fulfilled.", "",
+           "| run | eval set | lang | " + " | ".join(columns) + " |", "|---|---|---|" + "---|" * len(columns)]
+    for r in table.iter_rows(named=True):
+        out.append(f"| {r['run']} | {r['evalset']} | {r['lang']} | " + " | ".join(_fmt(r[c]) for c in columns) + " |")
+    write_text(md_path, "\n".join(out) + "\n")

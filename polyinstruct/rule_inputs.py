@@ -128,13 +128,21 @@ def train_settings(config: dict, method: str) -> dict:
     return settings
 
 
+def _served_weights(config: dict, path: str) -> str:
+    """vLLM with `generate.vllm.lora: merged` serves LoRA runs from the merged weights next to the adapter."""
+    g = config["generate"]
+    if g["backend"] == "vllm" and g["vllm"]["lora"] == "merged" and path.endswith("/adapter"):
+        return path[:-len("adapter")] + "merged"
+    return path
+
+
 def trained_weights(config: dict, wildcards) -> dict[str, object]:
     """The weights a tuned run generates with; for the `selected` lr, the sweep's choice and every candidate."""
     w = wildcards
     if w.lr != grid.SELECTED:
-        return {"weights": grid.weights_path(w.model, w.method, w.dataset, w.mixture, w.lr)}
+        return {"weights": _served_weights(config, grid.weights_path(w.model, w.method, w.dataset, w.mixture, w.lr))}
     return {"selection": grid.selection_path(w.model, w.method, w.dataset, w.mixture),
-            "candidates": [grid.weights_path(w.model, w.method, w.dataset, w.mixture, lr)
+            "candidates": [_served_weights(config, grid.weights_path(w.model, w.method, w.dataset, w.mixture, lr))
                            for lr in grid.learning_rates(config, w.method)]}
 
 
@@ -184,3 +192,162 @@ def train_targets(config: dict) -> list[str]:
 def prompt_template(config: dict, wildcards) -> str:
     """Base models are prompted with their chat template; tuned runs the way they were trained."""
     return "chat" if wildcards.method == grid.BASE else config["train"]["template"]
+
+
+# ---- judging, scoring, surface metrics, agreement ------------------------------------------------
+
+def _run_path(w, prefix: str = "") -> str:
+    return "/".join(w[prefix + k] for k in ("model", "method", "dataset", "mixture", "lr"))
+
+
+def responses_path(run_path: str, evalset: str, lang: str) -> str:
+    return f"results/generate/{run_path}/{evalset}/{lang}.jsonl"
+
+
+def langid_path(run_path: str, evalset: str, lang: str) -> str:
+    return f"results/score/langid/{run_path}/{evalset}/{lang}.jsonl"
+
+
+def judge_settings(config: dict, protocol: str) -> dict:
+    """Everything one judging job of `protocol` needs: backend, its settings, the protocol block, cache, prices.
+
+    Only the selected backend's settings are included, so editing the other one re-runs nothing.
+    """
+    judge = config["score"]["judge"]
+    settings = {**grid.judge_backend_settings(config), "template_dir": judge["template_dir"],
+                "cache_dir": judge["cache_dir"], "chunk_size": judge["chunk_size"], "prices": judge["prices"]}
+    if protocol == "chen_single":
+        block = {"template": judge["template"], "response_prefix": judge["response_prefix"]}
+    elif protocol == "relevance":
+        block = dict(config["surface"]["relevance"])
+    else:
+        block = dict(judge[protocol])
+    settings["protocol"] = block
+    if settings["backend"] == "openai":
+        settings["openai"] = judge["openai"]
+    else:
+        settings["local"] = {"batch_size": judge["batch_size"], "max_new_tokens": judge["max_new_tokens"],
+                             "response_prefix": block.get("response_prefix", "")}
+        if settings["engine"] == "vllm":
+            settings["generate"] = {k: config["generate"][k] for k in ("vllm", "repetition_penalty")}
+    return settings
+
+
+def judge_templates(config: dict, protocol: str, lang: str) -> list[str]:
+    """Template files a job reads (translated ones where present), so editing one re-runs its jobs."""
+    from polyinstruct.judge.templates import localised_path
+
+    block = judge_settings(config, protocol)["protocol"]
+    if protocol == "chen_single":
+        return [block["template"]]
+    directory = config["score"]["judge"]["template_dir"]
+    return sorted({str(localised_path(directory, name, lang)) for name in block["templates"].values()})
+
+
+def _judge_model_input(config: dict) -> dict[str, str]:
+    if config["score"]["judge"]["backend"] == "local":
+        return {"judge_model": f"results/models/{grid.judge_model(config)}/model.json"}
+    return {}
+
+
+def judge(config: dict, wildcards) -> dict[str, object]:
+    w = wildcards
+    return {"responses": responses_path(_run_path(w), w.evalset, w.lang), **_judge_model_input(config),
+            "templates": judge_templates(config, w.protocol, w.lang)}
+
+
+def judge_pairwise(config: dict, wildcards) -> dict[str, object]:
+    w = wildcards
+    return {"first": responses_path(_run_path(w), w.evalset, w.lang),
+            "second": responses_path(_run_path(w, "b_"), w.evalset, w.lang), **_judge_model_input(config),
+            "templates": judge_templates(config, grid.PAIRWISE, w.lang)}
+
+
+def pair_names(wildcards) -> list[str]:
+    return [_run_path(wildcards), _run_path(wildcards, "b_")]
+
+
+def score_summary(config: dict, wildcards) -> dict[str, str]:
+    """Language ID and the rows of every one-response protocol of one (run, eval set, language)."""
+    w = wildcards
+    run = _run_path(w)
+    inputs = {"langid": langid_path(run, w.evalset, w.lang)}
+    for protocol in grid.single_protocols(config):
+        inputs[protocol] = f"results/score/judge/{protocol}/{run}/{w.evalset}/{w.lang}.jsonl"
+    return inputs
+
+
+def pairwise_summary(config: dict, wildcards) -> dict[str, str]:
+    w = wildcards
+    first, second = _run_path(w), _run_path(w, "b_")
+    return {"rows": f"results/score/pairwise/{first}/{w.evalset}/{w.lang}/vs/{second}.jsonl",
+            "langid_first": langid_path(first, w.evalset, w.lang),
+            "langid_second": langid_path(second, w.evalset, w.lang)}
+
+
+def pair_targets(config: dict, pattern: str, evalset: str | None = None, lang: str | None = None) -> list[str]:
+    """`pattern` (with {first}, {second}, {evalset}, {lang}) over every pair, optionally one eval set/language."""
+    if not grid.judges_pairwise(config):
+        return []
+    return [pattern.format(first=run.path, second=baseline.path, evalset=e, lang=pair_lang)
+            for run, pair_lang, baseline in grid.pairwise_pairs(config)
+            for e in config["evalsets"]
+            if (evalset is None or e == evalset) and (lang is None or pair_lang == lang)]
+
+
+PAIR_SUMMARY = "results/score/pairwise_summary/{first}/{evalset}/{lang}/vs/{second}.json"
+PAIR_GATED = "results/score/pairwise_summary/{first}/{evalset}/{lang}/vs/{second}.jsonl"
+
+
+def agreement(config: dict, wildcards) -> dict[str, object]:
+    return {"votes": config["agreement"]["human_votes"][wildcards.evalset][wildcards.lang],
+            "pairs": pair_targets(config, PAIR_GATED, wildcards.evalset, wildcards.lang)}
+
+
+def agreement_targets(config: dict) -> list[str]:
+    return [f"results/score/agreement/{evalset}/{lang}.json"
+            for evalset, by_lang in config["agreement"]["human_votes"].items() for lang in by_lang]
+
+
+def surface_evalsets(config: dict) -> list[str]:
+    """Eval sets with surface metrics: all when spelling is on, else those of task modifiers."""
+    return [name for name, spec in config["evalsets"].items()
+            if config["surface"]["spelling"]["enabled"] or spec.get("format") == "modifiers"]
+
+
+def judge_plan_jobs(config: dict) -> list[dict]:
+    """Every judging job of the grid as {protocol, responses, names}, for the dry-run call count."""
+    jobs = []
+    for protocol in grid.single_protocols(config):
+        for evalset in config["evalsets"]:
+            for lang in grid.eval_languages(config):
+                for run in grid.runs(config):
+                    jobs.append({"protocol": protocol, "responses": [responses_path(run.path, evalset, lang)],
+                                 "names": [run.path]})
+    if grid.judges_pairwise(config):
+        for run, lang, baseline in grid.pairwise_pairs(config):
+            for evalset in config["evalsets"]:
+                jobs.append({"protocol": grid.PAIRWISE, "names": [run.path, baseline.path],
+                             "responses": [responses_path(run.path, evalset, lang),
+                                           responses_path(baseline.path, evalset, lang)]})
+    return jobs
+
+
+def judge_plan(config: dict) -> dict[str, object]:
+    responses = sorted({path for job in judge_plan_jobs(config) for path in job["responses"]})
+    return {"responses": responses, **_judge_model_input(config)}
+
+
+def judge_plan_settings(config: dict) -> dict[str, dict]:
+    protocols = [*grid.single_protocols(config), *([grid.PAIRWISE] if grid.judges_pairwise(config) else [])]
+    return {p: judge_settings(config, p) for p in protocols}
+
+
+def engine_env(engine: str) -> str:
+    """The conda env of a job that runs `engine` (vLLM pins its own torch)."""
+    return "../envs/vllm.yaml" if engine == "vllm" else "../envs/torch.yaml"
+
+
+def judge_env(config: dict) -> str:
+    settings = grid.judge_backend_settings(config)
+    return engine_env(settings["engine"]) if settings["backend"] == "local" else "../envs/torch.yaml"

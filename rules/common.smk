@@ -8,7 +8,9 @@ from polyinstruct import rule_inputs as inputs
 from polyinstruct.fingerprint import fingerprint
 
 try:
-    config = configuration.load(config, workflow.source_path("../schemas/config.schema.yaml"))
+    config = configuration.load(
+        config, workflow.source_path("../schemas/config.schema.yaml"), repo=workflow.basedir
+    )
 except configuration.ConfigError as error:
     raise WorkflowError(str(error))
 
@@ -16,6 +18,11 @@ RUNS = grid.runs(config)
 MIXTURES = grid.mixture_ids(config)
 EVAL_LANGUAGES = grid.eval_languages(config)
 JUDGE_MODEL = grid.judge_model(config)
+SINGLE_PROTOCOLS = grid.single_protocols(config)
+GENERATE_ENV = inputs.engine_env(config["generate"]["backend"])
+JUDGE_ENV = inputs.judge_env(config)
+JUDGE_GPUS = int(config["score"]["judge"]["backend"] == "local")
+JUDGE_API = int(config["score"]["judge"]["backend"] == "openai")  # cap concurrent API jobs with --resources judge_api=N
 SHARDS = {dataset: grid.shard_ids(config, dataset) for dataset in config["datasets"]}
 
 
@@ -32,6 +39,12 @@ wildcard_constraints:
     method=_alternatives([*config["train"]["methods"], grid.BASE]),
     lr=r"[0-9][0-9.e+-]*|selected",
     shard=r"\d+",
+    protocol=_alternatives(grid.single_protocols(config) or ["chen_single"]),
+    b_model=_alternatives(config["models"]),
+    b_method=_alternatives([*config["train"]["methods"], grid.BASE]),
+    b_dataset=_alternatives([*config["datasets"], grid.NONE]),
+    b_mixture=_alternatives([*MIXTURES, grid.NONE]),
+    b_lr=r"[0-9][0-9.e+-]*|selected",
 
 
 
@@ -56,6 +69,49 @@ def eval_targets(pattern):
         for lang in EVAL_LANGUAGES
         for path in run_paths(pattern, evalset=evalset, lang=lang)
     ]
+
+
+def surface_targets():
+    return [
+        path
+        for evalset in inputs.surface_evalsets(config)
+        for lang in EVAL_LANGUAGES
+        for path in run_paths(
+            "results/score/surface/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json",
+            evalset=evalset,
+            lang=lang,
+        )
+    ]
+
+
+def judge_calls_targets():
+    """The calls file of every judging job (one-response protocols and pairwise comparisons)."""
+    single = [
+        path
+        for protocol in SINGLE_PROTOCOLS
+        for evalset in config["evalsets"]
+        for lang in EVAL_LANGUAGES
+        for path in run_paths(
+            "results/score/judge/{protocol}/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.calls.json",
+            protocol=protocol,
+            evalset=evalset,
+            lang=lang,
+        )
+    ]
+    pairs = inputs.pair_targets(config, "results/score/pairwise/{first}/{evalset}/{lang}/vs/{second}.calls.json")
+    return single + pairs
+
+
+def report_targets():
+    """The optional report parts the config asks for."""
+    targets = []
+    if grid.judges_pairwise(config):
+        targets += rules.report_pairwise.output
+    if config["agreement"]["human_votes"]:
+        targets += rules.report_agreement.output
+    if surface_targets() or "relevance" in SINGLE_PROTOCOLS:
+        targets += rules.report_surface.output
+    return targets
 
 
 def all_targets():

@@ -1,4 +1,5 @@
-# Responses of every run (base models included) to every eval set, per language.
+# Responses of every run (base models included) to every eval set, per language: every turn sees the
+# model's own earlier answers; greedy or seeded sampling per category; transformers or vLLM.
 
 
 rule generate:
@@ -11,13 +12,14 @@ rule generate:
         run=run_info,
         template=lambda wc: inputs.prompt_template(config, wc),
         settings=config["generate"],
+        seed=config["seed"],
         code=fingerprint("generate"),
     log:
         "logs/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
     benchmark:
         "benchmarks/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
     conda:
-        "../envs/torch.yaml"
+        GENERATE_ENV
     threads: 1
     resources:
         gpu=1,

@@ -5,8 +5,6 @@ from polyinstruct.snakemake_job import job
 with job(snakemake):
     spec, lang = snakemake.params.spec, snakemake.wildcards.lang
     path = snakemake.input.source if snakemake.input else None
-    rows = data.iter_source(spec, path)
-    records, dropped = data.normalise_eval(rows, snakemake.wildcards.evalset, lang, spec["fields"],
-                                           filter_lang="{lang}" not in (spec.get("path") or ""))
+    records, dropped = data.load_eval(spec, path, snakemake.wildcards.evalset, lang)
     write_jsonl(snakemake.output.records, records)
     write_json(snakemake.output.manifest, data.manifest(spec, path, len(records), dropped))

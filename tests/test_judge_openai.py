@@ -166,11 +166,11 @@ def test_backoff_doubles_up_to_the_cap(judge):
 
 def test_missing_key_and_config_errors_name_the_key(monkeypatch):
     monkeypatch.delenv("NO_SUCH_JUDGE_KEY", raising=False)
-    with pytest.raises(InputError, match="config key 'judge.openai.api_key_env': environment variable "
+    with pytest.raises(InputError, match="config key 'score.judge.openai.api_key_env': environment variable "
                                          "'NO_SUCH_JUDGE_KEY' is not set"):
         openai_backend.from_config({"base_url": "http://127.0.0.1:9/v1", "model": "m",
                                     "api_key_env": "NO_SUCH_JUDGE_KEY"})
-    with pytest.raises(InputError, match="config key 'judge.openai.model': required"):
+    with pytest.raises(InputError, match="config key 'score.judge.openai.model': required"):
         openai_backend.from_config({"base_url": "http://127.0.0.1:9/v1", "api_key_env": "X"})
 
 
@@ -182,7 +182,7 @@ def test_ask_groups_prompts_by_template_version(server, judge, tmp_path):
 
 
 def test_ledger_prices_are_checked(tmp_path):
-    with pytest.raises(InputError, match=r"config key 'judge.prices.completion_per_million': a price"):
+    with pytest.raises(InputError, match=r"config key 'score.judge.prices.completion_per_million': a price"):
         CostLedger(tmp_path / "ledger.jsonl", {"prompt_per_million": 1.0})
 
 

@@ -237,7 +237,7 @@ def test_compare_needs_the_same_items_from_both_models():
     with pytest.raises(InputError, match=r"only in the first: \['prompts_fr-3'\]"):
         pairwise.compare(a, a[:2], ScriptedJudge(content_judge), TemplateSet(PROMPTS, PAIR_NAMES, pairwise.PAIR_ROLES),
                          names=("x", "y"))
-    with pytest.raises(InputError, match="judge.pairwise.inconsistent"):
+    with pytest.raises(InputError, match="score.judge.mt_bench_pairwise.inconsistent"):
         pairwise.compare(a, a, ScriptedJudge(content_judge), TemplateSet(PROMPTS, PAIR_NAMES, pairwise.PAIR_ROLES),
                          names=("x", "y"), inconsistent="drop")
 

@@ -71,3 +71,22 @@ def test_second_turn_sees_first_answer(pointer):
         chat.render = original
     assert seen == [["user"], ["user", "assistant", "user"]]
     assert len(records[0]["responses"]) == 2
+
+
+def test_sampling_per_category_is_seeded_and_deterministic(pointer):
+    model, tokenizer = models.load_causal_lm(pointer), models.load_tokenizer(pointer)
+    items = [{"id": str(i), "category": cat, "turns": [f"Tell me about {cat} {i}.", "And more?"]}
+             for i, cat in enumerate(["writing", "math", "writing", "stem"])]
+    settings = dict(batch_size=4, max_new_tokens=8, repetition_penalty=1.0, max_prompt_length=128,
+                    temperature={"default": 0.0, "by_category": {"writing": 1.5, "stem": 0.1}})
+    first, stats = generate.answer_eval_items(model, tokenizer, items, "chat", settings, seed=1)
+    again, _ = generate.answer_eval_items(model, tokenizer, items, "chat", settings, seed=1)
+    other, _ = generate.answer_eval_items(model, tokenizer, items, "chat", settings, seed=2)
+    greedy, _ = generate.answer_eval_items(model, tokenizer, items, "chat", {**settings, "temperature": None}, seed=1)
+    assert [r["responses"] for r in first] == [r["responses"] for r in again]
+    assert [r["temperature"] for r in first] == [1.5, 0.0, 1.5, 0.1]
+    assert stats["prompts_by_temperature"] == {"0.0": 2, "0.1": 2, "1.5": 4}
+    writing = lambda records: [r["responses"] for r in records if r["category"] == "writing"]  # noqa: E731
+    assert writing(first) != writing(other)  # the seed matters where sampling happens
+    assert first[1]["responses"] == greedy[1]["responses"] == other[1]["responses"]  # greedy math is unaffected
+    assert all(len(r["responses"]) == 2 for r in first)

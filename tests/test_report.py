@@ -1,29 +1,91 @@
-from polyinstruct import report
-from polyinstruct.io import write_json
+from polyinstruct import report, scores
+from polyinstruct.io import read_json, write_json
+
+GATING = {"mode": "multiply", "by_protocol": {}}
 
 
-def summary(tmp_path, mixture, method, lang, chen, lid, failures=0):
-    path = tmp_path / f"{method}-{mixture}-{lang}.json"
+def summary(tmp_path, mixture, method, lang, ratings, correct, failures=0):
+    """A summary file made by scores.summarise_run from Chen ratings and language-ID correctness."""
     run = {"model": "m", "method": method, "dataset": "none" if method == "base" else "d", "mixture": mixture,
            "lr": "0" if method == "base" else "0.0003"}
-    write_json(path, {"run": run, "evalset": "ev", "lang": lang, "summary": {
-        "n": 10, "lang_correct_rate": lid, "judge_mean": chen + 0.5, "chen_score_mean": chen,
-        "chen_score_sum": int(chen * 10), "judge_parse_failures": failures, "gating_drop": 0.5}})
-    return str(path)
+    ids = [str(i) for i in range(len(ratings) + failures)]
+    langid = [{"id": i, "lang": lang, "category": "qa", "predicted": [lang if ok else "xx"], "correct": ok}
+              for i, ok in zip(ids, correct + [True] * failures)]
+    judged = [{"id": i, "lang": lang, "rating": r, "parse_error": None} for i, r in zip(ids, ratings)]
+    judged += [{"id": i, "lang": lang, "rating": None, "parse_error": "no_rating"} for i in ids[len(ratings):]]
+    _, s = scores.summarise_run(langid, {"chen_single": judged}, GATING)
+    path = tmp_path / f"{method}-{mixture}-{lang}.json"
+    write_json(path, {"run": run, "evalset": "ev", "lang": lang, "summary": s})
+    calls = tmp_path / f"{method}-{mixture}-{lang}.calls.json"
+    write_json(calls, {"protocol": "chen_single", "run": "/".join(run.values()), "evalset": "ev", "lang": lang,
+                       "calls": 2, "cache_hits": 1, "failed_calls": 0, "prompt_tokens": 100,
+                       "completion_tokens": 10, "cost": 0.5})
+    return str(path), str(calls)
 
 
-def test_tables_and_figure(tmp_path):
-    paths = [summary(tmp_path, "none", "base", "fr", 0.4, 0.2, failures=3),
-             summary(tmp_path, "none", "base", "en", 1.5, 1.0),
-             summary(tmp_path, "multilingual", "lora", "fr", 1.2, 0.9),
-             summary(tmp_path, "multilingual", "lora", "en", 1.7, 1.0)]
-    csv, md, png = tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "f.png"
-    report.write_report(paths, str(csv), str(md), str(png), "test experiment")
+def test_tables_and_figures_show_gated_and_ungated_scores(tmp_path):
+    made = [summary(tmp_path, "none", "base", "fr", [1, 3], [True, False], failures=3),
+            summary(tmp_path, "none", "base", "en", [2, 2], [True, True]),
+            summary(tmp_path, "multilingual", "lora", "fr", [3, 3], [True, True]),
+            summary(tmp_path, "multilingual", "lora", "en", [3, 1], [True, True])]
+    paths, calls = [p for p, _ in made], [c for _, c in made]
+    csv, md, png, gating = (tmp_path / n for n in ("t.csv", "t.md", "f.png", "g.png"))
+    report.write_report(paths, calls, str(csv), str(md), str(png), str(gating), "test experiment")
     lines = csv.read_text().splitlines()
-    assert lines[0].startswith("model,method,dataset,mixture,lr,evalset,lang,n,lang_correct_rate")
+    assert lines[0].startswith("model,method,dataset,mixture,lr,evalset,lang,protocol,gating,n,lang_correct_rate,"
+                               "ungated_mean,gated_mean,drop")
     assert len(lines) == 5
     text = md.read_text()
-    assert "| run | en | fr | parse failures |" in text
-    assert "| m base | 1.50 (1.00) | 0.40 (0.20) | 3 |" in text
-    assert "| m lora multilingual lr=0.0003 | 1.70 (1.00) | 1.20 (0.90) | 0 |" in text
-    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "## chen_single — ev (gating: multiply)" in text
+    assert "| run | en | fr | drop | parse failures | gated out | calls | cache hits |" in text
+    # fr base: ratings 1 (right language) and 3 (wrong language -> 0): gated 0.5, ungated 2.0; 3 unparsed
+    assert "| m base | 2.00 (2.00) | 0.50 (2.00) | 0.75 | 3 | 0 | 4 | 2 |" in text
+    assert "8 calls, 4 cache hits" in text
+    assert png.read_bytes()[:4] == b"\x89PNG" and gating.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pairwise_agreement_and_surface_reports(tmp_path):
+    from polyinstruct import agreement
+
+    rows = [{"id": q, "lang": "en", "category": cat, "turn": 1, "first": "a/lora/d/mix/1", "second": "a/base/none/none/0",
+             "verdict_ab": ab, "verdict_ba": ba, **pairwise_combine(ab, ba), "parse_error": None, "raw": ["", ""]}
+            for q, cat, ab, ba in (("1", "writing", "A", "B"), ("2", "writing", "A", "A"), ("3", "math", "B", "A"))]
+    langid = [{"id": q, "lang": "en", "category": "x", "predicted": ["en"], "correct": True} for q in "123"]
+    gated, s = scores.summarise_pair(rows, langid, langid, GATING)
+    pair_path = tmp_path / "pair.json"
+    write_json(pair_path, {"first": rows[0]["first"], "second": rows[0]["second"], "evalset": "ev", "lang": "en",
+                           "summary": s})
+    report.write_pairwise([str(pair_path)], str(tmp_path / "p.csv"), str(tmp_path / "p.md"), str(tmp_path / "p.png"),
+                          "t")
+    text = (tmp_path / "p.md").read_text()
+    assert "| writing | 2 | 0.50 | 0.50 | 0.00 | 0.50 | 0.50 (1) |" in text  # one win, one flipped A/A -> tie
+    assert "| math | 1 | 0.00 | 0.00 | 1.00 |" in text
+
+    votes = tmp_path / "votes.csv"
+    votes.write_text("question_id,model_a,model_b,annotator,winner\n"
+                     "1,a/lora/d/mix/1,a/base/none/none/0,h1,model_a\n1,a/lora/d/mix/1,a/base/none/none/0,h2,model_a\n"
+                     "3,a/base/none/none/0,a/lora/d/mix/1,h1,model_a\n3,a/base/none/none/0,a/lora/d/mix/1,h2,tie\n")
+    result = agreement.workflow_report(gated, votes, n_resamples=50, seed=1)
+    assert result["judge_human"]["with_ties"] == {"agreement": 0.75, "n": 4}
+    agree_path = tmp_path / "agree.json"
+    write_json(agree_path, {"evalset": "ev", "lang": "en", **result})
+    report.write_agreement([str(agree_path)], str(tmp_path / "a.csv"), str(tmp_path / "a.md"), str(tmp_path / "a.png"),
+                           "t", 0.95)
+    text = (tmp_path / "a.md").read_text()
+    assert "| ev | en | judge-human agreement | 0.75 | [" in text and "human Fleiss' kappa" in text
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+
+    surface_path = tmp_path / "surface.json"
+    write_json(surface_path, {"run": {"model": "a", "method": "base", "dataset": "none", "mixture": "none", "lr": "0"},
+                              "evalset": "ev", "lang": "en", "summary": {
+                                  "n": 2, "lang_correct_rate": 0.5, "spelling": {"mean_spelling": 0.9, "no_words": 0},
+                                  "modifiers": {"brief": {"rate": 1.0, "checked": 1}}}})
+    report.write_surface([str(surface_path)], [], str(tmp_path / "s.csv"), str(tmp_path / "s.md"), "t")
+    assert "| a/base/none/none/0 | ev | en | 0.50 | 0.90 | 0 | 1.00 |" in (tmp_path / "s.md").read_text()
+    assert read_json(agree_path)["verdicts"] == "ungated"
+
+
+def pairwise_combine(ab, ba):
+    from polyinstruct.judge.pairwise import combine
+
+    return combine(ab, ba)

@@ -28,7 +28,7 @@ def test_default_config_plans_the_whole_grid():
     assert counts == {
         "normalise_instructions": 1, "normalise_eval": 3, "translate_shard": 2 * 2, "merge_translations": 2,
         "build_mixture": 6, "prepare_model": 1, "train_lora": 6, "generate": runs * langs,
-        "langid_responses": runs * langs, "judge_single": runs * langs, "summarise_scores": runs * langs,
+        "langid_responses": runs * langs, "judge": runs * langs, "summarise_scores": runs * langs,
         "report_tables": 1, "all": 1,
     }
 
@@ -37,7 +37,7 @@ def test_tiny_config_plan(tiny_workdir):
     assert dry_run(tiny_workdir) == {
         "normalise_instructions": 1, "normalise_eval": 2, "translate_shard": 2, "merge_translations": 1,
         "build_mixture": 2, "prepare_model": 1, "train_lora": 2, "generate": 6, "langid_responses": 6,
-        "judge_single": 6, "summarise_scores": 6, "report_tables": 1, "all": 1,
+        "judge": 6, "summarise_scores": 6, "report_tables": 1, "all": 1,
     }
 
 
@@ -84,7 +84,9 @@ def test_end_to_end_run_writes_every_artifact(finished_tiny_run):
     assert table.height == 3 * 2  # (base + 2 mixtures) x (en, fr)
     assert set(table["mixture"]) == {"none", "mono-en", "multilingual"}
     assert table["lang_correct_rate"].is_between(0, 1).all()
-    assert ((table["judge_parse_failures"] >= 0) & (table["judge_parse_failures"] <= table["n"])).all()
+    assert ((table["parse_failures"] >= 0) & (table["parse_failures"] <= table["n"])).all()
+    assert set(table["protocol"]) == {"chen_single"} and (table["gating"] == "multiply").all()
+    assert (table["calls"] + table["cache_hits"] == table["n"]).all()  # every prompt answered by a call or the cache
     assert (root / "results/report/scores_by_language.png").stat().st_size > 10_000
     assert "| tiny-llama base |" in (root / "results/report/scores.md").read_text()
     manifest = json.loads((root / "results/mixtures/tiny/multilingual/manifest.json").read_text())
@@ -95,7 +97,7 @@ def test_end_to_end_run_writes_every_artifact(finished_tiny_run):
                  (root / "results/generate/tiny-llama/lora/tiny/mono-en/0.0003/mini/fr.jsonl").read_text().splitlines()]
     assert len(responses) == 3 and all(len(r["responses"]) == 1 for r in responses)
     judged = [json.loads(l) for l in
-              (root / "results/score/judge/tiny-llama/base/none/none/0/mini/en.jsonl").read_text().splitlines()]
+              (root / "results/score/judge/chen_single/tiny-llama/base/none/none/0/mini/en.jsonl").read_text().splitlines()]
     assert all(j["raw"].startswith("Rating: [[") for j in judged)
     assert all((j["rating"] is None) == (j["parse_error"] is not None) for j in judged)
     for path in ("benchmarks/train/tiny-llama/lora/tiny/mono-en/0.0003.tsv", "logs/generate/tiny-llama/base/none/none/0/mini/en.log"):
@@ -126,7 +128,7 @@ def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run)
     # fr shards, fr merge, the multilingual mixture and what follows it; mono-en and base untouched
     assert counts == {
         "translate_shard": 2, "merge_translations": 1, "build_mixture": 1, "train_lora": 1, "generate": 2,
-        "langid_responses": 2, "judge_single": 2, "summarise_scores": 2, "report_tables": 1, "all": 1,
+        "langid_responses": 2, "judge": 2, "summarise_scores": 2, "report_tables": 1, "all": 1,
     }
 
 

@@ -1,6 +1,6 @@
 """The cost ledger: one JSONL line per judge call that came back, with its tokens and estimated cost.
 
-Prices are per 1M tokens, from config (`judge.prices`), so the same ledger can be re-priced by
+Prices are per 1M tokens, from config (`score.judge.prices`), so the same ledger can be re-priced by
 re-reading it. Cache hits are not calls and are not written. The API key is never part of a line.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ def call_cost(usage: dict | None, prices: dict) -> float | None:
             + usage["completion_tokens"] * prices["completion_per_million"]) / 1_000_000
 
 
-def check_prices(prices: dict, key: str = "judge.prices") -> dict:
+def check_prices(prices: dict, key: str = "score.judge.prices") -> dict:
     for name in ("prompt_per_million", "completion_per_million"):
         value = prices.get(name) if isinstance(prices, dict) else None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -32,20 +32,23 @@ def check_prices(prices: dict, key: str = "judge.prices") -> dict:
 class CostLedger:
     """Append-only `ledger.jsonl`; each line is written whole and flushed."""
 
-    def __init__(self, path: str | Path, prices: dict):
+    def __init__(self, path: str | Path, prices: dict, context: dict | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prices = check_prices(prices)
+        self.context = dict(context or {})  # e.g. protocol, run, evalset, lang: who made the calls
+        self.session = _zero()  # what this process recorded, for the job's own calls file
         self._lock = threading.Lock()
 
     def record(self, *, model: str, template: str, key: str, usage: dict | None, attempts: int) -> dict:
         entry = {"time": round(time.time(), 3), "model": model, "template": template, "key": key,
                  "prompt_tokens": (usage or {}).get("prompt_tokens"),
                  "completion_tokens": (usage or {}).get("completion_tokens"),
-                 "cost": call_cost(usage, self.prices), "attempts": attempts}
+                 "cost": call_cost(usage, self.prices), "attempts": attempts, **self.context}
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
             fh.flush()
+            _add(self.session, entry)
         return entry
 
 
@@ -56,15 +59,19 @@ def ledger_totals(path: str | Path) -> dict:
     if Path(path).exists():
         for _, entry in read_jsonl(path):
             for bucket in (totals, by_model.setdefault(entry["model"], _zero())):
-                bucket["calls"] += 1
-                bucket["attempts"] += entry.get("attempts", 1)
-                bucket["prompt_tokens"] += entry.get("prompt_tokens") or 0
-                bucket["completion_tokens"] += entry.get("completion_tokens") or 0
-                if entry.get("cost") is None:
-                    bucket["unpriced_calls"] += 1
-                else:
-                    bucket["cost"] += entry["cost"]
+                _add(bucket, entry)
     return {**totals, "by_model": by_model}
+
+
+def _add(bucket: dict, entry: dict) -> None:
+    bucket["calls"] += 1
+    bucket["attempts"] += entry.get("attempts", 1)
+    bucket["prompt_tokens"] += entry.get("prompt_tokens") or 0
+    bucket["completion_tokens"] += entry.get("completion_tokens") or 0
+    if entry.get("cost") is None:
+        bucket["unpriced_calls"] += 1
+    else:
+        bucket["cost"] += entry["cost"]
 
 
 def _zero() -> dict:

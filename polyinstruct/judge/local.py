@@ -1,4 +1,4 @@
-"""A local transformers judge: the judge prompt as a chat turn, greedy, batched.
+"""A local judge: the judge prompt as a chat turn, greedy, batched, on transformers (default) or vLLM.
 
 It is a judge backend like `OpenAIJudge` (see `judge/backend.py`): wrap it in `CachedJudge` to cache
 its answers and ledger its token counts, or call it directly (it ignores the template version).
@@ -11,8 +11,9 @@ from polyinstruct.generate import batched_generate
 
 class LocalJudge:
     def __init__(self, model, tokenizer, *, batch_size: int, max_new_tokens: int, response_prefix: str = "",
-                 name: str = "local"):
+                 name: str = "local", engine=None):
         self.model_obj = model
+        self.engine = engine  # anything with complete(prompts, temperature, seed, max_new_tokens), e.g. VLLMEngine
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
@@ -23,8 +24,11 @@ class LocalJudge:
         """The judge's answers (including any forced prefix), in order, with per-prompt token counts."""
         rendered = [chat.render([{"role": "user", "content": p}], "chat", self.tokenizer) + self.response_prefix
                     for p in prompts]
-        texts, stats = batched_generate(self.model_obj, self.tokenizer, rendered, batch_size=self.batch_size,
-                                        max_new_tokens=self.max_new_tokens, max_prompt_length=2048)
+        if self.engine is not None:
+            texts, stats = self.engine.complete(rendered, temperature=0.0, seed=0, max_new_tokens=self.max_new_tokens)
+        else:
+            texts, stats = batched_generate(self.model_obj, self.tokenizer, rendered, batch_size=self.batch_size,
+                                            max_new_tokens=self.max_new_tokens, max_prompt_length=2048)
         stats["usage"] = [{"prompt_tokens": len(self.tokenizer(r, add_special_tokens=False)["input_ids"]),
                            "completion_tokens": len(self.tokenizer(t, add_special_tokens=False)["input_ids"])}
                           for r, t in zip(rendered, texts)]

@@ -1,6 +1,6 @@
 """An LLM judge behind any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, TGI, ...).
 
-The API key is read from the environment variable named in config (`judge.openai.api_key_env`);
+The API key is read from the environment variable named in config (`score.judge.openai.api_key_env`);
 it is handed to the client only and scrubbed from any error text, so it is never logged or written.
 Calls run in a thread pool bounded by `concurrency`. Rate limits (429), server errors (5xx),
 time-outs and dropped connections are retried with exponential backoff; a prompt still failing
@@ -24,7 +24,7 @@ class OpenAIJudge:
     def __init__(self, *, base_url: str, model: str, api_key_env: str, concurrency: int = 4,
                  max_retries: int = 5, backoff_seconds: float = 1.0, max_backoff_seconds: float = 60.0,
                  timeout_seconds: float = 60.0, temperature: float = 0.0, max_tokens: int = 1024,
-                 key: str = "judge.openai"):
+                 key: str = "score.judge.openai"):
         import openai
 
         api_key = os.environ.get(api_key_env) if api_key_env else None
@@ -108,8 +108,8 @@ def _retry_after(exc) -> float | None:
         return None
 
 
-def from_config(settings: dict, key: str = "judge.openai") -> OpenAIJudge:
-    """Build the judge from `judge.openai` config; every missing required key is named."""
+def from_config(settings: dict, key: str = "score.judge.openai") -> OpenAIJudge:
+    """Build the judge from `score.judge.openai` config; every missing required key is named."""
     for name in ("base_url", "model", "api_key_env"):
         if not settings.get(name):
             raise InputError(f"config key '{key}.{name}': required")

@@ -105,7 +105,7 @@ def compare(records_first: list[dict], records_second: list[dict], judge, templa
             reference_categories=DEFAULT_REFERENCE_CATEGORIES) -> tuple[list[dict], dict]:
     """One row per (item, turn): both verdicts, raw answers, the combined outcome for names[0]."""
     if inconsistent not in INCONSISTENT_POLICIES:
-        raise InputError(f"config key 'judge.pairwise.inconsistent': {inconsistent!r} is not one of "
+        raise InputError(f"config key 'score.judge.mt_bench_pairwise.inconsistent': {inconsistent!r} is not one of "
                          f"{', '.join(INCONSISTENT_POLICIES)}")
     prompts, versions, keys = [], [], []
     for first, second in _paired(records_first, records_second):
@@ -114,7 +114,7 @@ def compare(records_first: list[dict], records_second: list[dict], judge, templa
                 prompt, template = pair_prompt(first, x["responses"], y["responses"], turn, template_set,
                                                reference_categories)
                 if allow_both_bad and "[[D]]" not in template.text:
-                    raise InputError(f"config key 'judge.pairwise.allow_both_bad' is true but template "
+                    raise InputError(f"config key 'score.judge.mt_bench_pairwise.allow_both_bad' is true but template "
                                      f"{template.path} never offers the verdict [[D]]")
                 prompts.append(prompt)
                 versions.append(template.version)
