@@ -110,9 +110,15 @@ def _plt():
     return plt
 
 
-def _save(fig, path) -> None:
+def _save(fig, path, title: str) -> None:
+    """Title, lay out, write atomically and close a figure."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title)
+    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)
+    plt.close(fig)
 
 
 def figure(table, path: str | Path, title: str) -> None:
@@ -139,10 +145,7 @@ def figure(table, path: str | Path, title: str) -> None:
         ax.set_ylim(low, high + 0.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    _save(fig, path, title)
 
 
 def gating_figure(table, path: str | Path, title: str) -> None:
@@ -166,10 +169,7 @@ def gating_figure(table, path: str | Path, title: str) -> None:
         ax.set_ylabel("mean score")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"{title}: language gating")
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    _save(fig, path, f"{title}: language gating")
 
 
 def write_report(summary_paths: list[str], calls_paths: list[str], csv_path: str, md_path: str, png_path: str,
@@ -253,10 +253,7 @@ def position_bias_figure(table, path: str | Path, title: str) -> None:
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=6)
     ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"{title}: position bias")
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    _save(fig, path, f"{title}: position bias")
 
 
 def write_pairwise(summary_paths: list[str], csv_path: str, md_path: str, png_path: str, title: str) -> None:
@@ -318,10 +315,7 @@ def write_agreement(paths: list[str], csv_path: str, md_path: str, png_path: str
                   rotation=30, ha="right", fontsize=7)
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.set_ylabel(f"value ({level} CI)")
-    fig.suptitle(f"{title}: agreement")
-    fig.tight_layout()
-    _save(fig, png_path)
-    plt.close(fig)
+    _save(fig, png_path, f"{title}: agreement")
 
 
 # ---- surface metrics -----------------------------------------------------------------------------
