@@ -83,7 +83,7 @@ EXPECTED = [
     ("build_mixture", "1", "4000M", "00:30:00", "cpu", None),
     ("train_lora", "2", "32000M", "12:00:00", "gpu", "1"),
     ("generate", "1", "16000M", "02:00:00", "gpu", "1"),
-    ("judge_single", "1", "16000M", "02:00:00", "gpu", "1"),
+    ("judge", "1", "16000M", "02:00:00", "gpu", "1"),
     ("langid_responses", "1", "2000M", "00:10:00", "cpu", None),
     ("summarise_scores", "1", "1000M", "00:10:00", "cpu", None),
     ("report_tables", "1", "2000M", "00:10:00", "cpu", None),
