@@ -53,7 +53,7 @@ def lm_rows(paths: list[str]) -> list[dict]:
             n = (r.get("n-samples") or {}).get(task, {}).get("effective")
             for key, value in sorted(metrics.items()):
                 name, _, flt = key.partition(",")
-                if name == "alias" or name.endswith("_stderr") or not isinstance(value, (int, float)):
+                if name in ("alias", "sample_len") or name.endswith("_stderr") or not isinstance(value, (int, float)):
                     continue
                 stderr = metrics.get(f"{name}_stderr,{flt}")
                 rows.append({**run, "task": task, "metric": name, "value": round(float(value), 4),

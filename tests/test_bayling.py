@@ -141,14 +141,6 @@ def test_scores_equal_the_sacrebleu_command_line(tmp_path, tgt):
         assert width["score"] == round(result["score"], 6), name
 
 
-@pytest.fixture(scope="session")
-def tiny_comet(tmp_path_factory) -> Path:
-    from tiny_models import build_tiny_comet
-
-    corpus = [line for lang in ("en", "fr", "de", "zh") for line in crosslingual.read_lines(FLORES / f"{lang}.devtest")]
-    return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", corpus)
-
-
 def test_comet_scores_equal_the_comet_score_command_line(tmp_path, tiny_comet):
     from polyinstruct import comet_score
 
