@@ -19,6 +19,7 @@ include: "rules/models.smk"
 include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/score.smk"
+include: "rules/benchmarks.smk"
 include: "rules/report.smk"
 include: "rules/cluster.smk"
 

@@ -109,6 +109,75 @@ def _check_semantics(config: dict) -> None:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
     _check_training(config)
     _check_evaluation(config)
+    _check_crosslingual(config)
+    _check_benchmarks(config)
+
+
+def _check_crosslingual(config: dict) -> None:
+    x = config["crosslingual"]
+    for key in ("pivots", "languages"):
+        for i, code in enumerate(x[key]):
+            _check_language(code, f"crosslingual.{key}[{i}]")
+    if "crosslingual" not in config["mixtures"]["kinds"]:
+        return
+    pattern = x["parallel"]["path"]
+    if not pattern:
+        raise ConfigError("config key 'crosslingual.parallel.path': the crosslingual mixture needs parallel text")
+    needed = ("{lang}",) if x["parallel"]["format"] == "lines" else ("{pivot}", "{lang}")
+    for placeholder in needed:
+        if placeholder not in pattern:
+            raise ConfigError(f"config key 'crosslingual.parallel.path': {x['parallel']['format']} files need "
+                              f"{placeholder} in the pattern (got {pattern!r})")
+    if not [lang for lang in x["languages"] if lang not in x["pivots"]]:
+        raise ConfigError("config key 'crosslingual.languages': name at least one language besides the pivots")
+    shares = x["mixture"]["shares"]
+    for key in shares:
+        if key != "crosslingual" and key not in config["languages"]:
+            raise ConfigError(f"config key 'crosslingual.mixture.shares.{key}': neither 'crosslingual' nor a "
+                              f"training language (languages: {', '.join(config['languages'])})")
+    if "crosslingual" not in shares or not sum(shares.values()) > 0:
+        raise ConfigError("config key 'crosslingual.mixture.shares': needs a positive 'crosslingual' share")
+
+
+def _check_benchmarks(config: dict) -> None:
+    for name, spec in config["mt_eval"]["testsets"].items():
+        key = f"mt_eval.testsets.{name}"
+        if bool(spec.get("test")) == bool(spec.get("source") or spec.get("reference")):
+            raise ConfigError(f"config key '{key}': set `test` (FLORES-style, with {{lang}}) or `source` and "
+                              f"`reference` (WMT-style, with {{src}} and {{tgt}}), not both")
+        if spec.get("source") and not spec.get("reference"):
+            raise ConfigError(f"config key '{key}.reference': WMT-style test sets need a reference pattern")
+        for list_key in ("pivots", "languages"):
+            for i, code in enumerate(spec.get(list_key, [])):
+                _check_language(code, f"{key}.{list_key}[{i}]")
+        for i, pair in enumerate(spec.get("pairs", [])):
+            from polyinstruct import mt_eval
+
+            try:
+                mt_eval.split_pair(pair, languages.all_codes())
+            except ValueError:
+                raise ConfigError(f"config key '{key}.pairs[{i}]': {pair!r} is not src-tgt of registry codes") from None
+        if not spec.get("pairs") and not [x for x in spec.get("languages", []) if x not in spec.get("pivots", [])]:
+            raise ConfigError(f"config key '{key}.languages': no direction (name languages besides the pivots, "
+                              f"or pairs)")
+        if spec.get("shots", 1) and not (spec.get("dev") or (spec.get("dev_source") and spec.get("dev_reference"))):
+            raise ConfigError(f"config key '{key}.shots': shots are drawn from dev; set `dev` (or dev_source and "
+                              f"dev_reference), or shots: 0")
+    comet = config["mt_eval"]["comet"]
+    if comet["enabled"] and not config["mt_eval"]["testsets"]:
+        raise ConfigError("config key 'mt_eval.comet.enabled': no mt_eval.testsets to score")
+    lm = config["lm_eval"]
+    for i, code in enumerate(lm["languages"]):
+        _check_language(code, f"lm_eval.languages[{i}]")
+    if lm["lora"] == "merged" and "lora" in config["train"]["methods"] and not config["train"]["lora"]["merge"]:
+        raise ConfigError("config key 'lm_eval.lora': merged needs train.lora.merge: true")
+    if lm["tasks"]:
+        from polyinstruct import lm_tasks
+
+        try:
+            lm_tasks.expand(lm["tasks"], lm["languages"] or config["eval_languages"] or config["languages"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def _check_evaluation(config: dict) -> None:
@@ -169,7 +238,7 @@ def _check_training(config: dict) -> None:
         raise ConfigError("config key 'train.lr_selection.languages': langid selection needs a non-source language")
 
 
-SHIPPED = (("score", "judge", "template"), ("score", "judge", "template_dir"))
+SHIPPED = (("score", "judge", "template"), ("score", "judge", "template_dir"), ("crosslingual", "prompts_dir"))
 
 
 def _resolve_shipped(config: dict, repo: Path) -> dict:

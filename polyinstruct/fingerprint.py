@@ -28,8 +28,14 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
               "judge/single.py", "judge/templates.py", "judge/backend.py", "judge/cache.py", "judge/ledger.py"),
     "surface": ("io.py", "surface.py", "spelling.py", "modifiers.py", "langid.py", "languages.py"),
     "agreement": ("io.py", "agreement.py"),
-    "report": ("io.py", "report.py", "languages.py"),
+    "report": ("io.py", "report.py", "benchmark_report.py", "languages.py"),
     "cluster": ("cluster.py",),
+    "crosslingual": ("io.py", "crosslingual.py", "languages.py"),
+    "mt_eval": ("io.py", "mt_eval.py", "crosslingual.py", "chat.py", "languages.py"),
+    "mt_translate": ("io.py", "mt_eval.py", "crosslingual.py", "chat.py", "languages.py", "models.py", "generate.py",
+                     "evalsets.py", "train/sweep.py", "vllm_engine.py"),
+    "comet": ("io.py", "comet_score.py", "crosslingual.py"),
+    "lm_eval": ("io.py", "lm_tasks.py", "languages.py", "models.py", "train/sweep.py"),
 }
 
 

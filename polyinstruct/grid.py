@@ -56,13 +56,31 @@ def mixture_ids(config: dict) -> list[str]:
             ids.append("downsampled")
         elif kind == "sampled":
             ids.append("sampled")
+        elif kind == CROSSLINGUAL:
+            ids += [CROSSLINGUAL, *([NO_CROSSLINGUAL] if config["crosslingual"]["ablation"] else [])]
     return list(dict.fromkeys(ids))
+
+
+CROSSLINGUAL = "crosslingual"  # the mixture of instruction data and cross-lingual instructions (BayLing 2)
+NO_CROSSLINGUAL = "no-crosslingual"  # its ablation: the same instruction records, no cross-lingual part
+
+
+def is_share_mixture(mixture: str) -> bool:
+    return mixture in (CROSSLINGUAL, NO_CROSSLINGUAL)
+
+
+def crosslingual_pairs(config: dict) -> list[tuple[str, str]]:
+    """(pivot, language) of every parallel corpus the cross-lingual instructions are built from."""
+    x = config["crosslingual"]
+    return [(pivot, lang) for pivot in x["pivots"] for lang in x["languages"] if lang != pivot]
 
 
 def mixture_languages(config: dict, mixture: str) -> list[str]:
     """Languages whose data a mixture reads: editing another language's data leaves it alone."""
     if mixture.startswith("mono-"):
         return [mixture[len("mono-"):]]
+    if is_share_mixture(mixture):
+        return [key for key in config["crosslingual"]["mixture"]["shares"] if key != CROSSLINGUAL]
     return list(config["languages"])
 
 

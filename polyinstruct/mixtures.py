@@ -10,7 +10,7 @@ import hashlib
 import random
 from collections import Counter
 
-KEEP_FIELDS = ("id", "source", "lang", "instruction", "input", "output", "messages")
+KEEP_FIELDS = ("id", "source", "lang", "task", "direction", "instruction", "input", "output", "messages")
 
 
 def is_validation(record_id: str, seed: int, fraction: float) -> bool:
@@ -86,5 +86,52 @@ def build(mixture: str, by_lang: dict[str, list[dict]], languages: list[str], so
         "train_total": len(train),
         "valid_total": len(valid),
         "unique_source_ids_train": len({r["id"] for r in train}),
+    }
+    return train, valid, counts
+
+
+def _draw(records: list[dict], n: int, rng: random.Random) -> list[dict]:
+    return rng.sample(records, min(n, len(records)))
+
+
+def build_shares(mixture: str, parts: dict[str, list[dict]], shares: dict[str, float], budget: int,
+                 seed: int, validation_fraction: float, drop: tuple[str, ...] = ()) -> tuple[list[dict], list[dict], dict]:
+    """A mixture drawn by shares of a budget (BayLing 2: 43% zh, 26% en, 31% cross-lingual).
+
+    `parts` maps each share key (a language, or `crosslingual`) to its records. Part k gets
+    round(share_k * budget) training records (and the same share of round(budget * fraction)
+    validation records), all it has when that is fewer (the shortfall is counted). The draw depends
+    on (seed, part) only, so a mixture that `drop`s a part (the ablation) keeps the other parts'
+    records exactly.
+    """
+    total = sum(shares.values())
+    valid_budget = round(budget * validation_fraction)
+    train, valid, shortfall = [], [], {}
+    for key in shares:
+        part_train, part_valid = split(parts.get(key, []), seed, validation_fraction)
+        want_train = round(shares[key] / total * budget)
+        want_valid = round(shares[key] / total * valid_budget)
+        rng = _rng(seed, "shares", key)
+        drawn_train, drawn_valid = _draw(part_train, want_train, rng), _draw(part_valid, want_valid, rng)
+        missing = (want_train - len(drawn_train), want_valid - len(drawn_valid))
+        if any(missing):
+            shortfall[key] = {"train": missing[0], "valid": missing[1]}
+        if key in drop:
+            continue
+        train += drawn_train
+        valid += drawn_valid
+    for part, records in (("train", train), ("valid", valid)):
+        _rng(seed, mixture, part).shuffle(records)
+    train, valid = [_slim(r) for r in train], [_slim(r) for r in valid]
+
+    def by_part(records):
+        return dict(sorted(Counter(r.get("task") and "crosslingual" or r["lang"] for r in records).items()))
+
+    counts = {
+        "train": by_part(train), "valid": by_part(valid), "train_total": len(train), "valid_total": len(valid),
+        "unique_source_ids_train": len({r["id"] for r in train}), "budget": budget,
+        "shares": {k: shares[k] / total for k in shares}, "dropped_parts": list(drop),
+        "shortfall": shortfall,
+        "crosslingual_tasks": dict(sorted(Counter(r["task"] for r in train if r.get("task")).items())),
     }
     return train, valid, counts

@@ -106,8 +106,36 @@ def language_data(config: dict, dataset: str, lang: str) -> str:
     return f"results/translate/{dataset}/{lang}.jsonl"
 
 
-def mixture_sources(config: dict, wildcards) -> list[str]:
-    return [language_data(config, wildcards.dataset, lang) for lang in grid.mixture_languages(config, wildcards.mixture)]
+def mixture_sources(config: dict, wildcards) -> dict[str, str]:
+    """Per part of the mixture (a language, or `crosslingual`), the records it is drawn from.
+
+    The ablation (`no-crosslingual`) does not read the cross-lingual instructions: its draw of the
+    other parts does not depend on them."""
+    sources = {lang: language_data(config, wildcards.dataset, lang)
+               for lang in grid.mixture_languages(config, wildcards.mixture)}
+    if wildcards.mixture == grid.CROSSLINGUAL:
+        sources[grid.CROSSLINGUAL] = CROSSLINGUAL_INSTRUCTIONS
+    return sources
+
+
+CROSSLINGUAL_INSTRUCTIONS = "results/crosslingual/instructions.jsonl"
+
+
+def crosslingual_sources(config: dict) -> list[str]:
+    from polyinstruct import crosslingual
+
+    spec = config["crosslingual"]["parallel"]
+    paths = [path for pivot, lang in grid.crosslingual_pairs(config)
+             for path in crosslingual.parallel_paths(spec, pivot, lang).values()]
+    return list(dict.fromkeys(paths))
+
+
+def mixture_settings(config: dict, wildcards) -> dict | None:
+    """Shares and budget of a share-drawn mixture (crosslingual and its ablation); None for the others."""
+    if not grid.is_share_mixture(wildcards.mixture):
+        return None
+    return {**config["crosslingual"]["mixture"],
+            "drop": [grid.CROSSLINGUAL] if wildcards.mixture == grid.NO_CROSSLINGUAL else []}
 
 
 def model_source(config: dict, wildcards) -> list[str]:
@@ -351,3 +379,90 @@ def engine_env(engine: str) -> str:
 def judge_env(config: dict) -> str:
     settings = grid.judge_backend_settings(config)
     return engine_env(settings["engine"]) if settings["backend"] == "local" else "../envs/torch.yaml"
+
+
+# ---- benchmarks: MT test sets (sacrebleu, COMET) and lm-evaluation-harness tasks -----------------
+
+def mt_directions(config: dict) -> list[tuple[str, str, str]]:
+    """(test set, src, tgt) of every configured MT direction."""
+    from polyinstruct import mt_eval
+
+    return [(name, src, tgt) for name, spec in config["mt_eval"]["testsets"].items()
+            for src, tgt in mt_eval.directions(spec)]
+
+
+def mt_languages(config: dict) -> list[str]:
+    return sorted({lang for _, src, tgt in mt_directions(config) for lang in (src, tgt)})
+
+
+def mt_files(config: dict, wildcards) -> dict[str, str]:
+    from polyinstruct import mt_eval
+
+    spec = config["mt_eval"]["testsets"][wildcards.testset]
+    return mt_eval.files(spec, wildcards.src, wildcards.tgt, wildcards.testset)
+
+
+MT_DATA = "results/mt/data/{testset}/{src}-{tgt}"
+
+
+def _run_weights(config: dict, wildcards, merged: bool = False) -> dict[str, object]:
+    if wildcards.method == grid.BASE:
+        return {}
+    weights = trained_weights(config, wildcards)
+    if merged and wildcards.method == "lora":
+        swap = lambda path: path[:-len("adapter")] + "merged" if path.endswith("/adapter") else path  # noqa: E731
+        weights = {k: ([swap(p) for p in v] if isinstance(v, list) else (v if k == "selection" else swap(v)))
+                   for k, v in weights.items()}
+    return weights
+
+
+def mt_translate(config: dict, wildcards) -> dict[str, object]:
+    w = wildcards
+    return {"model": f"results/models/{w.model}/model.json",
+            "segments": MT_DATA.format(testset=w.testset, src=w.src, tgt=w.tgt) + ".jsonl",
+            "prompts": f"{config['crosslingual']['prompts_dir']}/{config['mt_eval']['prompt_language']}.yaml",
+            **_run_weights(config, w)}
+
+
+def mt_targets(config: dict, pattern: str) -> list[str]:
+    """`pattern` ({model}..{lr}, {testset}, {src}, {tgt}) over every run and direction."""
+    return [pattern.format(model=r.model, method=r.method, dataset=r.dataset, mixture=r.mixture, lr=r.lr,
+                           testset=t, src=s, tgt=g)
+            for r in grid.runs(config) for t, s, g in mt_directions(config)]
+
+
+MT_SCORES = "results/mt/scores/{model}/{method}/{dataset}/{mixture}/{lr}/{testset}/{src}-{tgt}.json"
+MT_COMET = "results/mt/comet/{model}/{method}/{dataset}/{mixture}/{lr}/{testset}/{src}-{tgt}.json"
+LM_EVAL = "results/lm_eval/{model}/{method}/{dataset}/{mixture}/{lr}/{task}.json"
+
+
+def comet_gpus(config: dict) -> int:
+    return int(config["mt_eval"]["comet"]["gpus"])
+
+
+def lm_eval_tasks(config: dict) -> list[str]:
+    from polyinstruct import lm_tasks
+
+    lm = config["lm_eval"]
+    return lm_tasks.expand(lm["tasks"], lm["languages"] or grid.eval_languages(config))
+
+
+def lm_eval(config: dict, wildcards) -> dict[str, object]:
+    return {"model": f"results/models/{wildcards.model}/model.json",
+            **_run_weights(config, wildcards, merged=config["lm_eval"]["lora"] == "merged")}
+
+
+def lm_eval_targets(config: dict) -> list[str]:
+    return [LM_EVAL.format(model=r.model, method=r.method, dataset=r.dataset, mixture=r.mixture, lr=r.lr, task=task)
+            for r in grid.runs(config) for task in lm_eval_tasks(config)]
+
+
+def benchmark_report(config: dict) -> dict[str, list[str]]:
+    """Every score the benchmark report reads (empty lists for what is not configured)."""
+    return {"mt": mt_targets(config, MT_SCORES),
+            "comet": mt_targets(config, MT_COMET) if config["mt_eval"]["comet"]["enabled"] else [],
+            "lm_eval": lm_eval_targets(config)}
+
+
+def benchmarks_configured(config: dict) -> bool:
+    return bool(config["mt_eval"]["testsets"] or config["lm_eval"]["tasks"])

@@ -45,6 +45,10 @@ wildcard_constraints:
     b_dataset=_alternatives([*config["datasets"], grid.NONE]),
     b_mixture=_alternatives([*MIXTURES, grid.NONE]),
     b_lr=r"[0-9][0-9.e+-]*|selected",
+    testset=_alternatives(config["mt_eval"]["testsets"] or ["none"]),
+    src=_alternatives(inputs.mt_languages(config) or ["none"]),
+    tgt=_alternatives(inputs.mt_languages(config) or ["none"]),
+    task=_alternatives(inputs.lm_eval_tasks(config) or ["none"]),
 
 
 
@@ -111,6 +115,8 @@ def report_targets():
         targets += rules.report_agreement.output
     if surface_targets() or "relevance" in SINGLE_PROTOCOLS:
         targets += rules.report_surface.output
+    if inputs.benchmarks_configured(config):
+        targets += rules.report_benchmarks.output
     return targets
 
 

@@ -132,6 +132,17 @@ def tiny_m2m100(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_comet(tmp_path_factory) -> Path:
+    """A tiny COMET checkpoint (regression metric over a tiny random XLM-R), loadable offline."""
+    from tiny_models import build_tiny_comet
+
+    flores = REPO / "tests/fixtures/flores"
+    corpus = [line for lang in ("en", "fr", "de", "zh") for line in
+              (flores / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()]
+    return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", corpus)
+
+
+@pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory):
     """A running single-node Slurm with accounting (tests/slurm_cluster.py), shared by the session.
 

@@ -184,3 +184,62 @@ def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
         model.save_pretrained(out_dir)
         tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+# --- a tiny COMET checkpoint (unbabel-comet's regression metric over a tiny random XLM-R) ---
+
+def _xlmr_tokenizer(spm_file: Path):
+    """An XLMRobertaTokenizerFast over a sentencepiece unigram model, laid out like XLM-R's (<s> <pad> </s> <unk>
+    first, <mask> last), built with `tokenizers` directly (the slow->fast converter needs a newer protobuf)."""
+    import sentencepiece as spm
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import XLMRobertaTokenizerFast
+
+    sp = spm.SentencePieceProcessor(model_file=str(spm_file))
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())
+              if not (sp.is_unknown(i) or sp.is_control(i))]
+    vocab.append(("<mask>", 0.0))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    return XLMRobertaTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>",
+                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
+
+
+def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
+    """`<out_dir>/checkpoints/model.ckpt` + `<out_dir>/hparams.yaml`, laid out as unbabel-comet downloads them.
+
+    The encoder (`<out_dir>/encoder`: an XLM-R config and a sentencepiece XLMRobertaTokenizer trained on
+    `corpus`) is local, so `comet.load_from_checkpoint` runs offline. Returns the checkpoint path.
+    """
+    import tempfile
+
+    import pytorch_lightning
+    import torch
+    import yaml
+    from transformers import XLMRobertaConfig
+
+    encoder_dir = out_dir / "encoder"
+    encoder_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fast = _xlmr_tokenizer(train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus, vocab_size=400))
+    fast.save_pretrained(encoder_dir)
+    XLMRobertaConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                     intermediate_size=64, max_position_embeddings=130, pad_token_id=fast.pad_token_id,
+                     bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id).save_pretrained(encoder_dir)
+
+    from comet.models import RegressionMetric
+
+    torch.manual_seed(seed)
+    model = RegressionMetric(pretrained_model=str(encoder_dir), hidden_sizes=[16], load_pretrained_weights=False,
+                             local_files_only=True, layer_transformation="softmax")
+    hparams = {k: v for k, v in dict(model.hparams).items()}
+    checkpoint = out_dir / "checkpoints" / "model.ckpt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": hparams, "epoch": 0, "global_step": 0,
+                "pytorch-lightning_version": pytorch_lightning.__version__}, checkpoint)
+    (out_dir / "hparams.yaml").write_text(yaml.safe_dump(hparams, sort_keys=False), encoding="utf-8")
+    return checkpoint

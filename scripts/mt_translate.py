@@ -1,0 +1,24 @@
+import yaml
+
+from polyinstruct import generate, models, mt_eval
+from polyinstruct.io import load_jsonl, write_jsonl, write_text
+from polyinstruct.snakemake_job import job
+from polyinstruct.train import sweep
+
+with job(snakemake, torch_threads=True):
+    run, w = dict(snakemake.params.run), snakemake.wildcards
+    weights = snakemake.input.get("weights")
+    if "selection" in snakemake.input.keys():
+        weights, run["selected_lr"] = sweep.chosen_weights(snakemake.input.selection, run["model"], run["method"],
+                                                           run["dataset"], run["mixture"])
+    pointer = models.read_pointer(snakemake.input.model)
+    tokenizer = models.load_tokenizer(pointer)
+    engine = generate.build_engine(pointer, run["method"], weights, snakemake.params.settings, tokenizer,
+                                   snakemake.params.seed)
+    with open(snakemake.input.prompts, encoding="utf-8") as fh:
+        prompts = yaml.safe_load(fh)
+    records, stats = mt_eval.translate(engine, tokenizer, load_jsonl(snakemake.input.segments), w.src, w.tgt,
+                                       prompts, snakemake.params.template, snakemake.params.max_new_tokens)
+    print(stats)
+    write_jsonl(snakemake.output.translations, [{**r, "run": run} for r in records])
+    write_text(snakemake.output.hypotheses, "".join(r["hypothesis"] + "\n" for r in records))
