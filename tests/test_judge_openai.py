@@ -37,13 +37,7 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             state["hits"][prompt] = state["hits"].get(prompt, 0) + 1
             hit = state["hits"][prompt]
             state["auth"].add(self.headers.get("Authorization"))
-            state["inflight"] += 1
-            state["max_inflight"] = max(state["max_inflight"], state["inflight"])
-        try:
-            self._answer(prompt, hit, body)
-        finally:
-            with state["lock"]:
-                state["inflight"] -= 1
+        self._answer(prompt, hit, body)
 
     def _answer(self, prompt, hit, body):
         match = DIRECTIVE.search(prompt)
@@ -58,7 +52,15 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         if kind == "slow" and hit <= times:
             time.sleep(0.8)
         if "[busy]" in prompt:
+            # counted while the answer is being prepared, before it is sent: a client that got its answer
+            # may send its next request before this thread could count the previous one as done
+            state = self.server.state
+            with state["lock"]:
+                state["inflight"] += 1
+                state["max_inflight"] = max(state["max_inflight"], state["inflight"])
             time.sleep(0.1)
+            with state["lock"]:
+                state["inflight"] -= 1
         self._send(200, {
             "id": f"chatcmpl-{hit}", "object": "chat.completion", "created": 0, "model": body["model"],
             "choices": [{"index": 0, "finish_reason": "stop",
