@@ -5,10 +5,7 @@ from polyinstruct.train import sweep
 
 with job(snakemake, torch_threads=True):
     run, settings = dict(snakemake.params.run), snakemake.params.settings
-    weights = snakemake.input.get("weights")
-    if "selection" in snakemake.input.keys():
-        weights, run["selected_lr"] = sweep.chosen_weights(snakemake.input.selection, run["model"], run["method"],
-                                                           run["dataset"], run["mixture"])
+    weights = sweep.run_weights(snakemake.input, run)
     if weights and run["method"] == "lora" and settings["lora"] == "merged":
         weights = str(weights).rstrip("/").removesuffix("adapter") + "merged"
     args = lm_tasks.model_args(models.read_pointer(snakemake.input.model), run["method"], weights)

@@ -7,10 +7,7 @@ from polyinstruct.train import sweep
 
 with job(snakemake, torch_threads=True):
     run, w = dict(snakemake.params.run), snakemake.wildcards
-    weights = snakemake.input.get("weights")
-    if "selection" in snakemake.input.keys():
-        weights, run["selected_lr"] = sweep.chosen_weights(snakemake.input.selection, run["model"], run["method"],
-                                                           run["dataset"], run["mixture"])
+    weights = sweep.run_weights(snakemake.input, run)
     pointer = models.read_pointer(snakemake.input.model)
     tokenizer = models.load_tokenizer(pointer)
     engine = generate.build_engine(pointer, run["method"], weights, snakemake.params.settings, tokenizer,

@@ -58,3 +58,13 @@ def chosen_weights(selection_file: str | Path, model: str, method: str, dataset:
 
     lr = read_json(selection_file)["selected_lr"]
     return grid.weights_path(model, method, dataset, mixture, lr), lr
+
+
+def run_weights(inputs, run: dict) -> str | None:
+    """The weights a tuned run uses: its own (`inputs.weights`), or for the `selected` lr the sweep
+    winner's, whose lr is noted in `run["selected_lr"]`. None for base models."""
+    if "selection" in inputs.keys():
+        weights, run["selected_lr"] = chosen_weights(inputs.selection, run["model"], run["method"], run["dataset"],
+                                                     run["mixture"])
+        return weights
+    return inputs.get("weights")
