@@ -38,3 +38,13 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     with atomic_path(target) as tmp:
         tmp.write_text("x\n")
     assert target.read_text() == "x\n"
+
+
+def test_atomic_files_get_the_umask_permissions_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    from polyinstruct.io import _UMASK, write_json
+
+    write_json(tmp_path / "x.json", {"a": 1})
+    assert stat.S_IMODE(os.stat(tmp_path / "x.json").st_mode) == 0o666 & ~_UMASK
