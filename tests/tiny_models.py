@@ -26,6 +26,16 @@ def build_tokenizer(corpus: list[str]):
     return fast
 
 
+def _save_causal_lm(model, tokenizer, out_dir: Path) -> Path:
+    """Save a tiny causal LM with its tokenizer, generation stopping at the tokenizer's EOS."""
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
 def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -36,13 +46,7 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
-    model = LlamaForCausalLM(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return out_dir
+    return _save_causal_lm(LlamaForCausalLM(config), tokenizer, out_dir)
 
 
 def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: int = 0) -> Path:
@@ -66,13 +70,7 @@ def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: in
                                            num_attention_heads=4, max_position_embeddings=512), GPTNeoXForCausalLM),
     }[family]
     torch.manual_seed(seed)
-    model = cls(config())
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return out_dir
+    return _save_causal_lm(cls(config()), tokenizer, out_dir)
 
 
 # --- tiny random translation models (Marian / OPUS-MT and M2M-100) with real sentencepiece tokenizers ---
