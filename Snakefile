@@ -12,6 +12,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/external.smk"
 include: "rules/data.smk"
 include: "rules/translate.smk"
 include: "rules/mixtures.smk"

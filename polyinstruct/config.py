@@ -46,9 +46,29 @@ def load_schema(path: str | Path) -> dict:
         return yaml.safe_load(fh)
 
 
+def drop_nulled_entries(config: Any, schema: dict) -> Any:
+    """Remove named entries set to null (`models: {pythia-12b: null}`), in place; returns `config`.
+
+    Snakemake merges `--configfile A B` key by key, so a later file cannot otherwise remove a model,
+    dataset or eval set a preset declares; a null entry of a name -> settings mapping says "drop it".
+    """
+    if not isinstance(config, dict) or not isinstance(schema, dict):
+        return config
+    named = schema.get("additionalProperties")
+    if isinstance(named, dict) and named.get("type") == "object":
+        for name in [k for k, v in config.items() if v is None]:
+            del config[name]
+        for value in config.values():
+            drop_nulled_entries(value, named)
+    for name, subschema in schema.get("properties", {}).items():
+        if name in config:
+            drop_nulled_entries(config[name], subschema)
+    return config
+
+
 def validate(config: dict, schema: dict) -> dict:
     """Return a copy of `config` with defaults filled in, or raise ConfigError naming the key."""
-    config = copy.deepcopy(config)
+    config = drop_nulled_entries(copy.deepcopy(config), schema)
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -123,11 +143,11 @@ def _check_crosslingual(config: dict) -> None:
     pattern = x["parallel"]["path"]
     if not pattern:
         raise ConfigError("config key 'crosslingual.parallel.path': the crosslingual mixture needs parallel text")
-    needed = ("{lang}",) if x["parallel"]["format"] == "lines" else ("{pivot}", "{lang}")
-    for placeholder in needed:
-        if placeholder not in pattern:
+    needed = (("{lang}", "{LANG}", "{flores}"),) if x["parallel"]["format"] == "lines" else (("{pivot}",), ("{lang}",))
+    for placeholders in needed:
+        if not any(p in pattern for p in placeholders):
             raise ConfigError(f"config key 'crosslingual.parallel.path': {x['parallel']['format']} files need "
-                              f"{placeholder} in the pattern (got {pattern!r})")
+                              f"{' or '.join(placeholders)} in the pattern (got {pattern!r})")
     if not [lang for lang in x["languages"] if lang not in x["pivots"]]:
         raise ConfigError("config key 'crosslingual.languages': name at least one language besides the pivots")
     shares = x["mixture"]["shares"]

@@ -95,10 +95,13 @@ def read_parallel(fmt: str, paths: dict[str, str], pivot: str, lang: str) -> lis
 
 def parallel_paths(spec: dict, pivot: str, lang: str) -> dict[str, str]:
     """The files `crosslingual.parallel` names for one (pivot, language)."""
+    from polyinstruct import sources
+
     pattern = spec["path"]
     if spec["format"] == "lines":
-        return {pivot: pattern.format(lang=pivot), lang: pattern.format(lang=lang)}
-    return {"pair": pattern.format(pivot=pivot, lang=lang)}
+        return {pivot: sources.local(sources.expand(pattern, lang=pivot)),
+                lang: sources.local(sources.expand(pattern, lang=lang))}
+    return {"pair": sources.local(sources.expand(pattern, pivot=pivot, lang=lang))}
 
 
 # ---- building instructions ---------------------------------------------------------------------

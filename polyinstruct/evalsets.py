@@ -149,6 +149,9 @@ def load_messages(path: str | os.PathLike, types_path: str | os.PathLike, lang: 
                   id_prefix: str | None = None) -> list[dict]:
     """Message-list JSONL plus its parallel `.types` file; user turns are prompts, assistant turns references.
 
+    Task types that name a task modifier in Chirkova & Nikoulina's released files (`short`, `num_items_7`,
+    `lang_de`, ...) make the item a modifier item, checked like the `modifiers` format's.
+
     Ids are the object's `id` when it has one, else `<id_prefix>-<line number>` (prefix: the file stem).
     """
     lang = languages.get(lang).code
@@ -164,7 +167,7 @@ def load_messages(path: str | os.PathLike, types_path: str | os.PathLike, lang: 
         turns, reference = _conversation(value, where)
         rid = str(value["id"]) if isinstance(value, dict) and "id" in value else f"{prefix}-{lineno}"
         _unique(seen, rid, where)
-        items.append(_item(rid, lang, task_type, turns, reference))
+        items.append(_item(rid, lang, task_type, turns, reference, modifiers.from_task_type(task_type)))
     return items
 
 

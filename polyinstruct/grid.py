@@ -96,9 +96,12 @@ def translation_languages(config: dict) -> list[str]:
     return [lang for lang in config["languages"] if lang != config["source_language"]]
 
 
-def learning_rates(config: dict, method: str) -> list[str]:
-    """The {lr} tokens trained for a method: its own list when set, else train.learning_rates."""
-    rates = config["train"][method].get("learning_rates") or config["train"]["learning_rates"]
+def learning_rates(config: dict, method: str, model: str | None = None) -> list[str]:
+    """The {lr} tokens trained for a method (and model): the model's own list for the method
+    (`models.<name>.learning_rates`, BayLing 2's 2e-6 for Llama-3-8B), else the method's, else
+    train.learning_rates."""
+    own = (config["models"].get(model) or {}).get("learning_rates") or {} if model else {}
+    rates = own.get(method) or config["train"][method].get("learning_rates") or config["train"]["learning_rates"]
     return list(dict.fromkeys(lr_token(lr) for lr in rates))
 
 
@@ -113,7 +116,7 @@ def training_runs(config: dict) -> list[Run]:
             for method in config["train"]["methods"]
             for dataset in mixture_datasets(config)
             for mixture in mixture_ids(config)
-            for lr in learning_rates(config, method)]
+            for lr in learning_rates(config, method, model)]
 
 
 def runs(config: dict) -> list[Run]:
@@ -156,6 +159,11 @@ def count_records(spec: dict, name: str) -> int:
     if spec.get("num_records") is not None:
         return int(spec["num_records"])
     if spec.get("path"):
+        from polyinstruct import sources
+
+        if sources.is_url(spec["path"]):
+            raise InputError(f"config key 'datasets.{name}.num_records': set it for '{spec['path']}' (a URL is "
+                             f"fetched when the workflow runs, and planning downloads nothing)")
         path = Path(spec["path"])
         if not path.exists():
             raise InputError(f"config key 'datasets.{name}.path': file '{path}' does not exist")

@@ -72,6 +72,27 @@ def normalise(raw, where: str) -> dict:
     return modifier
 
 
+#: Task types of Chirkova & Nikoulina's released modifier files (`modifiers.<lang>.types`) -> modifier names.
+TASK_TYPE_MODIFIERS = {"short": "brief", "long": "detailed", "markdown_template": "markdown", "html_template": "html",
+                       "arrow_template": "arrow_bullets", "cap_template": "capitalise",
+                       "scientific_style": "scientific_style", "simple_style": "simple_words",
+                       "complex_inst": "two_hop"}
+
+
+def from_task_type(task_type: str) -> dict | None:
+    """The modifier a released task type names (`short`, `num_items_7`, `lang_de`, ...), None for other types."""
+    if task_type in TASK_TYPE_MODIFIERS:
+        return {"name": TASK_TYPE_MODIFIERS[task_type]}
+    if match := re.fullmatch(r"num_items_(\d+)", task_type):
+        return {"name": "list_items", "n": int(match.group(1))}
+    if task_type.startswith("lang_"):
+        try:
+            return {"name": "answer_in_language", "lang": languages.get(task_type[len("lang_"):]).code}
+        except languages.UnknownLanguageError:
+            return None
+    return None
+
+
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
 

@@ -40,12 +40,17 @@ def split_pair(pair: str, known: list[str]) -> tuple[str, str]:
 def files(spec: dict, src: str, tgt: str, name: str = "") -> dict[str, str]:
     """The files one direction reads: source and reference of the test split, and of dev when shots are drawn."""
     key = f"mt_eval.testsets.{name}"
+    from polyinstruct import sources
+
+    def one(pattern: str, **fields) -> str:
+        return sources.local(sources.expand(pattern, **fields))
+
     if spec.get("test"):
-        out = {"source": spec["test"].format(lang=src), "reference": spec["test"].format(lang=tgt)}
-        dev = (spec["dev"].format(lang=src), spec["dev"].format(lang=tgt)) if spec.get("dev") else None
+        out = {"source": one(spec["test"], lang=src), "reference": one(spec["test"], lang=tgt)}
+        dev = (one(spec["dev"], lang=src), one(spec["dev"], lang=tgt)) if spec.get("dev") else None
     elif spec.get("source") and spec.get("reference"):
-        out = {"source": spec["source"].format(src=src, tgt=tgt), "reference": spec["reference"].format(src=src, tgt=tgt)}
-        dev = ((spec["dev_source"].format(src=src, tgt=tgt), spec["dev_reference"].format(src=src, tgt=tgt))
+        out = {"source": one(spec["source"], src=src, tgt=tgt), "reference": one(spec["reference"], src=src, tgt=tgt)}
+        dev = ((one(spec["dev_source"], src=src, tgt=tgt), one(spec["dev_reference"], src=src, tgt=tgt))
                if spec.get("dev_source") and spec.get("dev_reference") else None)
     else:
         raise InputError(f"config key '{key}': set `test` (FLORES-style) or `source` and `reference` (WMT-style)")

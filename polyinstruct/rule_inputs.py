@@ -4,7 +4,7 @@ Kept out of the .smk files so the rules stay declarations and this logic stays t
 """
 from __future__ import annotations
 
-from polyinstruct import grid
+from polyinstruct import grid, sources
 
 # train.* keys every method reads, and those a method's own section may override
 TRAIN_KEYS = ("epochs", "max_steps", "max_tokens", "global_batch_size", "micro_batch_size", "max_length",
@@ -16,12 +16,24 @@ METHOD_OVERRIDES = ("epochs", "max_steps", "max_tokens", "global_batch_size", "m
 
 def dataset_source(config: dict, wildcards) -> list[str]:
     path = config["datasets"][wildcards.dataset]["path"]
-    return [path] if path else []
+    return [sources.local(path)] if path else []
 
 
 def eval_source(config: dict, wildcards) -> dict[str, str]:
-    path = config["evalsets"][wildcards.evalset].get("path")
-    return {"source": path.format(lang=wildcards.lang)} if path else {}
+    """The eval file of one language (fetched first when it is a URL), and the task-type file of `messages` sets."""
+    spec = config["evalsets"][wildcards.evalset]
+    path = spec.get("path")
+    if not path:
+        return {}
+    location = sources.expand(path, lang=wildcards.lang)
+    out = {"source": sources.local(location)}
+    if spec.get("format") == "messages":
+        types = sources.expand(spec["types_path"], lang=wildcards.lang) if spec.get("types_path") else None
+        if types is None:
+            stem, dot, _ = location.rpartition(".")
+            types = (stem if dot else location) + ".types"
+        out["types"] = sources.local(types)
+    return out
 
 
 MODEL_ENGINES = ("hf-seq2seq", "ctranslate2", "llm")
@@ -49,7 +61,7 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     name = name or engine(config, wildcards)
     lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
-        return {"path": t["precomputed"]["path"].format(dataset=wildcards.dataset, lang=lang)}
+        return {"path": sources.local(sources.expand(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang))}
     common = {"segment_max_chars": t["segment_max_chars"]}
     if name == "hf-seq2seq":
         return {**common, **t["hf_seq2seq"]}
@@ -171,7 +183,7 @@ def trained_weights(config: dict, wildcards) -> dict[str, object]:
         return {"weights": _served_weights(config, grid.weights_path(w.model, w.method, w.dataset, w.mixture, w.lr))}
     return {"selection": grid.selection_path(w.model, w.method, w.dataset, w.mixture),
             "candidates": [_served_weights(config, grid.weights_path(w.model, w.method, w.dataset, w.mixture, lr))
-                           for lr in grid.learning_rates(config, w.method)]}
+                           for lr in grid.learning_rates(config, w.method, w.model)]}
 
 
 def generate(config: dict, wildcards) -> dict[str, object]:
@@ -190,7 +202,7 @@ def lr_candidates(config: dict, wildcards) -> dict[str, dict]:
     langid = config["train"]["lr_selection"]["criterion"] == "langid"
     evalset = grid.lr_selection_evalset(config) if langid else None
     candidates = {}
-    for lr in grid.learning_rates(config, w.method):
+    for lr in grid.learning_rates(config, w.method, w.model):
         run = f"{w.model}/{w.method}/{w.dataset}/{w.mixture}/{lr}"
         candidates[lr] = {
             "metrics": f"results/train/{run}/metrics.json",

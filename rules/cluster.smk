@@ -7,6 +7,8 @@ localrules:
     normalise_instructions,
     normalise_eval,
     convert_ct2_mt,
+    fetch_url,  # compute nodes often have no internet
+    extract_member,
 
 
 # `snakemake --workflow-profile slurm results/cluster/gpu_smoke/2gpu.json` before a long run: one process per

@@ -5,6 +5,7 @@ import re
 from polyinstruct import config as configuration
 from polyinstruct import grid
 from polyinstruct import rule_inputs as inputs
+from polyinstruct import sources
 from polyinstruct.fingerprint import fingerprint
 
 try:

@@ -152,7 +152,7 @@ def test_unknown_code_error_names_code_and_suggests() -> None:
         L.get("fz")
     message = str(info.value)
     assert "'fz'" in message
-    assert message == "unknown language code 'fz'; did you mean 'fa', 'fi', 'fr'?"
+    assert message == "unknown language code 'fz'; did you mean 'fa', 'ff', 'fi'?"
     assert isinstance(info.value, ValueError)
 
 
