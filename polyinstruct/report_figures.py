@@ -266,8 +266,7 @@ def criteria_heatmap(rows: list[dict], path: str | Path, title: str) -> None:
     axes = list(axes[:, 0])
     if not panels:
         no_data(axes[0], "no criteria summaries")
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     image = None
     fontsize = 7 if len(runs) <= 20 else (6 if len(runs) <= 50 else 4)
     for ax, (evalset, lang) in zip(axes, panels):
