@@ -66,16 +66,51 @@ def _fmt(value) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def markdown(table, title: str) -> str:
-    """Per protocol and eval set: gated score (ungated in brackets) per language, parse failures, calls."""
+HIGHER, LOWER, SAME, REFERENCE = "▲", "▼", "·", "ref"
+
+
+def significance_marks(significance, reference: str) -> dict[tuple, str]:
+    """{(model, method, dataset, lr, evalset, protocol, lang, mixture): marker} against the reference mixture.
+
+    ▲/▼: significantly higher/lower than the reference; ·: not significant; ref: the reference run
+    itself. Runs without a reference run in their group, or without paired items, get no entry.
+    """
+    from polyinstruct.significance import GROUP, against_reference
+
+    marks = {}
+    for key, row in against_reference(significance, reference).items():
+        if row["p_value"] is None:
+            continue
+        marks[key] = (HIGHER if row["diff"] > 0 else LOWER) if row["significant"] else SAME
+        marks[(*key[:-1], row["mixture_b"])] = REFERENCE
+    return marks
+
+
+def significance_legend(reference: str, alpha: float, n_resamples: int) -> str:
+    return (f"Markers: {HIGHER}/{LOWER} the mixture's gated score is significantly higher/lower than the reference "
+            f"mixture `{reference}` ({{lang}} = the column's language) of the same model, method, dataset and lr; "
+            f"{SAME} not significant; {REFERENCE} the reference itself; no marker: no reference run to compare with. "
+            f"Paired bootstrap over the items both runs scored ({n_resamples} resamples, two-sided p < {alpha}; "
+            "all pairs in significance.csv).")
+
+
+def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: str | None = None) -> str:
+    """Per protocol and eval set: gated score (ungated in brackets) per language, parse failures, calls.
+
+    `marks` (from `significance_marks`) adds a marker to each cell compared with the reference mixture,
+    explained by `legend`.
+    """
     import polars as pl
 
+    marks = marks or {}
     out = [f"# {title}", "",
            "Cells: mean judge score after language gating and, in brackets, before it (the judge's own "
            "rating). Gating mode per protocol is named in each heading (multiply: a wrong-language answer "
            "scores 0; exclude: it leaves the mean). Judge answers that did not parse are excluded from the "
            "means and counted under *parse failures*; *calls* are judge calls made by the last run "
            "(cache hits cost none).", ""]
+    if legend:
+        out += [legend, ""]
     for (protocol, evalset), part in table.group_by(["protocol", "evalset"], maintain_order=True):
         langs = part["lang"].unique(maintain_order=True).to_list()
         gating_mode = part["gating"][0]
@@ -85,8 +120,8 @@ def markdown(table, title: str) -> str:
         for _, group in part.group_by(RUN, maintain_order=True):
             cells = {r["lang"]: r for r in group.iter_rows(named=True)}
             first = next(iter(cells.values()))
-            values = [f"{_fmt(cells[l]['gated_mean'])} ({_fmt(cells[l]['ungated_mean'])})" if l in cells else "–"
-                      for l in langs]
+            values = [f"{_fmt(cells[l]['gated_mean'])} ({_fmt(cells[l]['ungated_mean'])})"
+                      + _mark(marks, cells[l]) if l in cells else "–" for l in langs]
             drops = [d for d in group["drop"].to_list() if d is not None]
             out.append(f"| {run_label(first)} | " + " | ".join(values)
                        + f" | {_fmt(sum(drops) / len(drops) if drops else None)}"
@@ -101,6 +136,12 @@ def markdown(table, title: str) -> str:
     return "\n".join(out)
 
 
+def _mark(marks: dict[tuple, str], row: dict) -> str:
+    mark = marks.get(tuple(row[k] for k in ("model", "method", "dataset", "lr", "evalset", "protocol", "lang",
+                                            "mixture")))
+    return f" {mark}" if mark else ""
+
+
 def _plt():
     import matplotlib
 
@@ -111,41 +152,102 @@ def _plt():
 
 
 def _save(fig, path, title: str) -> None:
-    """Title, lay out, write atomically and close a figure."""
+    """Title, lay out, write atomically and close a figure (legends outside the axes are kept in)."""
     import matplotlib.pyplot as plt
 
-    fig.suptitle(title)
     fig.tight_layout()
+    fig.suptitle(title, y=1.0, va="bottom")  # above the panels; bbox_inches="tight" keeps it in the image
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
-def figure(table, path: str | Path, title: str) -> None:
-    """Gated score per language of the first protocol, one series per run (base dashed), one panel per model."""
+BASE_COLOUR = "black"
+
+
+def mixture_colours(mixtures) -> dict[str, str]:
+    """One colour per mixture, the same in every panel and figure of an experiment (base runs: black)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    names = sorted({str(m) for m in mixtures} - {"none"})
+    if len(names) <= 10:
+        cmap, points = colormaps["tab10"], [i / 10 + 0.05 for i in range(len(names))]
+    elif len(names) <= 20:
+        cmap, points = colormaps["tab20"], [i / 20 + 0.025 for i in range(len(names))]
+    else:
+        cmap, points = colormaps["turbo"], [(i + 0.5) / len(names) for i in range(len(names))]
+    return {"none": BASE_COLOUR, **{name: to_hex(cmap(x)) for name, x in zip(names, points)}}
+
+
+def series_label(method: str, dataset: str, mixture: str, lr: str, *, show_dataset: bool = False,
+                 show_lr: bool = False) -> str:
+    """Legend entry of a training configuration: the mixture, with method (and dataset, lr when they vary)."""
+    if method == "base":
+        return "base model"
+    extra = [method] + ([dataset] if show_dataset else []) + ([f"lr={lr}"] if show_lr else [])
+    return f"{mixture} ({', '.join(extra)})"
+
+
+def no_data(ax, message: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=8, color="dimgrey", wrap=True,
+            transform=ax.transAxes)
+
+
+def legend_outside(fig, axes, fontsize: int = 7) -> None:
+    """One legend for the whole figure, right of the panels, with each label once."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.0, 0.5),
+                   fontsize=fontsize, frameon=False, ncol=1 if len(entries) <= 30 else 2)
+
+
+def figure(table, path: str | Path, title: str, protocol: str | None = None) -> None:
+    """Gated score per test language of one protocol (default: the first), one line per training
+    configuration coloured by mixture (base model dashed black), one panel per (eval set, model)."""
     import polars as pl
 
     plt = _plt()
-    protocol = table["protocol"][0] if table.height else "chen_single"
+    protocol = protocol or (table["protocol"][0] if table.height else "chen_single")
     part_all = table.filter(pl.col("protocol") == protocol)
-    models = part_all["model"].unique(maintain_order=True).to_list() or ["-"]
-    fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
-    for ax, model in zip(axes[0], models):
-        part = part_all.filter(pl.col("model") == model)
-        langs = part["lang"].unique(maintain_order=True).to_list()
-        for (method, mixture, lr), group in part.group_by(["method", "mixture", "lr"], maintain_order=True):
+    panels = part_all.select("evalset", "model").unique(maintain_order=True).rows() or [("-", "-")]
+    colours = mixture_colours(table["mixture"].unique().to_list())
+    show_dataset = part_all.filter(pl.col("method") != "base")["dataset"].n_unique() > 1
+    show_lr = part_all.filter(pl.col("method") != "base")["lr"].n_unique() > 1
+    langs = part_all["lang"].unique(maintain_order=True).to_list()
+    ncols = min(len(panels), 3)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 3.4 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax, (evalset, model) in zip(flat, panels):
+        part = part_all.filter((pl.col("evalset") == evalset) & (pl.col("model") == model))
+        if part.is_empty():
+            no_data(ax, f"no {protocol} scores")
+            continue
+        for (method, dataset, mixture, lr), group in part.group_by(["method", "dataset", "mixture", "lr"],
+                                                                   maintain_order=True):
             by_lang = {r["lang"]: r["gated_mean"] for r in group.iter_rows(named=True)}
             ys = [float("nan") if by_lang.get(l) is None else by_lang[l] for l in langs]
-            label = "base" if method == "base" else f"{mixture} ({method}, lr={lr})"
-            ax.plot(langs, ys, marker="o", linestyle="--" if method == "base" else "-", label=label)
+            base = method == "base"
+            ax.plot(langs, ys, marker="o", markersize=4, linewidth=1.2, linestyle="--" if base else "-",
+                    color=colours.get(mixture, BASE_COLOUR),
+                    label=series_label(method, dataset, mixture, lr, show_dataset=show_dataset, show_lr=show_lr))
         low, high = SCALES.get(protocol, (0, 10))
-        ax.set_title(model)
-        ax.set_xlabel("test language")
-        ax.set_ylabel(f"{protocol} score, gated (mean)")
-        ax.set_ylim(low, high + 0.05)
+        ax.set_title(model if part_all["evalset"].n_unique() == 1 else f"{model} — {evalset}", fontsize=9)
+        ax.set_xlabel("test language", fontsize=8)
+        ax.set_ylabel(f"{protocol}, gated mean", fontsize=8)
+        ax.set_ylim(low, high + 0.05 * (high - low))
+        ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    _save(fig, path, title)
+    for ax in flat[len(panels):]:
+        ax.set_axis_off()
+    legend_outside(fig, flat)
+    _save(fig, path, f"{title}: {protocol} score per test language")
 
 
 def gating_figure(table, path: str | Path, title: str) -> None:
@@ -154,9 +256,10 @@ def gating_figure(table, path: str | Path, title: str) -> None:
 
     plt = _plt()
     protocols = table["protocol"].unique(maintain_order=True).to_list() or ["-"]
-    fig, axes = plt.subplots(1, len(protocols), figsize=(max(5.0, 1.2 * table.height / max(len(protocols), 1)) + 2,
-                                                         4), squeeze=False)
-    for ax, protocol in zip(axes[0], protocols):
+    runs = table.select(RUN).unique().height
+    fig, axes = plt.subplots(len(protocols), 1, figsize=(min(40.0, max(5.0, 0.35 * runs + 2)), 3.6 * len(protocols)),
+                             squeeze=False)
+    for ax, protocol in zip(axes[:, 0], protocols):
         part = (table.filter(pl.col("protocol") == protocol)
                 .group_by(RUN, maintain_order=True)
                 .agg(pl.col("ungated_mean").mean(), pl.col("gated_mean").mean()))
@@ -164,21 +267,34 @@ def gating_figure(table, path: str | Path, title: str) -> None:
         xs = list(range(len(labels)))
         ax.bar([x - 0.2 for x in xs], [v if v is not None else 0 for v in part["ungated_mean"]], 0.4, label="ungated")
         ax.bar([x + 0.2 for x in xs], [v if v is not None else 0 for v in part["gated_mean"]], 0.4, label="gated")
-        ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
-        ax.set_title(protocol)
-        ax.set_ylabel("mean score")
-        ax.legend(fontsize=7)
+        ax.set_xticks(xs, labels, rotation=60 if len(labels) > 8 else 30, ha="right",
+                      fontsize=7 if len(labels) <= 40 else 5)
+        ax.set_title(f"{protocol} (mean over test languages)", fontsize=9)
+        ax.set_ylabel("mean score", fontsize=8)
+        ax.set_xlim(-0.6, len(labels) - 0.4)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         ax.grid(alpha=0.3, axis="y")
-    _save(fig, path, f"{title}: language gating")
+    _save(fig, path, f"{title}: score before and after language gating")
 
 
 def write_report(summary_paths: list[str], calls_paths: list[str], csv_path: str, md_path: str, png_path: str,
-                 gating_png: str, title: str) -> None:
+                 gating_png: str, title: str, significance_csv: str | None = None,
+                 significance_settings: dict | None = None, protocol: str | None = None) -> None:
+    """Scores CSV and Markdown (with markers against the reference mixture when `significance_csv` is
+    given, `significance_settings` being `report.significance`), the per-language and gating figures."""
     table = load_table(summary_paths, calls_paths)
     with atomic_path(csv_path) as tmp:
         table.write_csv(tmp)
-    write_text(md_path, markdown(table, title))
-    figure(table, png_path, title)
+    marks, legend = {}, None
+    if significance_csv is not None:
+        from polyinstruct.significance import read_table
+
+        s = significance_settings or {}
+        marks = significance_marks(read_table(significance_csv), s["reference"])
+        legend = significance_legend(s["reference"], s["alpha"], s["n_resamples"])
+    write_text(md_path, markdown(table, title, marks, legend))
+    figure(table, png_path, title, protocol)
     gating_figure(table, gating_png, title)
 
 

@@ -4,6 +4,8 @@ import re
 
 from polyinstruct import config as configuration
 from polyinstruct import grid
+from polyinstruct import report_figures as figures
+from polyinstruct import significance
 from polyinstruct import rule_inputs as inputs
 from polyinstruct import sources
 from polyinstruct.fingerprint import fingerprint
@@ -118,6 +120,12 @@ def report_targets():
         targets += rules.report_surface.output
     if inputs.benchmarks_configured(config):
         targets += rules.report_benchmarks.output
+    if figures.plans_size_figure(config, SINGLE_PROTOCOLS):
+        targets += rules.report_size_figure.output
+    if figures.category_protocols(SINGLE_PROTOCOLS):
+        targets += rules.report_category_radar.output
+    if figures.plans_criteria_heatmap(SINGLE_PROTOCOLS):
+        targets += rules.report_criteria_heatmap.output
     return targets
 
 

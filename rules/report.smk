@@ -1,11 +1,39 @@
 # Tables and figures of the whole experiment; `snakemake --report report.html` collects them.
-# Optional parts (pairwise, agreement, surface metrics) have their own rules, planned when configured.
+# Optional parts (pairwise, agreement, surface metrics, the size, radar and criteria figures) have their own
+# rules, planned when the config makes them meaningful (report_targets in common.smk).
+
+
+rule report_significance:
+    input:
+        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+        rows=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl"),
+    output:
+        csv=report(
+            "results/report/significance.csv",
+            caption="../report/significance.rst",
+            category="Tables",
+        ),
+    params:
+        settings=significance.settings(config),
+        code=fingerprint("report"),
+    log:
+        "logs/report/significance.log",
+    benchmark:
+        "benchmarks/report/significance.tsv"
+    conda:
+        "../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/report_significance.py"
 
 
 rule report_tables:
     input:
         summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
         calls=judge_calls_targets(),
+        significance=rules.report_significance.output.csv,
     output:
         csv=report(
             "results/report/scores.csv",
@@ -29,6 +57,8 @@ rule report_tables:
         ),
     params:
         title=config["experiment"],
+        protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
+        significance=significance.settings(config),
         code=fingerprint("report"),
     log:
         "logs/report/tables.log",
@@ -41,6 +71,83 @@ rule report_tables:
         runtime=10,
     script:
         "../scripts/report.py"
+
+
+rule report_size_figure:
+    input:
+        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+    output:
+        figure=report(
+            "results/report/score_vs_size.png",
+            caption="../report/score_vs_size.rst",
+            category="Figures",
+        ),
+    params:
+        title=config["experiment"],
+        parameters=figures.sized_models(config),
+        protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
+        code=fingerprint("report"),
+    log:
+        "logs/report/score_vs_size.log",
+    benchmark:
+        "benchmarks/report/score_vs_size.tsv"
+    conda:
+        "../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/report_size_figure.py"
+
+
+rule report_category_radar:
+    input:
+        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+    output:
+        figure=report(
+            "results/report/category_radar.png",
+            caption="../report/category_radar.rst",
+            category="Figures",
+        ),
+    params:
+        title=config["experiment"],
+        code=fingerprint("report"),
+    log:
+        "logs/report/category_radar.log",
+    benchmark:
+        "benchmarks/report/category_radar.tsv"
+    conda:
+        "../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/report_category_radar.py"
+
+
+rule report_criteria_heatmap:
+    input:
+        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+    output:
+        figure=report(
+            "results/report/criteria_heatmap.png",
+            caption="../report/criteria_heatmap.rst",
+            category="Figures",
+        ),
+    params:
+        title=config["experiment"],
+        code=fingerprint("report"),
+    log:
+        "logs/report/criteria_heatmap.log",
+    benchmark:
+        "benchmarks/report/criteria_heatmap.tsv"
+    conda:
+        "../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/report_criteria_heatmap.py"
 
 
 rule report_pairwise:

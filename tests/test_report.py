@@ -89,3 +89,76 @@ def pairwise_combine(ab, ba):
     from polyinstruct.judge.pairwise import combine
 
     return combine(ab, ba)
+
+
+def _png(path) -> bool:
+    return path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 5_000
+
+
+def test_paper_figures_from_realistic_summaries(tmp_path):
+    from polyinstruct import report_figures
+    from report_fixtures import MODELS, write_experiment
+
+    paths = write_experiment(tmp_path / "exp")
+    sized = {name: size for name, size in MODELS.items() if size is not None}
+    size_png, radar_png, heat_png = (tmp_path / n for n in ("size.png", "radar.png", "heat.png"))
+    left_out = report_figures.size_figure(report.load_table(paths), sized, "chen_single", size_png, "t")
+    assert left_out == ["unsized"] and _png(size_png)
+    rows = report_figures.category_rows(paths)
+    assert {r["protocol"] for r in rows} == {"mt_bench_single", "criteria"}
+    assert {r["category"] for r in rows} == {"writing", "roleplay", "math", "coding", "reasoning"}
+    report_figures.radar_figure(rows, radar_png, "t")
+    heat = report_figures.criteria_rows(paths)
+    assert len(heat) == 12 * 2 and set(heat[0]) >= {"helpfulness", "correct_language", "harmlessness"}
+    report_figures.criteria_heatmap(heat, heat_png, "t")
+    assert _png(radar_png) and _png(heat_png)
+
+
+def test_figures_without_data_still_draw(tmp_path):
+    from polyinstruct import report_figures
+    from report_fixtures import write_experiment
+
+    chen_only = write_experiment(tmp_path / "chen", protocols=("chen_single",), items=4)
+    table = report.load_table(chen_only)
+    # no model has a parameter count; no category or criteria scores
+    left_out = report_figures.size_figure(table, {}, "chen_single", tmp_path / "size.png", "t")
+    assert sorted(left_out) == ["large", "small", "unsized"]
+    assert report_figures.category_rows(chen_only) == [] and report_figures.criteria_rows(chen_only) == []
+    report_figures.radar_figure([], tmp_path / "radar.png", "t")
+    report_figures.criteria_heatmap([], tmp_path / "heat.png", "t")
+    # a language whose summaries have no categories, and a protocol with fewer than 3 categories
+    rows = report_figures.category_rows(write_experiment(tmp_path / "mtb", protocols=("mt_bench_single",), items=2))
+    rows += [{**rows[0], "lang": "de", "category": None, "gated_mean": None}]
+    report_figures.radar_figure(rows, tmp_path / "radar2.png", "t")
+    for name in ("size.png", "radar.png", "heat.png", "radar2.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_scores_table_marks_cells_against_the_reference_mixture(tmp_path):
+    from polyinstruct import significance
+    from report_fixtures import write_experiment
+
+    paths = write_experiment(tmp_path / "exp", protocols=("chen_single",), items=40)
+    sig = tmp_path / "significance.csv"
+    significance.write_significance(paths, [p.replace(".json", ".jsonl") for p in paths], str(sig), 1000, 0.95,
+                                    0.05, seed=1)
+    settings = {"reference": "mono-{lang}", "alpha": 0.05, "n_resamples": 1000}
+    out = {n: tmp_path / n for n in ("t.csv", "t.md", "f.png", "g.png")}
+    report.write_report(paths, [], *(str(p) for p in out.values()), "t", str(sig), settings)
+    text = out["t.md"].read_text()
+    assert "Markers: ▲/▼" in text and "1000 resamples, two-sided p < 0.05" in text
+    lines = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| ")}
+    # columns en, fr: mono-en is the en reference, mono-fr the fr one; base runs are never compared
+    assert lines["| large lora mono-en lr=0.0003"].split(" | ")[1].endswith(" ref")
+    assert lines["| large lora mono-fr lr=0.0003"].split(" | ")[2].endswith(" ref")
+    assert lines["| large lora mono-en lr=0.0003"].split(" | ")[2][-1] in "▲▼·"
+    assert not lines["| large base"].split(" | ")[1][-1] in "▲▼·f"
+    table = significance.read_table(sig)
+    fr = table.filter((table["model"] == "small") & (table["lang"] == "fr") & (table["mixture_a"] == "mono-en")
+                      & (table["mixture_b"] == "mono-fr")).row(0, named=True)
+    expected = ("▼" if fr["diff"] < 0 else "▲") if fr["significant"] else "·"
+    assert lines["| small lora mono-en lr=0.0003"].split(" | ")[2].endswith(expected)
+    # a reference that names no run: no markers
+    report.write_report(paths, [], *(str(p) for p in out.values()), "t", str(sig),
+                        {**settings, "reference": "bilingual-{lang}"})
+    assert not any(m in out["t.md"].read_text().split("## chen_single")[1] for m in ("▲", "▼", "·", " ref"))

@@ -29,7 +29,7 @@ def test_default_config_plans_the_whole_grid():
         "normalise_instructions": 1, "normalise_eval": 3, "translate_shard": 2 * 2, "merge_translations": 2,
         "build_mixture": 6, "prepare_model": 1, "train_lora": 6, "generate": runs * langs,
         "langid_responses": runs * langs, "judge": runs * langs, "summarise_scores": runs * langs,
-        "report_tables": 1, "all": 1,
+        "report_significance": 1, "report_tables": 1, "all": 1,
     }
 
 
@@ -37,7 +37,7 @@ def test_tiny_config_plan(tiny_workdir):
     assert dry_run(tiny_workdir) == {
         "normalise_instructions": 1, "normalise_eval": 2, "translate_shard": 2, "merge_translations": 1,
         "build_mixture": 2, "prepare_model": 1, "train_lora": 2, "generate": 6, "langid_responses": 6,
-        "judge": 6, "summarise_scores": 6, "report_tables": 1, "all": 1,
+        "judge": 6, "summarise_scores": 6, "report_significance": 1, "report_tables": 1, "all": 1,
     }
 
 
@@ -128,7 +128,7 @@ def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run)
     # fr shards, fr merge, the multilingual mixture and what follows it; mono-en and base untouched
     assert counts == {
         "translate_shard": 2, "merge_translations": 1, "build_mixture": 1, "train_lora": 1, "generate": 2,
-        "langid_responses": 2, "judge": 2, "summarise_scores": 2, "report_tables": 1, "all": 1,
+        "langid_responses": 2, "judge": 2, "summarise_scores": 2, "report_significance": 1, "report_tables": 1, "all": 1,
     }
 
 
