@@ -1,0 +1,203 @@
+"""The four study presets plan their full grids offline; their scaled-down twins run end to end.
+
+A twin is layered on its preset (`--configfile preset twin`); the tests add one more layer that swaps
+SmolLM2 for tiny random models (and a tiny COMET and a local lm-eval task for BayLing 2), so the whole
+pipeline of each study runs in a couple of minutes.
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, job_counts
+from tiny_models import build_tiny_causal_lm
+
+PRESETS = ("chen2024_alpaca", "weber2024_mtbenchx", "chirkova2024_zeroshot", "bayling2")
+BIN = Path(sys.executable).parent
+
+
+def run_snakemake(workdir: Path, configfiles: list[Path], *args: str, check: bool = True):
+    import subprocess
+
+    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", *map(str, configfiles), "--replace-workflow-config", "--cores", "2",
+           "--profile", str(REPO / "tests/profile"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+def preset(name: str) -> Path:
+    return REPO / "configs" / f"{name}.yaml"
+
+
+def twin(name: str) -> Path:
+    return REPO / "configs" / "twins" / f"{name}.yaml"
+
+
+# ---- the full grids plan offline -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory) -> dict[str, dict[str, int]]:
+    out = {}
+    for name in PRESETS:
+        workdir = tmp_path_factory.mktemp(name)
+        out[name] = job_counts(run_snakemake(workdir, [preset(name)], "-n").stdout)
+    return out
+
+
+def test_chen_plans_the_size_sweeps_both_methods_and_every_mixture(plans):
+    plan = plans["chen2024_alpaca"]
+    models, mixtures, eval_langs = 15, 1 + 8 + 2, 8  # english-only, 8 monolingual, multilingual, downsampled
+    assert plan["train_lora"] == plan["train_full"] == models * mixtures
+    runs = models + 2 * models * mixtures
+    assert plan["generate"] == runs * eval_langs
+    assert plan["judge"] == runs * eval_langs  # chen_single only
+    assert plan["translate_shard"] == 8 * 26  # 51,760 records in shards of 2,000, for 8 target languages
+    assert plan["fetch_url"] == eval_langs  # the released test prompts, one file per language
+    assert plan["report_size_figure"] == 1 and plan["report_significance"] == 1
+
+
+def test_weber_plans_pairwise_against_the_monolingual_run(plans):
+    plan = plans["weber2024_mtbenchx"]
+    mixtures, langs = 5 + 2, 5  # mono x5, multilingual, sampled
+    assert plan["train_full"] == mixtures and "train_lora" not in plan
+    runs = 1 + mixtures
+    assert plan["judge"] == runs * langs  # mt_bench_single
+    # every tuned run but the language's own monolingual one, against mono-<lang>, per language
+    assert plan["judge_pairwise"] == (mixtures - 1) * langs
+    assert plan["report_category_radar"] == 1 and plan["report_pairwise"] == 1
+
+
+def test_chirkova_plans_the_lr_sweep_selection_and_surface_metrics(plans):
+    plan = plans["chirkova2024_zeroshot"]
+    models, mixtures, rates = 3, 2, 3
+    assert plan["train_full"] == plan["train_lora"] == models * mixtures * rates
+    assert plan["select_lr"] == models * 2 * mixtures
+    assert plan["report_criteria_heatmap"] == 1 and plan["report_surface"] == 1
+    assert plan["fetch_url"] == 4 * 4  # two eval sets x (items + task types) x four languages
+
+
+def test_bayling_plans_a_hundred_languages_without_downloading(plans):
+    plan = plans["bayling2"]
+    langs = 105
+    flores_directions, wmt_directions = 2 * 2 * langs, 12  # X<->en and X<->zh
+    runs = 3 + 3 * 2  # base models, crosslingual and no-crosslingual per model
+    assert plan["mt_prepare"] == flores_directions + wmt_directions
+    assert plan["mt_translate"] == plan["mt_score"] == plan["mt_comet"] == runs * (flores_directions + wmt_directions)
+    assert plan["fetch_url"] == 2  # the FLORES-200 archive and the WMT22 archive, once each
+    assert plan["extract_member"] > langs  # every language's dev and devtest file, read from the archive
+    assert plan["train_full"] == 3 * 2 and plan["build_crosslingual"] == 1
+
+
+def test_dry_run_leaves_nothing_downloaded(tmp_path):
+    run_snakemake(tmp_path, [preset("bayling2")], "-n")
+    assert not (tmp_path / "results").exists()
+
+
+# ---- the twins run end to end ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory, tiny_llama) -> dict[str, Path]:
+    corpus = [json.loads(line)["instruction"] for lang in ("en", "fr", "de")
+              for line in (REPO / f"resources/data/polyalpaca/{lang}.jsonl").read_text().splitlines()]
+    return {"tiny-llama": tiny_llama,
+            "tiny-pythia": build_tiny_causal_lm(tmp_path_factory.mktemp("models") / "tiny-pythia", corpus, "gpt_neox")}
+
+
+def workdir_for(tmp: Path) -> Path:
+    """A working directory where the twins' repository-relative paths (resources/, tests/fixtures/) resolve."""
+    for name in ("resources", "tests"):
+        (tmp / name).symlink_to(REPO / name)
+    return tmp
+
+
+def tiny_layer(tmp: Path, models: dict[str, Path], **extra) -> Path:
+    """The test-only layer: tiny random models instead of SmolLM2 (also as judge)."""
+    layer = {"models": {"smollm2-135m": None,
+                        **{name: {"path": str(path), "parameters": 2.0e5 * (i + 1)}
+                           for i, (name, path) in enumerate(models.items())}},
+             "score": {"judge": {"model": next(iter(models))}}}
+    for key, value in extra.items():
+        layer[key] = {**layer.get(key, {}), **value}
+    path = tmp / "tiny-layer.yaml"
+    path.write_text(yaml.safe_dump(layer, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_twin(tmp: Path, name: str, layer: Path) -> tuple[dict[str, int], Path]:
+    files = [preset(name), twin(name), layer]
+    plan = job_counts(run_snakemake(tmp, files, "-n").stdout)
+    run_snakemake(tmp, files)
+    return plan, tmp
+
+
+@pytest.mark.workflow
+def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
+    workdir = workdir_for(tmp_path)
+    plan, root = run_twin(workdir, "chen2024_alpaca", tiny_layer(tmp_path, tiny_models))
+    assert plan["train_lora"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
+    scores = (root / "results/report/scores.md").read_text()
+    assert "chen_single" in scores and "▲" in scores or "·" in scores  # significance markers against mono-{lang}
+    significance = (root / "results/report/significance.csv").read_text().splitlines()
+    assert significance[0].startswith("model,method,dataset,lr,evalset,protocol,lang,mixture_a,mixture_b")
+    assert len(significance) > 1
+    for figure in ("scores_by_language.png", "gating_drop.png", "score_vs_size.png"):
+        assert (root / "results/report" / figure).stat().st_size > 10_000, figure
+
+
+@pytest.mark.workflow
+def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
+    workdir = workdir_for(tmp_path)
+    models = {"tiny-llama": tiny_models["tiny-llama"]}
+    plan, root = run_twin(workdir, "weber2024_mtbenchx", tiny_layer(tmp_path, models))
+    assert plan["train_full"] == 4 and plan["judge_pairwise"] == 2 * 3  # mono-en, mono-de, multilingual, sampled
+    epochs = sorted(p.name for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir())
+    assert len(epochs) == 2  # every epoch kept (their epoch choice by validation loss)
+    eval_items = [json.loads(line) for line in (root / "results/data/eval/mt-bench-x/en.jsonl").read_text().splitlines()]
+    assert [item["id"] for item in eval_items] == ["81_EN", "111_EN", "121_EN"] and len(eval_items[0]["turns"]) == 2
+    pairwise = (root / "results/report/pairwise.md").read_text()
+    assert "vs tiny-llama/full/bactrian-x/mono-de/0.0001" in pairwise
+    assert (root / "results/report/category_radar.png").stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+def test_chirkova_twin_runs_end_to_end(tmp_path, tiny_models):
+    workdir = workdir_for(tmp_path)
+    models = {"tiny-llama": tiny_models["tiny-llama"]}
+    plan, root = run_twin(workdir, "chirkova2024_zeroshot", tiny_layer(tmp_path, models))
+    assert plan["train_full"] == plan["train_lora"] == 2 * 2 and plan["select_lr"] == 2 * 2
+    selection = json.loads((root / "results/train/tiny-llama/lora/dolly/mono-en/selected/selection.json").read_text())
+    assert selection["criterion"] == "langid" and selection["lr"] in ("0.001", "0.002")
+    modifiers = [json.loads(line) for line in (root / "results/data/eval/modifiers/fr.jsonl").read_text().splitlines()]
+    assert [m["modifier"]["name"] for m in modifiers] == ["brief", "list_items", "answer_in_language", "capitalise"]
+    surface = (root / "results/report/surface.md").read_text()
+    assert "modifier_list_items" in surface and "spelling" in surface
+    assert (root / "results/report/criteria_heatmap.png").stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+def test_bayling_twin_runs_end_to_end(tmp_path, tiny_models, tiny_comet):
+    from polyinstruct import lm_tasks
+
+    workdir = workdir_for(tmp_path)
+    lm_tasks.write_stubs(REPO / "resources/lm_eval/polybelebele/_default_template_yaml", tmp_path / "tasks",
+                         "polybelebele", str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"), ["fr"])
+    models = {"tiny-llama": tiny_models["tiny-llama"]}
+    layer = tiny_layer(tmp_path, models,
+                       mt_eval={"comet": {"enabled": True, "model": str(tiny_comet), "batch_size": 4, "gpus": 0}},
+                       lm_eval={"tasks": ["polybelebele_{flores}"], "languages": ["fr"],
+                                "include_path": str(tmp_path / "tasks"), "limit": 3, "batch_size": 4})
+    plan, root = run_twin(workdir, "bayling2", layer)
+    assert plan["train_full"] == 2 and plan["mt_translate"] == 3 * 4  # base + 2 mixtures, en<->fr, en<->zh
+    manifest = json.loads((root / "results/crosslingual/manifest.json").read_text())
+    assert set(manifest["tasks"]) == {"sentence", "document", "constrained", "interactive"}
+    mt = (root / "results/report/benchmarks/mt.csv").read_text().splitlines()
+    assert len(mt) == 1 + 3 * 4
+    figures = {p.name for p in (root / "results/report/benchmarks/figures").iterdir()}
+    assert "flores_bleu_by_direction.png" in figures
