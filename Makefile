@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS := wheels
 
-.PHONY: run test lint dry-run report clean slurm-packages judge-plan
+.PHONY: run test lint dry-run report clean slurm-packages judge-plan plan
 
 # The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
 # numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
@@ -40,6 +40,10 @@ lint: $(VENV)/.installed
 
 dry-run: $(VENV)/.installed
 	$(BIN)/snakemake -n
+
+CONFIG ?=
+plan: $(VENV)/.installed  ## jobs, GPU-hours and judge cost of a config before running it (CONFIG=configs/x.yaml)
+	$(BIN)/python -m polyinstruct.planning $(if $(CONFIG),--configfile $(CONFIG))
 
 judge-plan: $(VENV)/.installed  ## how many judge calls the config would make now (runs generation first)
 	$(BIN)/snakemake judge_plan --cores all --forcerun judge_plan

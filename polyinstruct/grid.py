@@ -150,6 +150,15 @@ def judge_model(config: dict) -> str:
     return config["score"]["judge"]["model"] or next(iter(config["models"]))
 
 
+PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
+
+
+def without_planning_keys(spec: dict) -> dict:
+    """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
+    setting or editing them re-runs nothing."""
+    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS}
+
+
 def count_records(spec: dict, name: str) -> int:
     """Records in a dataset's source, known at planning time, so shards can be wildcards.
 

@@ -11,7 +11,7 @@ rule mt_prepare:
         source="results/mt/data/{testset}/{src}-{tgt}.src",
         reference="results/mt/data/{testset}/{src}-{tgt}.ref",
     params:
-        spec=lambda wc: config["mt_eval"]["testsets"][wc.testset],
+        spec=lambda wc: grid.without_planning_keys(config["mt_eval"]["testsets"][wc.testset]),
         seed=config["seed"],
         code=fingerprint("mt_eval"),
     log:

@@ -31,7 +31,7 @@ rule normalise_eval:
         records="results/data/eval/{evalset}/{lang}.jsonl",
         manifest="results/data/eval/{evalset}/{lang}.manifest.json",
     params:
-        spec=lambda wc: config["evalsets"][wc.evalset],
+        spec=lambda wc: grid.without_planning_keys(config["evalsets"][wc.evalset]),
         code=fingerprint("data"),
     log:
         "logs/data/eval/{evalset}/{lang}.log",
