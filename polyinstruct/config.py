@@ -50,12 +50,14 @@ def drop_nulled_entries(config: Any, schema: dict) -> Any:
     """Remove named entries set to null (`models: {pythia-12b: null}`), in place; returns `config`.
 
     Snakemake merges `--configfile A B` key by key, so a later file cannot otherwise remove a model,
-    dataset or eval set a preset declares; a null entry of a name -> settings mapping says "drop it".
+    dataset, eval set or mixture share a preset declares; a null entry of a name -> value mapping whose
+    values cannot be null says "drop it".
     """
     if not isinstance(config, dict) or not isinstance(schema, dict):
         return config
     named = schema.get("additionalProperties")
-    if isinstance(named, dict) and named.get("type") == "object":
+    types = named.get("type") if isinstance(named, dict) else None
+    if types is not None and "null" not in ([types] if isinstance(types, str) else types):
         for name in [k for k, v in config.items() if v is None]:
             del config[name]
         for value in config.values():
