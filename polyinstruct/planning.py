@@ -197,16 +197,19 @@ def mixture_records(config: dict, dataset: str, mixture: str, workdir: Path = RE
 def eval_items(config: dict, evalset: str, lang: str, workdir: Path = REPO) -> tuple[int, int]:
     """(items, turns) of one eval set in one language: counted in the local file when it is there,
     else evalsets.<name>.num_items x evalsets.<name>.turns."""
+    from polyinstruct import sources
+
     spec = config["evalsets"][evalset]
-    if spec.get("path"):
-        path = _local(spec["path"].format(lang=lang), workdir)
+    location = sources.expand(spec["path"], lang=lang) if spec.get("path") else None
+    if location:
+        path = _local(sources.local(location), workdir)  # a URL counts once fetched into results/external/
         if path.exists():
             from polyinstruct import data
 
             records, _ = data.load_eval(spec, str(path), evalset, lang)
             return len(records), sum(len(r.get("turns") or [None]) for r in records)
     if spec.get("num_items") is None:
-        where = f"file '{spec['path'].format(lang=lang)}' does not exist" if spec.get("path") else \
+        where = f"file '{location}' is not there" if location else \
             f"hub eval set '{spec.get('hub')}' is not downloaded to plan"
         raise InputError(f"config key 'evalsets.{evalset}.num_items': {where}; set num_items (items per language)")
     return int(spec["num_items"]), int(spec["num_items"]) * int(spec["turns"])
