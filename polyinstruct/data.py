@@ -174,4 +174,4 @@ def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[li
             raise InputError(f"config key 'evalsets.{evalset}.format': a formatted eval set is read from 'path'")
         return evalsets.load(spec, path, lang, evalset), Counter()
     return normalise_eval(iter_source(spec, path), evalset, lang, spec["fields"],
-                          filter_lang="{lang}" not in (spec.get("path") or ""))
+                          filter_lang=not any(p in (spec.get("path") or "") for p in ("{lang}", "{LANG}", "{flores}")))
