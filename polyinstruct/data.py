@@ -166,12 +166,20 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
 
 
 def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[list[dict], Counter]:
-    """Eval records for one language: a public shape when `evalsets.<name>.format` is set, else the field mapping."""
+    """Eval records for one language: a public shape when `evalsets.<name>.format` is set, else the field
+    mapping; the first `limit` items when set (the rest counted as over_limit)."""
     if spec.get("format"):
         from polyinstruct import evalsets
 
         if path is None:
             raise InputError(f"config key 'evalsets.{evalset}.format': a formatted eval set is read from 'path'")
-        return evalsets.load(spec, path, lang, evalset), Counter()
-    return normalise_eval(iter_source(spec, path), evalset, lang, spec["fields"],
-                          filter_lang=not any(p in (spec.get("path") or "") for p in ("{lang}", "{LANG}", "{flores}")))
+        records, dropped = evalsets.load(spec, path, lang, evalset), Counter()
+    else:
+        records, dropped = normalise_eval(iter_source(spec, path), evalset, lang, spec["fields"],
+                                          filter_lang=not any(p in (spec.get("path") or "")
+                                                              for p in ("{lang}", "{LANG}", "{flores}")))
+    limit = spec.get("limit")
+    if limit is not None and len(records) > limit:
+        dropped["over_limit"] += len(records) - limit
+        records = records[:limit]
+    return records, dropped

@@ -155,8 +155,8 @@ PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the plannin
 
 def without_planning_keys(spec: dict) -> dict:
     """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
-    setting or editing them re-runs nothing."""
-    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS}
+    setting or editing them re-runs nothing (nor does an unset eval-set `limit`, added after results existed)."""
+    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS and not (k == "limit" and v is None)}
 
 
 def count_records(spec: dict, name: str) -> int:

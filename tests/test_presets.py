@@ -6,6 +6,7 @@ pipeline of each study runs in a couple of minutes.
 """
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -117,12 +118,12 @@ def workdir_for(tmp: Path) -> Path:
     return tmp
 
 
-def tiny_layer(tmp: Path, models: dict[str, Path], **extra) -> Path:
-    """The test-only layer: tiny random models instead of SmolLM2 (also as judge)."""
-    layer = {"models": {"smollm2-135m": None,
+def tiny_layer(tmp: Path, models: dict[str, Path], keep_smollm2: bool = False, **extra) -> Path:
+    """The test-only layer: tiny random models instead of SmolLM2 (also as judge), or beside it (SmolLM2 judging)."""
+    layer = {"models": {**({} if keep_smollm2 else {"smollm2-135m": None}),
                         **{name: {"path": str(path), "parameters": 2.0e5 * (i + 1)}
                            for i, (name, path) in enumerate(models.items())}},
-             "score": {"judge": {"model": next(iter(models))}}}
+             "score": {"judge": {"model": "smollm2-135m" if keep_smollm2 else next(iter(models))}}}
     for key, value in extra.items():
         layer[key] = {**layer.get(key, {}), **value}
     path = tmp / "tiny-layer.yaml"
@@ -139,14 +140,23 @@ def run_twin(tmp: Path, name: str, layer: Path) -> tuple[dict[str, int], Path]:
 
 @pytest.mark.workflow
 def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
+    """The twin as shipped (SmolLM2 trained, generating and judging), plus a tiny model as a second size."""
+    import polars as pl
+
     workdir = workdir_for(tmp_path)
-    plan, root = run_twin(workdir, "chen2024_alpaca", tiny_layer(tmp_path, tiny_models))
+    layer = tiny_layer(tmp_path, {"tiny-pythia": tiny_models["tiny-pythia"]}, keep_smollm2=True)
+    plan, root = run_twin(workdir, "chen2024_alpaca", layer)
     assert plan["train_lora"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
-    scores = (root / "results/report/scores.md").read_text()
-    assert "chen_single" in scores and "▲" in scores or "·" in scores  # significance markers against mono-{lang}
-    significance = (root / "results/report/significance.csv").read_text().splitlines()
-    assert significance[0].startswith("model,method,dataset,lr,evalset,protocol,lang,mixture_a,mixture_b")
-    assert len(significance) > 1
+    scores = pl.read_csv(root / "results/report/scores.csv")
+    smollm2 = scores.filter(pl.col("model") == "smollm2-135m")
+    assert smollm2.height == 6 * 3 and smollm2["n"].to_list() == [4] * 18  # 6 runs x 3 languages, 4 prompts each
+    assert smollm2["gated_mean"].drop_nulls().len() == 18  # SmolLM2's ratings parse behind "Rating: [["
+    significance = pl.read_csv(root / "results/report/significance.csv")
+    paired = significance.filter((pl.col("model") == "smollm2-135m") & (pl.col("n_paired") > 0))
+    assert paired.height == 3 * 10  # 5 mixtures -> 10 pairs, per language
+    markdown = (root / "results/report/scores.md").read_text()
+    assert re.search(r"\| smollm2-135m lora mono-fr lr=0\.002 \|.*\) ref \|", markdown)  # the reference in fr
+    assert re.search(r"\| smollm2-135m lora multilingual lr=0\.002 \|.*\) [▲▼·] \|", markdown)
     for figure in ("scores_by_language.png", "gating_drop.png", "score_vs_size.png"):
         assert (root / "results/report" / figure).stat().st_size > 10_000, figure
 
@@ -157,7 +167,8 @@ def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "weber2024_mtbenchx", tiny_layer(tmp_path, models))
     assert plan["train_full"] == 4 and plan["judge_pairwise"] == 2 * 3  # mono-en, mono-de, multilingual, sampled
-    epochs = sorted(p.name for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir())
+    epochs = sorted(p.name for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir()
+                    if not p.name.startswith("."))
     assert len(epochs) == 2  # every epoch kept (their epoch choice by validation loss)
     eval_items = [json.loads(line) for line in (root / "results/data/eval/mt-bench-x/en.jsonl").read_text().splitlines()]
     assert [item["id"] for item in eval_items] == ["81_EN", "111_EN", "121_EN"] and len(eval_items[0]["turns"]) == 2
@@ -173,7 +184,7 @@ def test_chirkova_twin_runs_end_to_end(tmp_path, tiny_models):
     plan, root = run_twin(workdir, "chirkova2024_zeroshot", tiny_layer(tmp_path, models))
     assert plan["train_full"] == plan["train_lora"] == 2 * 2 and plan["select_lr"] == 2 * 2
     selection = json.loads((root / "results/train/tiny-llama/lora/dolly/mono-en/selected/selection.json").read_text())
-    assert selection["criterion"] == "langid" and selection["lr"] in ("0.001", "0.002")
+    assert selection["criterion"] == "langid" and selection["selected_lr"] in ("0.001", "0.002")
     modifiers = [json.loads(line) for line in (root / "results/data/eval/modifiers/fr.jsonl").read_text().splitlines()]
     assert [m["modifier"]["name"] for m in modifiers] == ["brief", "list_items", "answer_in_language", "capitalise"]
     surface = (root / "results/report/surface.md").read_text()
