@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from polyinstruct import languages
+from polyinstruct import languages, sources
 
 
 class ConfigError(ValueError):
@@ -145,7 +145,8 @@ def _check_crosslingual(config: dict) -> None:
     pattern = x["parallel"]["path"]
     if not pattern:
         raise ConfigError("config key 'crosslingual.parallel.path': the crosslingual mixture needs parallel text")
-    needed = (("{lang}", "{LANG}", "{flores}"),) if x["parallel"]["format"] == "lines" else (("{pivot}",), ("{lang}",))
+    needed = ((sources.LANGUAGE_PLACEHOLDERS,) if x["parallel"]["format"] == "lines"
+              else (("{pivot}",), ("{lang}",)))
     for placeholders in needed:
         if not any(p in pattern for p in placeholders):
             raise ConfigError(f"config key 'crosslingual.parallel.path': {x['parallel']['format']} files need "

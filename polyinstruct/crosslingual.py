@@ -99,9 +99,8 @@ def parallel_paths(spec: dict, pivot: str, lang: str) -> dict[str, str]:
 
     pattern = spec["path"]
     if spec["format"] == "lines":
-        return {pivot: sources.local(sources.expand(pattern, lang=pivot)),
-                lang: sources.local(sources.expand(pattern, lang=lang))}
-    return {"pair": sources.local(sources.expand(pattern, pivot=pivot, lang=lang))}
+        return {pivot: sources.resolve(pattern, lang=pivot), lang: sources.resolve(pattern, lang=lang)}
+    return {"pair": sources.resolve(pattern, pivot=pivot, lang=lang)}
 
 
 # ---- building instructions ---------------------------------------------------------------------

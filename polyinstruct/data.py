@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
+from polyinstruct import sources
 from polyinstruct.io import InputError, read_jsonl, sha256_file
 
 ROLE_ALIASES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
@@ -176,8 +177,7 @@ def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[li
         records, dropped = evalsets.load(spec, path, lang, evalset), Counter()
     else:
         records, dropped = normalise_eval(iter_source(spec, path), evalset, lang, spec["fields"],
-                                          filter_lang=not any(p in (spec.get("path") or "")
-                                                              for p in ("{lang}", "{LANG}", "{flores}")))
+                                          filter_lang=not sources.per_language(spec.get("path")))
     limit = spec.get("limit")
     if limit is not None and len(records) > limit:
         dropped["over_limit"] += len(records) - limit

@@ -213,6 +213,17 @@ def load_prompts(path: str | os.PathLike, lang: str, *, with_modifiers: bool = F
     return items
 
 
+def types_location(spec: dict, location: str | os.PathLike, lang: str) -> str:
+    """The task-type file of a `messages` eval set: `types_path` filled in for `lang`, else the eval file's
+    sibling `<name>.types` (`alpacaeval_test_subset.fr.jsonl` -> `alpacaeval_test_subset.fr.types`)."""
+    from polyinstruct import sources
+
+    if spec.get("types_path"):
+        return sources.expand(str(spec["types_path"]), lang=lang)
+    stem, dot, suffix = str(location).rpartition(".")
+    return (stem if dot and "/" not in suffix else str(location)) + ".types"
+
+
 def load(spec: dict, path: str | os.PathLike, lang: str, name: str) -> list[dict]:
     """Dispatch on `evalsets.<name>.format`; `path` is the spec's path with `{lang}` filled in."""
     fmt = spec.get("format")
@@ -223,9 +234,7 @@ def load(spec: dict, path: str | os.PathLike, lang: str, name: str) -> list[dict
     if fmt == "mt-bench-x":
         return load_mt_bench_x(path, lang)
     if fmt == "messages":
-        types_path = spec.get("types_path")
-        types_path = str(types_path).format(lang=lang) if types_path else str(Path(path).with_suffix(".types"))
-        return load_messages(path, types_path, lang)
+        return load_messages(path, types_location(spec, path, lang), lang)
     return load_prompts(path, lang, with_modifiers=fmt == "modifiers",
                         default_category=spec.get("default_category", "general"))
 

@@ -39,12 +39,9 @@ def split_pair(pair: str, known: list[str]) -> tuple[str, str]:
 
 def files(spec: dict, src: str, tgt: str, name: str = "") -> dict[str, str]:
     """The files one direction reads: source and reference of the test split, and of dev when shots are drawn."""
+    from polyinstruct.sources import resolve as one
+
     key = f"mt_eval.testsets.{name}"
-    from polyinstruct import sources
-
-    def one(pattern: str, **fields) -> str:
-        return sources.local(sources.expand(pattern, **fields))
-
     if spec.get("test"):
         out = {"source": one(spec["test"], lang=src), "reference": one(spec["test"], lang=tgt)}
         dev = (one(spec["dev"], lang=src), one(spec["dev"], lang=tgt)) if spec.get("dev") else None

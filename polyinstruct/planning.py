@@ -23,7 +23,6 @@ left out of the totals and the warning says which (`--strict` makes warnings fat
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import os
 import re
@@ -35,7 +34,7 @@ from types import SimpleNamespace
 
 import yaml
 
-from polyinstruct import grid
+from polyinstruct import grid, sources
 from polyinstruct import rule_inputs as inputs
 from polyinstruct.io import InputError
 from polyinstruct.train import efficiency
@@ -54,25 +53,18 @@ SCALE_PARAMETERS = 1e9  # plan.*_tokens_per_second are for a model of this size
 
 # ---- config ----------------------------------------------------------------------------------------
 
-def _deep_update(base: dict, new: dict) -> dict:
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _deep_update(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
-
-
 def load_config(configfiles: list[str | Path] | None = None, repo: Path = REPO) -> dict:
     """The validated config (defaults filled in) Snakemake would see with
     `--configfile F ... --replace-workflow-config`; config.yaml when no file is given."""
+    from snakemake.utils import update_config  # Snakemake's own merge of --configfile A B
+
     from polyinstruct import config as configuration
 
     files = [Path(f) for f in configfiles] if configfiles else [repo / "config.yaml"]
     raw: dict = {}
     for path in files:
         with open(path, encoding="utf-8") as fh:
-            _deep_update(raw, yaml.safe_load(fh) or {})
+            update_config(raw, yaml.safe_load(fh) or {})
     return configuration.load(raw, repo / "schemas/config.schema.yaml", repo=repo)
 
 
@@ -197,8 +189,6 @@ def mixture_records(config: dict, dataset: str, mixture: str, workdir: Path = RE
 def eval_items(config: dict, evalset: str, lang: str, workdir: Path = REPO) -> tuple[int, int]:
     """(items, turns) of one eval set in one language: counted in the local file when it is there,
     else evalsets.<name>.num_items x evalsets.<name>.turns."""
-    from polyinstruct import sources
-
     spec = config["evalsets"][evalset]
     location = sources.expand(spec["path"], lang=lang) if spec.get("path") else None
     if location:

@@ -25,14 +25,12 @@ def eval_source(config: dict, wildcards) -> dict[str, str]:
     path = spec.get("path")
     if not path:
         return {}
+    from polyinstruct import evalsets
+
     location = sources.expand(path, lang=wildcards.lang)
     out = {"source": sources.local(location)}
     if spec.get("format") == "messages":
-        types = sources.expand(spec["types_path"], lang=wildcards.lang) if spec.get("types_path") else None
-        if types is None:
-            stem, dot, _ = location.rpartition(".")
-            types = (stem if dot else location) + ".types"
-        out["types"] = sources.local(types)
+        out["types"] = sources.local(evalsets.types_location(spec, location, wildcards.lang))
     return out
 
 
@@ -61,7 +59,7 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     name = name or engine(config, wildcards)
     lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
-        return {"path": sources.local(sources.expand(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang))}
+        return {"path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang)}
     common = {"segment_max_chars": t["segment_max_chars"]}
     if name == "hf-seq2seq":
         return {**common, **t["hf_seq2seq"]}

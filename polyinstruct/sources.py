@@ -29,6 +29,8 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar", ".zip")
 MEMBERS = ".contents"  # <archive>.contents/<member>: a file extracted from a fetched archive
 #: Hosts whose downloads carry the user's Hugging Face token (gated datasets), when HF_TOKEN is set.
 TOKEN_HOSTS = {"huggingface.co": "HF_TOKEN"}
+#: Placeholders that make a location one file per language.
+LANGUAGE_PLACEHOLDERS = ("{lang}", "{LANG}", "{flores}")
 
 
 def is_url(location: str | None) -> bool:
@@ -53,6 +55,16 @@ def expand(pattern: str, **fields: str) -> str:
     except KeyError as exc:
         raise InputError(f"'{pattern}': unknown placeholder {exc} (known here: "
                          f"{', '.join('{' + k + '}' for k in sorted(values))})") from None
+
+
+def per_language(pattern: str | None) -> bool:
+    """Whether a location names one file per language (holds {lang}, {LANG} or {flores})."""
+    return any(p in (pattern or "") for p in LANGUAGE_PLACEHOLDERS)
+
+
+def resolve(pattern: str, **fields: str) -> str:
+    """The local path a rule reads for a configured location pattern: filled in, then localised."""
+    return local(expand(pattern, **fields))
 
 
 def local(location: str) -> str:

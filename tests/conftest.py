@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -66,12 +67,17 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
     return config
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the repository's workflow in `workdir` with its tiny.yaml (no profile, no default config)."""
+def snakemake(workdir: Path, *args: str, check: bool = True,
+              configfiles: list[Path] | None = None) -> subprocess.CompletedProcess:
+    """Run the repository's workflow in `workdir` with its tiny.yaml, or with `configfiles` layered in order
+    in place of config.yaml (a preset and its twin); Hugging Face libraries offline."""
+    from polyinstruct.planning import OFFLINE_ENV
+
+    config = (["--configfile", *map(str, configfiles), "--replace-workflow-config"] if configfiles
+              else ["--configfile", str(workdir / "tiny.yaml")])
     cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml"), "--cores", "2",
-           "--profile", str(REPO / "tests/profile"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+           "--directory", str(workdir), *config, "--cores", "2", "--profile", str(REPO / "tests/profile"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, **OFFLINE_ENV})
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
@@ -79,19 +85,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run, as {rule: count}."""
-    counts, in_table = {}, False
-    for line in dry_run_output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            in_table = True
-            continue
-        if in_table:
-            parts = line.split()
-            if not parts or parts[0].startswith("-"):
-                continue
-            if parts[0] == "total":
-                break
-            counts[parts[0]] = int(parts[1])
-    return counts
+    from polyinstruct.planning import parse_job_stats
+
+    return parse_job_stats(dry_run_output)
 
 
 @pytest.fixture

@@ -5,32 +5,16 @@ SmolLM2 for tiny random models (and a tiny COMET and a local lm-eval task for Ba
 pipeline of each study runs in a couple of minutes.
 """
 import json
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, job_counts
+from conftest import REPO, _shipped, job_counts, snakemake
 from tiny_models import build_tiny_causal_lm
 
 PRESETS = ("chen2024_alpaca", "weber2024_mtbenchx", "chirkova2024_zeroshot", "bayling2")
-BIN = Path(sys.executable).parent
-
-
-def run_snakemake(workdir: Path, configfiles: list[Path], *args: str, check: bool = True):
-    import subprocess
-
-    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", *map(str, configfiles), "--replace-workflow-config", "--cores", "2",
-           "--profile", str(REPO / "tests/profile"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    return proc
 
 
 def preset(name: str) -> Path:
@@ -48,7 +32,7 @@ def plans(tmp_path_factory) -> dict[str, dict[str, int]]:
     out = {}
     for name in PRESETS:
         workdir = tmp_path_factory.mktemp(name)
-        out[name] = job_counts(run_snakemake(workdir, [preset(name)], "-n").stdout)
+        out[name] = job_counts(snakemake(workdir, "-n", configfiles=[preset(name)]).stdout)
     return out
 
 
@@ -97,7 +81,7 @@ def test_bayling_plans_a_hundred_languages_without_downloading(plans):
 
 
 def test_dry_run_leaves_nothing_downloaded(tmp_path):
-    run_snakemake(tmp_path, [preset("bayling2")], "-n")
+    snakemake(tmp_path, "-n", configfiles=[preset("bayling2")])
     assert not (tmp_path / "results").exists()
 
 
@@ -105,8 +89,7 @@ def test_dry_run_leaves_nothing_downloaded(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory, tiny_llama) -> dict[str, Path]:
-    corpus = [json.loads(line)["instruction"] for lang in ("en", "fr", "de")
-              for line in (REPO / f"resources/data/polyalpaca/{lang}.jsonl").read_text().splitlines()]
+    corpus = [r["instruction"] for lang in ("en", "fr", "de") for r in _shipped(lang, 100)]
     return {"tiny-llama": tiny_llama,
             "tiny-pythia": build_tiny_causal_lm(tmp_path_factory.mktemp("models") / "tiny-pythia", corpus, "gpt_neox")}
 
@@ -133,8 +116,8 @@ def tiny_layer(tmp: Path, models: dict[str, Path], keep_smollm2: bool = False, *
 
 def run_twin(tmp: Path, name: str, layer: Path) -> tuple[dict[str, int], Path]:
     files = [preset(name), twin(name), layer]
-    plan = job_counts(run_snakemake(tmp, files, "-n").stdout)
-    run_snakemake(tmp, files)
+    plan = job_counts(snakemake(tmp, "-n", configfiles=files).stdout)
+    snakemake(tmp, configfiles=files)
     return plan, tmp
 
 
