@@ -27,7 +27,9 @@ run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --cores all
 	$(BIN)/snakemake --report results/report/report.html
 
-test: $(VENV)/.installed slurm-packages  ## the whole test suite
+test: $(VENV)/.installed slurm-packages  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -rs tests
 
 # Debian's slurm-wlm, munge, slurmdbd and mariadb-server for the Slurm test cluster (tests/slurm_cluster.py),
@@ -35,7 +37,9 @@ test: $(VENV)/.installed slurm-packages  ## the whole test suite
 slurm-packages: $(VENV)/.installed
 	$(BIN)/python tests/slurm_cluster.py install
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff (pyproject.toml) and Snakemake's linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakemake --lint
 
 dry-run: $(VENV)/.installed
@@ -43,10 +47,10 @@ dry-run: $(VENV)/.installed
 
 CONFIG ?=
 plan: $(VENV)/.installed  ## jobs, GPU-hours and judge cost of a config before running it (CONFIG=configs/x.yaml)
-	$(BIN)/python -m polyinstruct.planning $(if $(CONFIG),--configfile $(CONFIG))
+	$(BIN)/python -m polyinstruct.workflow.planning $(if $(CONFIG),--configfile $(CONFIG))
 
 judge-plan: $(VENV)/.installed  ## how many judge calls the config would make now (runs generation first)
 	$(BIN)/snakemake judge_plan --cores all --forcerun judge_plan
 
 clean:
-	rm -rf results logs benchmarks/*/ .snakemake
+	rm -rf results logs .snakemake

@@ -1,5 +1,6 @@
 # polyinstruct: translate -> mixtures -> fine-tune -> generate -> score -> report.
-# Plan:  snakemake -n            Run:  snakemake --cores all      Cluster: snakemake --workflow-profile slurm
+# Plan:  snakemake -n            Run:  snakemake --cores all      Cluster: snakemake --profile slurm
+# A stage is rules/<stage>.smk -> scripts/<stage>/ -> polyinstruct/<stage>/.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -12,7 +13,6 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/external.smk"
 include: "rules/data.smk"
 include: "rules/translate.smk"
 include: "rules/mixtures.smk"
@@ -20,12 +20,17 @@ include: "rules/models.smk"
 include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/score.smk"
-include: "rules/benchmarks.smk"
+include: "rules/mt.smk"
+include: "rules/lm_eval.smk"
 include: "rules/report.smk"
 include: "rules/cluster.smk"
 
 
 rule all:
     input:
-        all_targets(),
+        targets.all_targets(config),
     default_target: True
+
+
+# Every rule's params.code: a hash of the package modules its script imports (workflow/fingerprint.py).
+add_code_params(workflow)

@@ -3,6 +3,7 @@
 Every output is written to a temporary file in the destination directory and renamed into
 place, so a killed job never leaves a file that a re-run would trust.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -10,8 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 class InputError(ValueError):

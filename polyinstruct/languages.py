@@ -208,9 +208,7 @@ _LOOKUP: dict[str, str] = _first_wins(
     + [(lang.flores.split("_")[0], lang.code) for lang in LANGUAGES if lang.flores]
 )
 
-_FROM_LID176: dict[str, str] = _first_wins(
-    [(lang.lid176, lang.code) for lang in LANGUAGES if lang.lid176]
-)
+_FROM_LID176: dict[str, str] = _first_wins([(lang.lid176, lang.code) for lang in LANGUAGES if lang.lid176])
 
 # FLORES-style labels, plus "<iso639_3>_<script>" so a classifier that emits the
 # macrolanguage (e.g. "fas_Arab", "msa_Latn") still maps; exact FLORES codes win.
@@ -287,7 +285,7 @@ def from_lid_label(label: str, scheme: str) -> str | None:
     _check_scheme(scheme)
     raw = label.strip()
     if raw.startswith(_LABEL_PREFIX):
-        raw = raw[len(_LABEL_PREFIX):]
+        raw = raw[len(_LABEL_PREFIX) :]
     table = _FROM_LID176 if scheme == "lid176" else _FROM_FLORES
     return table.get(raw)
 

@@ -1,23 +1,22 @@
-# Responses of every run (base models included) to every eval set, per language: every turn sees the
-# model's own earlier answers; greedy or seeded sampling per category; transformers or vLLM.
+# Responses of every run (base models included) to every eval set, per language (polyinstruct/generate/):
+# every turn sees the model's own earlier answers; greedy or seeded sampling per category; transformers or vLLM.
 
 
 rule generate:
     input:
         unpack(lambda wc: inputs.generate(config, wc)),
     output:
-        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
-        stats="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.stats.json",
+        responses=paths.RESPONSES,
+        stats=paths.RESPONSE_STATS,
     params:
-        run=run_info,
+        run=inputs.run_info,
         template=lambda wc: inputs.prompt_template(config, wc),
         settings=config["generate"],
         seed=config["seed"],
-        code=fingerprint("generate"),
     log:
-        "logs/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
+        log(paths.RESPONSES),
     benchmark:
-        "benchmarks/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
+        timing(paths.RESPONSES)
     conda:
         GENERATE_ENV
     threads: 1
@@ -26,9 +25,9 @@ rule generate:
         mem_mb=16000,
         runtime=120,
     script:
-        "../scripts/generate.py"
+        "../scripts/generate/generate.py"
 
 
 rule all_generate:
     input:
-        eval_targets("results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl"),
+        targets.evaluated(config, paths.RESPONSES),

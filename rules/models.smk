@@ -1,18 +1,18 @@
-# Base models: fetched from the hub, read from a local directory, or converted from GGUF once.
+# Base models (polyinstruct/models/): fetched from the hub, read from a local directory, or converted
+# from GGUF once; every later stage reads the pointer file.
 
 
 rule prepare_model:
     input:
         lambda wc: inputs.model_source(config, wc),
     output:
-        pointer="results/models/{model}/model.json",
+        pointer=paths.MODEL,
     params:
         spec=lambda wc: config["models"][wc.model],
-        code=fingerprint("models"),
     log:
-        "logs/models/{model}.log",
+        log(paths.MODEL),
     benchmark:
-        "benchmarks/models/{model}.tsv"
+        timing(paths.MODEL)
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -20,9 +20,9 @@ rule prepare_model:
         mem_mb=16000,
         runtime=120,
     script:
-        "../scripts/prepare_model.py"
+        "../scripts/models/prepare_model.py"
 
 
 rule all_models:
     input:
-        expand("results/models/{model}/model.json", model=config["models"]),
+        expand(paths.MODEL, model=config["models"]),

@@ -1,258 +1,187 @@
-# Tables and figures of the whole experiment; `snakemake --report report.html` collects them.
-# Optional parts (pairwise, agreement, surface metrics, the size, radar and criteria figures) have their own
-# rules, planned when the config makes them meaningful (report_targets in common.smk).
+# Tables and figures of the whole experiment (polyinstruct/report/); `snakemake --report report.html`
+# collects them. Optional parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and
+# criteria figures) have their own rules, planned when the config makes them meaningful (targets.report).
 
 
 rule report_significance:
     input:
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
-        rows=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl"),
+        summaries=targets.evaluated(config, paths.SUMMARY),
+        rows=targets.evaluated(config, paths.SUMMARY_ROWS),
     output:
-        csv=report(
-            "results/report/significance.csv",
-            caption="../report/significance.rst",
-            category="Tables",
-        ),
+        csv=report(paths.SIGNIFICANCE, caption="../report/significance.rst", category="Tables"),
     params:
         settings=significance.settings(config),
-        code=fingerprint("report"),
     log:
-        "logs/report/significance.log",
+        log(paths.SIGNIFICANCE),
     benchmark:
-        "benchmarks/report/significance.tsv"
+        timing(paths.SIGNIFICANCE)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_significance.py"
+        "../scripts/report/report_significance.py"
 
 
 rule report_tables:
     input:
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
-        calls=judge_calls_targets(),
-        significance=rules.report_significance.output.csv,
+        summaries=targets.evaluated(config, paths.SUMMARY),
+        calls=targets.judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
+        significance=paths.SIGNIFICANCE,
     output:
-        csv=report(
-            "results/report/scores.csv",
-            caption="../report/scores_table.rst",
-            category="Tables",
-        ),
-        markdown=report(
-            "results/report/scores.md",
-            caption="../report/scores_table.rst",
-            category="Tables",
-        ),
-        figure=report(
-            "results/report/scores_by_language.png",
-            caption="../report/scores_by_language.rst",
-            category="Figures",
-        ),
-        gating=report(
-            "results/report/gating_drop.png",
-            caption="../report/gating_drop.rst",
-            category="Figures",
-        ),
+        csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category="Tables"),
+        markdown=report(paths.SCORES_MD, caption="../report/scores_table.rst", category="Tables"),
+        figure=report(paths.SCORES_FIGURE, caption="../report/scores_by_language.rst", category="Figures"),
+        gating=report(paths.GATING_FIGURE, caption="../report/gating_drop.rst", category="Figures"),
     params:
         title=config["experiment"],
         protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
         significance=significance.settings(config),
-        code=fingerprint("report"),
     log:
-        "logs/report/tables.log",
+        log(paths.SCORES_CSV),
     benchmark:
-        "benchmarks/report/tables.tsv"
+        timing(paths.SCORES_CSV)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report.py"
+        "../scripts/report/report_tables.py"
 
 
 rule report_size_figure:
     input:
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+        summaries=targets.evaluated(config, paths.SUMMARY),
     output:
-        figure=report(
-            "results/report/score_vs_size.png",
-            caption="../report/score_vs_size.rst",
-            category="Figures",
-        ),
+        figure=report(paths.SIZE_FIGURE, caption="../report/score_vs_size.rst", category="Figures"),
     params:
         title=config["experiment"],
         parameters=figures.sized_models(config),
         protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
-        code=fingerprint("report"),
     log:
-        "logs/report/score_vs_size.log",
+        log(paths.SIZE_FIGURE),
     benchmark:
-        "benchmarks/report/score_vs_size.tsv"
+        timing(paths.SIZE_FIGURE)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_size_figure.py"
+        "../scripts/report/report_size_figure.py"
 
 
 rule report_category_radar:
     input:
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+        summaries=targets.evaluated(config, paths.SUMMARY),
     output:
-        figure=report(
-            "results/report/category_radar.png",
-            caption="../report/category_radar.rst",
-            category="Figures",
-        ),
+        figure=report(paths.RADAR_FIGURE, caption="../report/category_radar.rst", category="Figures"),
     params:
         title=config["experiment"],
-        code=fingerprint("report"),
     log:
-        "logs/report/category_radar.log",
+        log(paths.RADAR_FIGURE),
     benchmark:
-        "benchmarks/report/category_radar.tsv"
+        timing(paths.RADAR_FIGURE)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_category_radar.py"
+        "../scripts/report/report_category_radar.py"
 
 
 rule report_criteria_heatmap:
     input:
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+        summaries=targets.evaluated(config, paths.SUMMARY),
     output:
-        figure=report(
-            "results/report/criteria_heatmap.png",
-            caption="../report/criteria_heatmap.rst",
-            category="Figures",
-        ),
+        figure=report(paths.CRITERIA_FIGURE, caption="../report/criteria_heatmap.rst", category="Figures"),
     params:
         title=config["experiment"],
-        code=fingerprint("report"),
     log:
-        "logs/report/criteria_heatmap.log",
+        log(paths.CRITERIA_FIGURE),
     benchmark:
-        "benchmarks/report/criteria_heatmap.tsv"
+        timing(paths.CRITERIA_FIGURE)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_criteria_heatmap.py"
+        "../scripts/report/report_criteria_heatmap.py"
 
 
 rule report_pairwise:
     input:
-        summaries=inputs.pair_targets(config, inputs.PAIR_SUMMARY),
+        summaries=targets.pairs(config, paths.PAIR_SUMMARY),
     output:
-        csv=report(
-            "results/report/pairwise.csv",
-            caption="../report/pairwise_table.rst",
-            category="Pairwise",
-        ),
-        markdown=report(
-            "results/report/pairwise.md",
-            caption="../report/pairwise_table.rst",
-            category="Pairwise",
-        ),
-        figure=report(
-            "results/report/position_bias.png",
-            caption="../report/position_bias.rst",
-            category="Pairwise",
-        ),
+        csv=report(paths.PAIRWISE_CSV, caption="../report/pairwise_table.rst", category="Pairwise"),
+        markdown=report(paths.PAIRWISE_MD, caption="../report/pairwise_table.rst", category="Pairwise"),
+        figure=report(paths.POSITION_BIAS_FIGURE, caption="../report/position_bias.rst", category="Pairwise"),
     params:
         title=config["experiment"],
-        code=fingerprint("report"),
     log:
-        "logs/report/pairwise.log",
+        log(paths.PAIRWISE_CSV),
     benchmark:
-        "benchmarks/report/pairwise.tsv"
+        timing(paths.PAIRWISE_CSV)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_pairwise.py"
+        "../scripts/report/report_pairwise.py"
 
 
 rule report_agreement:
     input:
-        reports=inputs.agreement_targets(config),
+        reports=targets.agreement(config),
     output:
-        csv=report(
-            "results/report/agreement.csv",
-            caption="../report/agreement.rst",
-            category="Agreement",
-        ),
-        markdown=report(
-            "results/report/agreement.md",
-            caption="../report/agreement.rst",
-            category="Agreement",
-        ),
-        figure=report(
-            "results/report/agreement.png",
-            caption="../report/agreement.rst",
-            category="Agreement",
-        ),
+        csv=report(paths.AGREEMENT_CSV, caption="../report/agreement.rst", category="Agreement"),
+        markdown=report(paths.AGREEMENT_MD, caption="../report/agreement.rst", category="Agreement"),
+        figure=report(paths.AGREEMENT_FIGURE, caption="../report/agreement.rst", category="Agreement"),
     params:
         title=config["experiment"],
         confidence=config["agreement"]["confidence"],
-        code=fingerprint("report"),
     log:
-        "logs/report/agreement.log",
+        log(paths.AGREEMENT_CSV),
     benchmark:
-        "benchmarks/report/agreement.tsv"
+        timing(paths.AGREEMENT_CSV)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_agreement.py"
+        "../scripts/report/report_agreement.py"
 
 
 rule report_surface:
     input:
-        surface=surface_targets(),
-        summaries=eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
+        surface=targets.surface(config),
+        summaries=targets.evaluated(config, paths.SUMMARY),
     output:
-        csv=report(
-            "results/report/surface.csv",
-            caption="../report/surface.rst",
-            category="Tables",
-        ),
-        markdown=report(
-            "results/report/surface.md",
-            caption="../report/surface.rst",
-            category="Tables",
+        csv=report(paths.SURFACE_CSV, caption="../report/surface.rst", category="Tables"),
+        markdown=report(paths.SURFACE_MD, caption="../report/surface.rst", category="Tables"),
+    params:
+        title=config["experiment"],
+    log:
+        log(paths.SURFACE_CSV),
+    benchmark:
+        timing(paths.SURFACE_CSV)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_surface.py"
+
+
+rule report_mt_lm_eval:
+    input:
+        unpack(lambda wc: targets.mt_lm_eval_scores(config)),
+    output:
+        mt_csv=report(paths.MT_CSV, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        mt_md=report(paths.MT_MD, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        lm_csv=report(paths.LM_EVAL_CSV, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        lm_md=report(paths.LM_EVAL_MD, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        figures=report(
+            directory(paths.MT_LM_EVAL_FIGURES),
+            patterns=["{name}.png"],
+            caption="../report/mt_lm_eval.rst",
+            category="MT and lm-eval",
         ),
     params:
         title=config["experiment"],
-        code=fingerprint("report"),
     log:
-        "logs/report/surface.log",
+        log(paths.MT_CSV),
     benchmark:
-        "benchmarks/report/surface.tsv"
+        timing(paths.MT_CSV)
     conda:
         "../envs/report.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/report_surface.py"
+        "../scripts/report/report_mt_lm_eval.py"
 
 
 rule all_report:
     input:
-        rules.report_tables.output,
-        report_targets(),
+        [path for outputs in targets.report(config).values() for path in outputs],

@@ -1,43 +1,39 @@
-# Scores per (run, eval set, language): language ID, LLM-judge protocols (cached, ledgered), language
-# gating, pairwise comparisons against a baseline run, surface metrics and agreement with human votes.
-# Judge answers live in a shared cache (score.judge.cache_dir), so re-running a judge job makes no call.
+# Scores per (run, eval set, language) (polyinstruct/score/): language ID, LLM-judge protocols (cached,
+# ledgered; polyinstruct/score/judge/protocols.py registers them), language gating, pairwise comparisons
+# against a baseline run, surface metrics and agreement with human votes. Judge answers live in a shared
+# cache (score.judge.cache_dir), so re-running a judge job makes no call.
 
 
 rule langid_responses:
     input:
-        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        responses=paths.RESPONSES,
     output:
-        scores="results/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        scores=paths.LANGID,
     params:
         langid=config["score"]["langid"],
-        code=fingerprint("langid"),
     log:
-        "logs/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
+        log(paths.LANGID),
     benchmark:
-        "benchmarks/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
+        timing(paths.LANGID)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
-        "../scripts/langid_responses.py"
+        "../scripts/score/langid_responses.py"
 
 
 rule judge:
     input:
         unpack(lambda wc: inputs.judge(config, wc)),
     output:
-        rows="results/score/judge/{protocol}/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
-        calls="results/score/judge/{protocol}/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.calls.json",
+        rows=paths.JUDGE,
+        calls=paths.JUDGE_CALLS,
     params:
         settings=lambda wc: inputs.judge_settings(config, wc.protocol),
-        run=run_info,
-        code=fingerprint("judge"),
+        run=inputs.run_info,
     log:
-        "logs/score/judge/{protocol}/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
+        log(paths.JUDGE),
     benchmark:
-        "benchmarks/score/judge/{protocol}/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
+        timing(paths.JUDGE)
     conda:
         JUDGE_ENV
     threads: 1
@@ -47,23 +43,22 @@ rule judge:
         mem_mb=16000,
         runtime=120,
     script:
-        "../scripts/judge.py"
+        "../scripts/score/judge.py"
 
 
 rule judge_pairwise:
     input:
         unpack(lambda wc: inputs.judge_pairwise(config, wc)),
     output:
-        rows="results/score/pairwise/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.jsonl",
-        calls="results/score/pairwise/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.calls.json",
+        rows=paths.PAIRWISE,
+        calls=paths.PAIRWISE_CALLS,
     params:
-        settings=inputs.judge_settings(config, "mt_bench_pairwise"),
+        settings=lambda wc: inputs.judge_settings(config, wc.protocol),
         names=inputs.pair_names,
-        code=fingerprint("judge"),
     log:
-        "logs/score/pairwise/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.log",
+        log(paths.PAIRWISE),
     benchmark:
-        "benchmarks/score/pairwise/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.tsv"
+        timing(paths.PAIRWISE)
     conda:
         JUDGE_ENV
     threads: 1
@@ -73,127 +68,107 @@ rule judge_pairwise:
         mem_mb=16000,
         runtime=120,
     script:
-        "../scripts/judge_pairwise.py"
+        "../scripts/score/judge_pairwise.py"
 
 
 rule summarise_scores:
     input:
         unpack(lambda wc: inputs.score_summary(config, wc)),
     output:
-        rows="results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
-        summary="results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json",
+        rows=paths.SUMMARY_ROWS,
+        summary=paths.SUMMARY,
     params:
-        run=run_info,
+        run=inputs.run_info,
         protocols=SINGLE_PROTOCOLS,
         gating=config["score"]["gating"],
-        code=fingerprint("score"),
     log:
-        "logs/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
+        log(paths.SUMMARY),
     benchmark:
-        "benchmarks/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
+        timing(paths.SUMMARY)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
     script:
-        "../scripts/summarise_scores.py"
+        "../scripts/score/summarise_scores.py"
 
 
 rule summarise_pairwise:
     input:
         unpack(lambda wc: inputs.pairwise_summary(config, wc)),
     output:
-        rows="results/score/pairwise_summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.jsonl",
-        summary="results/score/pairwise_summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.json",
+        rows=paths.PAIR_SUMMARY_ROWS,
+        summary=paths.PAIR_SUMMARY,
     params:
         names=inputs.pair_names,
         gating=config["score"]["gating"],
-        code=fingerprint("score"),
     log:
-        "logs/score/pairwise_summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.log",
+        log(paths.PAIR_SUMMARY),
     benchmark:
-        "benchmarks/score/pairwise_summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}/vs/{b_model}/{b_method}/{b_dataset}/{b_mixture}/{b_lr}.tsv"
+        timing(paths.PAIR_SUMMARY)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
     script:
-        "../scripts/summarise_pairwise.py"
+        "../scripts/score/summarise_pairwise.py"
 
 
 rule surface_metrics:
     input:
-        responses="results/generate/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
-        langid="results/score/langid/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
+        responses=paths.RESPONSES,
+        langid=paths.LANGID,
     output:
-        rows="results/score/surface/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.jsonl",
-        summary="results/score/surface/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json",
+        rows=paths.SURFACE_ROWS,
+        summary=paths.SURFACE,
     params:
-        run=run_info,
+        run=inputs.run_info,
         settings={k: config["surface"][k] for k in ("spelling", "modifiers")},
-        code=fingerprint("surface"),
     log:
-        "logs/score/surface/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.log",
+        log(paths.SURFACE),
     benchmark:
-        "benchmarks/score/surface/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.tsv"
+        timing(paths.SURFACE)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=20,
     script:
-        "../scripts/surface_metrics.py"
+        "../scripts/score/surface_metrics.py"
 
 
 rule agreement:
     input:
-        unpack(lambda wc: inputs.agreement(config, wc)),
+        unpack(lambda wc: targets.agreement_inputs(config, wc)),
     output:
-        report="results/score/agreement/{evalset}/{lang}.json",
+        report=paths.AGREEMENT,
     params:
         settings=config["agreement"],
-        seed=config["agreement"]["seed"] if config["agreement"]["seed"] is not None else config["seed"],
-        code=fingerprint("agreement"),
+        seed=inputs.agreement_seed(config),
     log:
-        "logs/score/agreement/{evalset}/{lang}.log",
+        log(paths.AGREEMENT),
     benchmark:
-        "benchmarks/score/agreement/{evalset}/{lang}.tsv"
+        timing(paths.AGREEMENT)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=20,
     script:
-        "../scripts/agreement.py"
+        "../scripts/score/agreement.py"
 
 
 rule judge_plan:
     input:
-        unpack(lambda wc: inputs.judge_plan(config)),
+        unpack(lambda wc: targets.judge_plan_inputs(config)),
     output:
-        plan="results/score/judge_plan.json",
+        plan=paths.JUDGE_PLAN,
     params:
-        jobs=inputs.judge_plan_jobs(config),
+        jobs=targets.judge_jobs(config),
         settings=inputs.judge_plan_settings(config),
-        code=fingerprint("judge"),
     log:
-        "logs/score/judge_plan.log",
+        log(paths.JUDGE_PLAN),
     benchmark:
-        "benchmarks/score/judge_plan.tsv"
+        timing(paths.JUDGE_PLAN)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=20,
     script:
-        "../scripts/judge_plan.py"
+        "../scripts/score/judge_plan.py"
 
 
 rule all_score:
     input:
-        eval_targets("results/score/summary/{model}/{method}/{dataset}/{mixture}/{lr}/{evalset}/{lang}.json"),
-        inputs.pair_targets(config, inputs.PAIR_SUMMARY),
-        inputs.agreement_targets(config),
-        surface_targets(),
+        targets.evaluated(config, paths.SUMMARY),
+        targets.pairs(config, paths.PAIR_SUMMARY),
+        targets.agreement(config),
+        targets.surface(config),

@@ -1,12 +1,13 @@
-# Translate the source datasets shard by shard, check each output, merge per language.
+# Translate the source datasets shard by shard, check each output, merge per language
+# (polyinstruct/translate/). Model engines ask for a GPU; CTranslate2 models are converted once.
 
 
 rule translate_shard:
     input:
         unpack(lambda wc: inputs.translate_shard(config, wc)),
     output:
-        records="results/translate/{dataset}/{lang}/shard-{shard}.jsonl",
-        qa="results/translate/{dataset}/{lang}/shard-{shard}.qa.json",
+        records=paths.SHARD,
+        qa=paths.SHARD_QA,
     params:
         engine=lambda wc: inputs.engine(config, wc),
         engine_settings=lambda wc: inputs.engine_settings(config, wc),
@@ -16,11 +17,10 @@ rule translate_shard:
         source_lang=config["source_language"],
         policy=config["translate"]["qa"]["policy"],
         langid=config["score"]["langid"],
-        code=fingerprint("translate"),
     log:
-        "logs/translate/{dataset}/{lang}/shard-{shard}.log",
+        log(paths.SHARD),
     benchmark:
-        "benchmarks/translate/{dataset}/{lang}/shard-{shard}.tsv"
+        timing(paths.SHARD)
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -29,78 +29,61 @@ rule translate_shard:
         mem_mb=8000,
         runtime=240,
     script:
-        "../scripts/translate_shard.py"
+        "../scripts/translate/translate_shard.py"
 
 
 rule convert_ct2_llm:
     input:
-        pointer="results/models/{model}/model.json",
+        pointer=paths.MODEL,
     output:
-        "results/models/{model}/ct2/model.bin",
-    params:
-        code=fingerprint("translate"),
+        f"{paths.CT2_LLM}/{paths.CT2_MODEL}",
     log:
-        "logs/models/{model}.ct2.log",
+        log(paths.CT2_LLM),
     benchmark:
-        "benchmarks/models/{model}.ct2.tsv"
+        timing(paths.CT2_LLM)
     conda:
         "../envs/torch.yaml"
     resources:
         mem_mb=16000,
         runtime=60,
     script:
-        "../scripts/convert_ct2.py"
+        "../scripts/translate/convert_ct2.py"
 
 
 rule convert_ct2_mt:
     output:
-        "results/models/mt/ct2/{lang}/model.bin",
+        f"{paths.CT2_MT}/{paths.CT2_MODEL}",
     params:
         source=lambda wc: config["translate"]["hf_seq2seq"]["model"].format(src=config["source_language"], tgt=wc.lang),
-        code=fingerprint("translate"),
     log:
-        "logs/models/mt/ct2/{lang}.log",
+        log(paths.CT2_MT),
     benchmark:
-        "benchmarks/models/mt/ct2/{lang}.tsv"
+        timing(paths.CT2_MT)
     conda:
         "../envs/torch.yaml"
     resources:
         mem_mb=16000,
         runtime=60,
     script:
-        "../scripts/convert_ct2.py"
+        "../scripts/translate/convert_ct2.py"
 
 
 rule merge_translations:
     input:
-        shards=lambda wc: expand(
-            "results/translate/{dataset}/{lang}/shard-{shard}.jsonl", shard=SHARDS[wc.dataset], allow_missing=True
-        ),
-        qa=lambda wc: expand(
-            "results/translate/{dataset}/{lang}/shard-{shard}.qa.json", shard=SHARDS[wc.dataset], allow_missing=True
-        ),
+        unpack(lambda wc: inputs.translation_shards(SHARDS, wc)),
     output:
-        records="results/translate/{dataset}/{lang}.jsonl",
-        manifest="results/translate/{dataset}/{lang}.manifest.json",
-    params:
-        code=fingerprint("translate"),
+        records=paths.TRANSLATION,
+        manifest=paths.TRANSLATION_MANIFEST,
     log:
-        "logs/translate/{dataset}/{lang}.merge.log",
+        log(paths.TRANSLATION),
     benchmark:
-        "benchmarks/translate/{dataset}/{lang}.merge.tsv"
+        timing(paths.TRANSLATION)
     conda:
         "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=30,
     script:
-        "../scripts/merge_translations.py"
+        "../scripts/translate/merge_translations.py"
 
 
 rule all_translate:
     input:
-        expand(
-            "results/translate/{dataset}/{lang}.jsonl",
-            dataset=config["datasets"],
-            lang=grid.translation_languages(config),
-        ),
+        expand(paths.TRANSLATION, dataset=config["datasets"], lang=grid.translation_languages(config)),

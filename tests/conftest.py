@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,8 +57,7 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
         "generate": {"max_new_tokens": 8, "batch_size": 4},
         "score": {
             "langid": {"model": LID_MODEL},
-            "judge": {"template": str(REPO / "resources/prompts/judge/chen_single_1to3.v1.txt"),
-                      "response_prefix": "Rating: [[", "max_new_tokens": 3},
+            "judge": {"chen_single": {"response_prefix": "Rating: [["}, "max_new_tokens": 3},
         },
     }
     path = root / "tiny.yaml"
@@ -67,16 +65,31 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
     return config
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True,
-              configfiles: list[Path] | None = None) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, check: bool = True, configfiles: list[Path] | None = None
+) -> subprocess.CompletedProcess:
     """Run the repository's workflow in `workdir` with its tiny.yaml, or with `configfiles` layered in order
     in place of config.yaml (a preset and its twin); Hugging Face libraries offline."""
-    from polyinstruct.planning import OFFLINE_ENV
+    from polyinstruct.workflow.planning import OFFLINE_ENV
 
-    config = (["--configfile", *map(str, configfiles), "--replace-workflow-config"] if configfiles
-              else ["--configfile", str(workdir / "tiny.yaml")])
-    cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), *config, "--cores", "2", "--profile", str(REPO / "tests/profile"), *args]
+    config = (
+        ["--configfile", *map(str, configfiles), "--replace-workflow-config"]
+        if configfiles
+        else ["--configfile", str(workdir / "tiny.yaml")]
+    )
+    cmd = [
+        str(Path(sys.executable).parent / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *config,
+        "--cores",
+        "2",
+        "--profile",
+        str(REPO / "tests/profile"),
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, **OFFLINE_ENV})
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
@@ -85,7 +98,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True,
 
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run, as {rule: count}."""
-    from polyinstruct.planning import parse_job_stats
+    from polyinstruct.workflow.planning import parse_job_stats
 
     return parse_job_stats(dry_run_output)
 
@@ -114,8 +127,9 @@ def tiny_marian(tmp_path_factory) -> Path:
     """A tiny random OPUS-MT-style en->fr Marian model, saved as <dir>/opus-mt-en-fr (a {src}/{tgt} pattern fits)."""
     from tiny_models import build_tiny_marian
 
-    return build_tiny_marian(tmp_path_factory.mktemp("mt") / "opus-mt-en-fr", _shipped_texts("en"),
-                             _shipped_texts("fr"))
+    return build_tiny_marian(
+        tmp_path_factory.mktemp("mt") / "opus-mt-en-fr", _shipped_texts("en"), _shipped_texts("fr")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -133,8 +147,11 @@ def tiny_comet(tmp_path_factory) -> Path:
     from tiny_models import build_tiny_comet
 
     flores = REPO / "tests/fixtures/flores"
-    corpus = [line for lang in ("en", "fr", "de", "zh") for line in
-              (flores / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()]
+    corpus = [
+        line
+        for lang in ("en", "fr", "de", "zh")
+        for line in (flores / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()
+    ]
     return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", corpus)
 
 
@@ -186,10 +203,28 @@ def llama_server(tmp_path_factory):
     gguf = assets.resolve(SMOLLM2_GGUF, key="tests.llama_server")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "smollm2"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until the session ends)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
     while True:

@@ -1,9 +1,10 @@
 """Realistic score summaries for report tests: scores.summarise_run over made-up judge and language-ID rows."""
+
 import random
 
-from polyinstruct import scores
 from polyinstruct.io import write_json, write_jsonl
-from polyinstruct.judge.criteria import CRITERIA
+from polyinstruct.score import scores
+from polyinstruct.score.judge.criteria import CRITERIA
 
 GATING = {"mode": "multiply", "by_protocol": {"criteria": "exclude"}}
 CATEGORIES = ("writing", "roleplay", "math", "coding", "reasoning")
@@ -35,30 +36,60 @@ def run_rows(run: dict, lang: str, items: int, protocols, seed: int):
     for i in range(items):
         item, category = f"q{i:02d}", CATEGORIES[i % len(CATEGORIES)]
         right = [rng.random() < q + 0.3 for _ in range(2)]
-        langid.append({"id": item, "lang": lang, "category": category,
-                       "predicted": [lang if ok else "xx" for ok in right], "correct": all(right)})
+        langid.append(
+            {
+                "id": item,
+                "lang": lang,
+                "category": category,
+                "predicted": [lang if ok else "xx" for ok in right],
+                "correct": all(right),
+            }
+        )
         good = rng.random() < q
         if "chen_single" in judged:
             rating = 3 if good else rng.choice([1, 2])
             failed = rng.random() < 0.05
-            judged["chen_single"].append({"id": item, "lang": lang, "category": category,
-                                          "rating": None if failed else rating,
-                                          "parse_error": "no_rating" if failed else None})
+            judged["chen_single"].append(
+                {
+                    "id": item,
+                    "lang": lang,
+                    "category": category,
+                    "rating": None if failed else rating,
+                    "parse_error": "no_rating" if failed else None,
+                }
+            )
         for turn in (1, 2):
             if "mt_bench_single" in judged:
                 rating = rng.randint(6, 10) if good else rng.randint(1, 6)
-                judged["mt_bench_single"].append({"id": item, "lang": lang, "category": category, "turn": turn,
-                                                  "rating": rating, "parse_error": None})
+                judged["mt_bench_single"].append(
+                    {
+                        "id": item,
+                        "lang": lang,
+                        "category": category,
+                        "turn": turn,
+                        "rating": rating,
+                        "parse_error": None,
+                    }
+                )
             if "criteria" in judged:
                 values = {c: (2 if good else rng.choice([0, 1])) for c in CRITERIA}
                 values["correct_language"] = 2 if right[turn - 1] else 0
-                judged["criteria"].append({"id": item, "lang": lang, "category": category, "turn": turn,
-                                           "criteria": values, "parse_error": None})
+                judged["criteria"].append(
+                    {
+                        "id": item,
+                        "lang": lang,
+                        "category": category,
+                        "turn": turn,
+                        "criteria": values,
+                        "parse_error": None,
+                    }
+                )
     return langid, judged
 
 
-def write_experiment(root, protocols=("chen_single", "mt_bench_single", "criteria"), items=10, seed=0,
-                     evalset="ev") -> list[str]:
+def write_experiment(
+    root, protocols=("chen_single", "mt_bench_single", "criteria"), items=10, seed=0, evalset="ev"
+) -> list[str]:
     """One summary (.json) and its gated rows (.jsonl) per run and language; returns the summary paths."""
     paths = []
     for run in runs():

@@ -16,6 +16,7 @@ node, while torch finds no CUDA device. Partitions `cpu` (default) and `gpu` mat
 `make test` runs it);
 `python tests/slurm_cluster.py run` starts a cluster and prints how to use it until Ctrl-C.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -55,8 +56,10 @@ def why_unavailable() -> str | None:
     if RUN_CONF.exists() and not RUN_CONF.is_symlink():
         return f"{RUN_CONF} is a configless slurmd's cache: this machine belongs to a real Slurm cluster"
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return (f"{', '.join(missing_binaries())} not installed and cannot be installed here (needs root and "
-                f"apt-get): run `apt-get install {' '.join(PACKAGES)}` as root")
+        return (
+            f"{', '.join(missing_binaries())} not installed and cannot be installed here (needs root and "
+            f"apt-get): run `apt-get install {' '.join(PACKAGES)}` as root"
+        )
     return None
 
 
@@ -122,15 +125,16 @@ class SlurmCluster:
         auth = f"AuthType=auth/munge\nAuthInfo=socket={r}/munge/munge.socket\n"
         partitions = "".join(
             f"PartitionName={p} Nodes={self.node} {'Default=YES ' if p == 'cpu' else ''}MaxTime=INFINITE State=UP\n"
-            for p in PARTITIONS)
+            for p in PARTITIONS
+        )
         self.conf.write_text(f"""\
 # Written by tests/slurm_cluster.py: a single-node cluster for the tests.
 ClusterName=polyinstruct
 SlurmctldHost={self.node}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort={self.ports['slurmctld']}
-SlurmdPort={self.ports['slurmd']}
+SlurmctldPort={self.ports["slurmctld"]}
+SlurmdPort={self.ports["slurmd"]}
 {auth}CredType=cred/munge
 StateSaveLocation={r}/state
 SlurmdSpoolDir={r}/spool
@@ -147,7 +151,7 @@ SchedulerType=sched/backfill
 GresTypes=gpu
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
-AccountingStoragePort={self.ports['slurmdbd']}
+AccountingStoragePort={self.ports["slurmdbd"]}
 AccountingStorageTRES=gres/gpu
 # the munge socket for the connection to slurmdbd
 AccountingStoragePass={r}/munge/munge.socket
@@ -167,20 +171,19 @@ InactiveLimit=0
 Waittime=0
 NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={NODE_MEMORY_MB} Gres=gpu:{FAKE_GPUS} State=UNKNOWN
 {partitions}""")
-        (r / "etc/gres.conf").write_text(
-            f"NodeName={self.node} Name=gpu File=/dev/tty[0-{FAKE_GPUS - 1}]\n")
+        (r / "etc/gres.conf").write_text(f"NodeName={self.node} Name=gpu File=/dev/tty[0-{FAKE_GPUS - 1}]\n")
         (r / "etc/cgroup.conf").write_text("# no cgroup plugins are used (proctrack/linuxproc, task/none)\n")
         dbd = r / "etc/slurmdbd.conf"
         dbd.write_text(f"""\
 {auth}DbdHost={self.node}
 DbdAddr=127.0.0.1
-DbdPort={self.ports['slurmdbd']}
+DbdPort={self.ports["slurmdbd"]}
 SlurmUser=root
 LogFile={r}/log/slurmdbd.log
 PidFile={r}/run/slurmdbd.pid
 StorageType=accounting_storage/mysql
 StorageHost=127.0.0.1
-StoragePort={self.ports['mysql']}
+StoragePort={self.ports["mysql"]}
 StorageUser=root
 StorageLoc=slurm_acct_db
 """)
@@ -197,7 +200,7 @@ StorageLoc=slurm_acct_db
     # -- processes --------------------------------------------------------------------------------------
 
     def _spawn(self, name: str, *cmd: str) -> subprocess.Popen:
-        out = open(self.root / f"log/{name}.out", "ab")
+        out = open(self.root / f"log/{name}.out", "ab")  # noqa: SIM115 (the daemon keeps writing to it)
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         self.processes[name] = proc
         return proc
@@ -210,48 +213,107 @@ StorageLoc=slurm_acct_db
         start()
         self.startup_seconds[name] = round(time.monotonic() - t0, 2)
 
-    def start(self, timeout: float = 90) -> "SlurmCluster":
+    def start(self, timeout: float = 90) -> SlurmCluster:
         t0 = time.monotonic()
         self.write_config()
         atexit.register(self.stop)
         r = self.root
         sock = str(r / "munge/munge.socket")
-        self._timed("munged", lambda: (
-            self._spawn("munged", "munged", "--foreground", "--force", f"--socket={sock}",
-                        f"--key-file={r}/munge/munge.key", f"--pid-file={r}/run/munged.pid",
-                        f"--log-file={r}/log/munged.log", f"--seed-file={r}/munge/munged.seed"),
-            _wait("munged", lambda: Path(sock).exists() and self._ok("munge", "-S", sock, "-n"), timeout,
-                  r / "log/munged.out")))
+        self._timed(
+            "munged",
+            lambda: (
+                self._spawn(
+                    "munged",
+                    "munged",
+                    "--foreground",
+                    "--force",
+                    f"--socket={sock}",
+                    f"--key-file={r}/munge/munge.key",
+                    f"--pid-file={r}/run/munged.pid",
+                    f"--log-file={r}/log/munged.log",
+                    f"--seed-file={r}/munge/munged.seed",
+                ),
+                _wait(
+                    "munged",
+                    lambda: Path(sock).exists() and self._ok("munge", "-S", sock, "-n"),
+                    timeout,
+                    r / "log/munged.out",
+                ),
+            ),
+        )
         mysql_sock = str(r / "run/mysqld.sock")
-        self._timed("mariadb", lambda: (
-            subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={r}/mysql", "--user=root",
-                            "--skip-test-db", "--auth-root-authentication-method=normal"],
-                           check=True, capture_output=True),
-            self._spawn("mariadb", "mariadbd", "--no-defaults", f"--datadir={r}/mysql", "--user=root",
-                        f"--socket={mysql_sock}", "--bind-address=127.0.0.1", f"--port={self.ports['mysql']}",
-                        "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=128M",
-                        "--innodb-lock-wait-timeout=900",
-                        f"--pid-file={r}/run/mysqld.pid", f"--log-error={r}/log/mariadb.log"),
-            _wait("mariadb", lambda: self._ok("mariadb-admin", f"--socket={mysql_sock}", "ping"), timeout,
-                  r / "log/mariadb.log")))
-        self._timed("slurmdbd", lambda: (
-            self._spawn("slurmdbd", "slurmdbd", "-D"),
-            _wait("slurmdbd", lambda: self._ok("sacctmgr", "-n", "show", "cluster"), timeout,
-                  r / "log/slurmdbd.log")))
-        self._timed("slurmctld", lambda: (
-            self._spawn("slurmctld", "slurmctld", "-D", "-i"),
-            _wait("slurmctld", lambda: self._ok("scontrol", "ping"), timeout, r / "log/slurmctld.log")))
-        self._timed("slurmd", lambda: (
-            self._spawn("slurmd", "slurmd", "-D"),
-            _wait("node idle", lambda: self.node_state() == "idle", timeout, r / "log/slurmd.log")))
-        self._timed("sacct", lambda: _wait("sacct", lambda: self._ok("sacct", "-n", "-X"), timeout,
-                                           r / "log/slurmdbd.log"))
+        self._timed(
+            "mariadb",
+            lambda: (
+                subprocess.run(
+                    [
+                        "mariadb-install-db",
+                        "--no-defaults",
+                        f"--datadir={r}/mysql",
+                        "--user=root",
+                        "--skip-test-db",
+                        "--auth-root-authentication-method=normal",
+                    ],
+                    check=True,
+                    capture_output=True,
+                ),
+                self._spawn(
+                    "mariadb",
+                    "mariadbd",
+                    "--no-defaults",
+                    f"--datadir={r}/mysql",
+                    "--user=root",
+                    f"--socket={mysql_sock}",
+                    "--bind-address=127.0.0.1",
+                    f"--port={self.ports['mysql']}",
+                    "--skip-grant-tables",
+                    "--skip-log-bin",
+                    "--innodb-buffer-pool-size=128M",
+                    "--innodb-lock-wait-timeout=900",
+                    f"--pid-file={r}/run/mysqld.pid",
+                    f"--log-error={r}/log/mariadb.log",
+                ),
+                _wait(
+                    "mariadb",
+                    lambda: self._ok("mariadb-admin", f"--socket={mysql_sock}", "ping"),
+                    timeout,
+                    r / "log/mariadb.log",
+                ),
+            ),
+        )
+        self._timed(
+            "slurmdbd",
+            lambda: (
+                self._spawn("slurmdbd", "slurmdbd", "-D"),
+                _wait(
+                    "slurmdbd", lambda: self._ok("sacctmgr", "-n", "show", "cluster"), timeout, r / "log/slurmdbd.log"
+                ),
+            ),
+        )
+        self._timed(
+            "slurmctld",
+            lambda: (
+                self._spawn("slurmctld", "slurmctld", "-D", "-i"),
+                _wait("slurmctld", lambda: self._ok("scontrol", "ping"), timeout, r / "log/slurmctld.log"),
+            ),
+        )
+        self._timed(
+            "slurmd",
+            lambda: (
+                self._spawn("slurmd", "slurmd", "-D"),
+                _wait("node idle", lambda: self.node_state() == "idle", timeout, r / "log/slurmd.log"),
+            ),
+        )
+        self._timed(
+            "sacct", lambda: _wait("sacct", lambda: self._ok("sacct", "-n", "-X"), timeout, r / "log/slurmdbd.log")
+        )
         self.startup_seconds["total"] = round(time.monotonic() - t0, 2)
         return self
 
     def node_state(self) -> str:
-        proc = subprocess.run(["sinfo", "-h", "-N", "-n", self.node, "-o", "%t"], env=self.env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["sinfo", "-h", "-N", "-n", self.node, "-o", "%t"], env=self.env, capture_output=True, text=True
+        )
         return proc.stdout.split()[0] if proc.returncode == 0 and proc.stdout.split() else ""
 
     def stop(self) -> None:
@@ -280,19 +342,36 @@ StorageLoc=slurm_acct_db
             raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
         return proc
 
-    SACCT_FIELDS = ("JobID", "JobName", "Comment", "Partition", "State", "ExitCode", "ReqCPUS", "AllocCPUS",
-                    "ReqMem", "Timelimit", "AllocTRES", "NodeList")
+    SACCT_FIELDS = (
+        "JobID",
+        "JobName",
+        "Comment",
+        "Partition",
+        "State",
+        "ExitCode",
+        "ReqCPUS",
+        "AllocCPUS",
+        "ReqMem",
+        "Timelimit",
+        "AllocTRES",
+        "NodeList",
+    )
 
     def sacct(self, *args: str) -> list[dict]:
         """Allocations (no steps) of every job this cluster has run, as dicts of SACCT_FIELDS."""
-        proc = self.run("sacct", "-a", "-X", "-P", "-n", "--starttime", "2000-01-01",
-                        "-o", ",".join(self.SACCT_FIELDS), *args)
+        proc = self.run(
+            "sacct", "-a", "-X", "-P", "-n", "--starttime", "2000-01-01", "-o", ",".join(self.SACCT_FIELDS), *args
+        )
         rows = csv.reader(proc.stdout.splitlines(), delimiter="|")
         return [dict(zip(self.SACCT_FIELDS, row)) for row in rows if row]
 
     def rule_jobs(self, rule: str) -> list[dict]:
         """sacct rows of the jobs the Snakemake executor submitted for `rule` (oldest first)."""
-        return [r for r in self.sacct() if r["Comment"] == f"rule_{rule}" or r["Comment"].startswith(f"rule_{rule}_wildcards_")]
+        return [
+            r
+            for r in self.sacct()
+            if r["Comment"] == f"rule_{rule}" or r["Comment"].startswith(f"rule_{rule}_wildcards_")
+        ]
 
     def cancel(self, job_id: str, signal: str | None = None) -> None:
         """scancel a job (all its steps, the batch shell included); signal="TERM" sends only that signal."""
@@ -308,30 +387,52 @@ StorageLoc=slurm_acct_db
         (dest / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
         return dest
 
-    def snakemake(self, workdir: Path, *args: str, snakefile: Path = REPO / "Snakefile", configfile: str | None = "tiny.yaml",
-                  profile: Path | None = None, check: bool = True, background: bool = False, timeout: float = 1200):
+    def snakemake(
+        self,
+        workdir: Path,
+        *args: str,
+        snakefile: Path = REPO / "Snakefile",
+        configfile: str | None = "tiny.yaml",
+        profile: Path | None = None,
+        check: bool = True,
+        background: bool = False,
+        timeout: float = 1200,
+    ):
         """Run Snakemake in `workdir` through this cluster with the Slurm profile, as a user would from the
         repository root. background=True returns the Popen (stdout/stderr in workdir/snakemake.log) for tests
         that cancel or requeue jobs while it runs."""
         profile = profile or self.profile(workdir / ".slurm-profile")
-        cmd = [str(Path(sys.executable).parent / "snakemake"), *args, "--snakefile", str(snakefile),
-               "--directory", str(workdir), "--workflow-profile", str(profile),
-               *(["--configfile", str(workdir / configfile)] if configfile else [])]
+        cmd = [
+            str(Path(sys.executable).parent / "snakemake"),
+            *args,
+            "--snakefile",
+            str(snakefile),
+            "--directory",
+            str(workdir),
+            "--workflow-profile",
+            str(profile),
+            *(["--configfile", str(workdir / configfile)] if configfile else []),
+        ]
         if background:
-            log = open(workdir / "snakemake.log", "w")
+            log = open(workdir / "snakemake.log", "w")  # noqa: SIM115 (the background run writes to it)
             return subprocess.Popen(cmd, cwd=workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         proc = subprocess.run(cmd, cwd=workdir, env=self.env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
-            logs = "\n".join(f"== {p}\n{p.read_text(errors='replace')[-2000:]}"
-                             for p in sorted((workdir / ".snakemake/slurm_logs").rglob("*.log")))
-            raise AssertionError(f"snakemake {' '.join(args)} on Slurm failed ({proc.returncode}):\n"
-                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}\n{logs[-6000:]}")
+            logs = "\n".join(
+                f"== {p}\n{p.read_text(errors='replace')[-2000:]}"
+                for p in sorted((workdir / ".snakemake/slurm_logs").rglob("*.log"))
+            )
+            raise AssertionError(
+                f"snakemake {' '.join(args)} on Slurm failed ({proc.returncode}):\n"
+                f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}\n{logs[-6000:]}"
+            )
         return proc
 
     def wait_for_jobs(self, predicate, timeout: float = 120, interval: float = 1.0) -> list[dict]:
         """Poll sacct until predicate(rows) holds; return the rows."""
-        return _wait("sacct condition", lambda: (rows := self.sacct()) and predicate(rows) and rows,
-                     timeout, interval=interval)
+        return _wait(
+            "sacct condition", lambda: (rows := self.sacct()) and predicate(rows) and rows, timeout, interval=interval
+        )
 
 
 def start_cluster(root: Path | None = None) -> SlurmCluster:

@@ -1,5 +1,6 @@
 """BayLing 2: cross-lingual instructions from parallel text, share-drawn mixtures, MT scores that equal the
 sacrebleu and comet-score command lines, and lm-eval on a local task (API against its CLI)."""
+
 import json
 import os
 import subprocess
@@ -7,14 +8,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from polyinstruct import crosslingual, lm_tasks, mixtures, mt_eval
+
+from polyinstruct.lm_eval import lm_tasks
+from polyinstruct.mixtures import compose, crosslingual
+from polyinstruct.mt import mt_eval
 
 FLORES = REPO / "tests/fixtures/flores"
 BIN = Path(sys.executable).parent
-SETTINGS = {"tasks": list(crosslingual.TASKS), "directions": "both", "document_sentences": 3, "constraint_words": 2,
-            "max_per_task": None}
+SETTINGS = {
+    "tasks": list(crosslingual.TASKS),
+    "directions": "both",
+    "document_sentences": 3,
+    "constraint_words": 2,
+    "max_per_task": None,
+}
 
 
 def _build(pivot="en", lang="fr", **overrides):
@@ -74,26 +82,34 @@ def test_share_mixture_and_its_ablation_keep_the_same_instruction_records():
     en = [{"id": f"en-{i}", "lang": "en", "instruction": "q", "output": "a"} for i in range(200)]
     parts = {"en": en, "crosslingual": xl}
     shares = {"en": 0.6, "crosslingual": 0.4}
-    train, valid, counts = mixtures.build_shares("crosslingual", parts, shares, 100, 1, 0.1)
+    train, valid, counts = compose.build_shares("crosslingual", parts, shares, 100, 1, 0.1)
     assert counts["train"] == {"crosslingual": 40, "en": 60} and counts["train_total"] == 100
     assert set(counts["crosslingual_tasks"]) <= set(crosslingual.TASKS)
-    ablated, _, ablated_counts = mixtures.build_shares("crosslingual", parts, shares, 100, 1, 0.1,
-                                                       drop=("crosslingual",))
+    ablated, _, ablated_counts = compose.build_shares(
+        "crosslingual", parts, shares, 100, 1, 0.1, drop=("crosslingual",)
+    )
     assert ablated_counts["train"] == {"en": 60}
     assert sorted(r["id"] for r in ablated) == sorted(r["id"] for r in train if not r.get("task"))
-    _, _, short = mixtures.build_shares("crosslingual", parts, {"en": 0.1, "crosslingual": 0.9}, 1000, 1, 0.1)
+    _, _, short = compose.build_shares("crosslingual", parts, {"en": 0.1, "crosslingual": 0.9}, 1000, 1, 0.1)
     assert short["shortfall"]["crosslingual"]["train"] > 0  # more asked than built: counted
 
 
 def test_shots_are_drawn_from_dev_with_the_seed():
-    paths = mt_eval.files({"test": str(FLORES / "{lang}.devtest"), "dev": str(FLORES / "{lang}.dev"), "shots": 1},
-                          "fr", "en")
+    paths = mt_eval.files(
+        {"test": str(FLORES / "{lang}.devtest"), "dev": str(FLORES / "{lang}.dev"), "shots": 1}, "fr", "en"
+    )
     items = mt_eval.items(paths, 1, 5, "fr", "en", limit=4)
     dev = list(zip(*(crosslingual.read_lines(FLORES / f"{x}.dev") for x in ("fr", "en"))))
     assert len(items) == 4 and all((s["source"], s["reference"]) in dev for i in items for s in i["shots"])
     assert items == mt_eval.items(paths, 1, 5, "fr", "en", limit=4)
     assert mt_eval.directions({"pivots": ["en", "zh"], "languages": ["fr", "en"], "directions": "both"}) == [
-        ("fr", "en"), ("en", "fr"), ("fr", "zh"), ("zh", "fr"), ("en", "zh"), ("zh", "en")]
+        ("fr", "en"),
+        ("en", "fr"),
+        ("fr", "zh"),
+        ("zh", "fr"),
+        ("en", "zh"),
+        ("zh", "en"),
+    ]
     assert mt_eval.directions({"pairs": ["zh-Hant-en"]}) == [("zh-Hant", "en")]
 
 
@@ -101,8 +117,12 @@ def flores200_spm(sacrebleu_dir: Path) -> Path:
     """A tiny sentencepiece model where sacrebleu looks for the flores200 one (offline spBLEU)."""
     from tiny_models import train_sentencepiece
 
-    corpus = [line for lang in ("en", "fr", "de", "zh") for split in ("dev", "devtest")
-              for line in crosslingual.read_lines(FLORES / f"{lang}.{split}")]
+    corpus = [
+        line
+        for lang in ("en", "fr", "de", "zh")
+        for split in ("dev", "devtest")
+        for line in crosslingual.read_lines(FLORES / f"{lang}.{split}")
+    ]
     model = train_sentencepiece(sacrebleu_dir / "spm" / "flores200", corpus, vocab_size=600)
     (sacrebleu_dir / "models").mkdir(parents=True, exist_ok=True)
     target = sacrebleu_dir / "models" / "flores200sacrebleuspm"
@@ -111,8 +131,12 @@ def flores200_spm(sacrebleu_dir: Path) -> Path:
 
 
 def sacrebleu_cli(hyp: Path, ref: Path, flags: list[str], sacrebleu_dir: Path) -> dict:
-    proc = subprocess.run([str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *flags, "-f", "json"],
-                          capture_output=True, text=True, env={**os.environ, "SACREBLEU": str(sacrebleu_dir)})
+    proc = subprocess.run(
+        [str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *flags, "-f", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SACREBLEU": str(sacrebleu_dir)},
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -126,8 +150,12 @@ def test_scores_equal_the_sacrebleu_command_line(tmp_path, tgt):
     hyp, ref = tmp_path / "hyp.txt", tmp_path / "ref.txt"
     hyp.write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
     ref.write_text("\n".join(references) + "\n", encoding="utf-8")
-    settings = {"metrics": ["bleu", "chrf", "spbleu"], "tokenizers": {"zh": "zh", "default": "13a"},
-                "spbleu_tokenizer": "flores200", "sacrebleu_dir": str(tmp_path / "sacrebleu")}
+    settings = {
+        "metrics": ["bleu", "chrf", "spbleu"],
+        "tokenizers": {"zh": "zh", "default": "13a"},
+        "spbleu_tokenizer": "flores200",
+        "sacrebleu_dir": str(tmp_path / "sacrebleu"),
+    }
     scores = mt_eval.score(hypotheses, references, tgt, settings)
     assert scores["bleu"]["signature"].endswith(f"tok:{'zh' if tgt == 'zh' else '13a'}|smooth:exp|version:2.6.0")
     assert "tok:flores200" in scores["spbleu"]["signature"]
@@ -135,14 +163,19 @@ def test_scores_equal_the_sacrebleu_command_line(tmp_path, tgt):
         cli = sacrebleu_cli(hyp, ref, result["cli"], tmp_path / "sacrebleu")
         assert cli["score"] == round(result["score"], 1), name  # the CLI prints one decimal
         assert cli["signature"] == result["signature"], name
-        width = json.loads(subprocess.run([str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *result["cli"], "-f",
-                                           "json", "-w", "6"], capture_output=True, text=True,
-                                          env={**os.environ, "SACREBLEU": str(tmp_path / "sacrebleu")}).stdout)
+        width = json.loads(
+            subprocess.run(
+                [str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *result["cli"], "-f", "json", "-w", "6"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "SACREBLEU": str(tmp_path / "sacrebleu")},
+            ).stdout
+        )
         assert width["score"] == round(result["score"], 6), name
 
 
 def test_comet_scores_equal_the_comet_score_command_line(tmp_path, tiny_comet):
-    from polyinstruct import comet_score
+    from polyinstruct.mt import comet_score
 
     src = crosslingual.read_lines(FLORES / "en.devtest")[:6]
     ref = crosslingual.read_lines(FLORES / "fr.devtest")[:6]
@@ -153,10 +186,29 @@ def test_comet_scores_equal_the_comet_score_command_line(tmp_path, tiny_comet):
         files[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
     ours = comet_score.score(str(tiny_comet), src, hyp, ref, batch_size=4, gpus=0)
     out = tmp_path / "cli.json"
-    proc = subprocess.run([str(BIN / "comet-score"), "-s", str(files["src"]), "-t", str(files["hyp"]), "-r",
-                           str(files["ref"]), "--model", str(tiny_comet), "--gpus", "0", "--batch_size", "4",
-                           "--quiet", "--to_json", str(out)], capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    proc = subprocess.run(
+        [
+            str(BIN / "comet-score"),
+            "-s",
+            str(files["src"]),
+            "-t",
+            str(files["hyp"]),
+            "-r",
+            str(files["ref"]),
+            "--model",
+            str(tiny_comet),
+            "--gpus",
+            "0",
+            "--batch_size",
+            "4",
+            "--quiet",
+            "--to_json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     system = float(proc.stdout.strip().splitlines()[-2].split("score:")[1]) if "score:" in proc.stdout else None
     segments = [row["COMET"] for row in json.loads(out.read_text())[str(files["hyp"])]]
@@ -166,18 +218,49 @@ def test_comet_scores_equal_the_comet_score_command_line(tmp_path, tiny_comet):
 
 def test_lm_eval_local_task_equals_the_lm_eval_command_line(tmp_path, tiny_llama):
     task_dir = tmp_path / "tasks"
-    names = lm_tasks.write_stubs(REPO / "resources/lm_eval/polybelebele/_default_template_yaml", task_dir,
-                                 "polybelebele", str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"), ["fr", "de"])
+    names = lm_tasks.write_stubs(
+        REPO / "resources/lm_eval/polybelebele/_default_template_yaml",
+        task_dir,
+        "polybelebele",
+        str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"),
+        ["fr", "de"],
+    )
     assert names == ["polybelebele_fra_Latn", "polybelebele_deu_Latn"]
     assert lm_tasks.expand(["polybelebele_{flores}", "xnli_{lang}", "arc_easy"], ["fr", "de"]) == [
-        "polybelebele_fra_Latn", "polybelebele_deu_Latn", "xnli_fr", "xnli_de", "arc_easy"]
+        "polybelebele_fra_Latn",
+        "polybelebele_deu_Latn",
+        "xnli_fr",
+        "xnli_de",
+        "arc_easy",
+    ]
     settings = {"include_path": str(task_dir), "num_fewshot": 0, "batch_size": 4, "limit": None}
     ours = lm_tasks.evaluate(names[0], {"pretrained": str(tiny_llama)}, settings, seed=7)["results"][names[0]]
     out = tmp_path / "cli"
-    proc = subprocess.run([str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_llama}",
-                           "--tasks", names[0], "--include_path", str(task_dir), "--batch_size", "4",
-                           "--num_fewshot", "0", "--device", "cpu", "--output_path", str(out), "--seed", "7"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(BIN / "lm_eval"),
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={tiny_llama}",
+            "--tasks",
+            names[0],
+            "--include_path",
+            str(task_dir),
+            "--batch_size",
+            "4",
+            "--num_fewshot",
+            "0",
+            "--device",
+            "cpu",
+            "--output_path",
+            str(out),
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     cli = json.loads(next(out.rglob("results_*.json")).read_text())["results"][names[0]]
     for key in ("acc,none", "acc_norm,none"):

@@ -1,54 +1,67 @@
-"""polyinstruct.cluster without a cluster: the smoke check's verdicts and the multi-node command lines."""
+"""polyinstruct.cluster.distributed without a cluster: the smoke check's verdicts and the multi-node command lines."""
+
 import json
 import shlex
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import snakemake
-from polyinstruct import cluster
+
+from polyinstruct.cluster import distributed
 
 
-@pytest.mark.parametrize("nodelist, first", [
-    ("gpu07", "gpu07"), ("gpu[07-09,12]", "gpu07"), ("gpu[3,5],login1", "gpu3"), ("a,b", "a"), ("n[001-128]", "n001"),
-])
+@pytest.mark.parametrize(
+    "nodelist, first",
+    [
+        ("gpu07", "gpu07"),
+        ("gpu[07-09,12]", "gpu07"),
+        ("gpu[3,5],login1", "gpu3"),
+        ("a,b", "a"),
+        ("n[001-128]", "n001"),
+    ],
+)
 def test_first_host_of_a_slurm_node_list(nodelist, first):
-    assert cluster.first_host(nodelist) == first
+    assert distributed.first_host(nodelist) == first
 
 
 def test_visible_devices():
-    assert cluster.visible_devices({"CUDA_VISIBLE_DEVICES": "0,3"}) == ["0", "3"]
-    assert cluster.visible_devices({"CUDA_VISIBLE_DEVICES": ""}) == []
-    assert cluster.visible_devices({}) == []
+    assert distributed.visible_devices({"CUDA_VISIBLE_DEVICES": "0,3"}) == ["0", "3"]
+    assert distributed.visible_devices({"CUDA_VISIBLE_DEVICES": ""}) == []
+    assert distributed.visible_devices({}) == []
 
 
 def _report(visible, ranks, cuda_build=None, cuda_devices=0):
-    return {"cuda_visible_devices": visible, "world_size": len(ranks), "hostname": "gpu07",
-            "torch_cuda_build": cuda_build, "torch_cuda_devices": cuda_devices,
-            "ranks": [{"rank": r, "all_reduce_sum": len(ranks)} for r in ranks]}
+    return {
+        "cuda_visible_devices": visible,
+        "world_size": len(ranks),
+        "hostname": "gpu07",
+        "torch_cuda_build": cuda_build,
+        "torch_cuda_devices": cuda_devices,
+        "ranks": [{"rank": r, "all_reduce_sum": len(ranks)} for r in ranks],
+    }
 
 
 def test_smoke_problems_name_the_request_to_fix():
-    assert cluster.problems(_report(["0", "1"], [0, 1], "12.8", 2), requested_gpus=2) == []
-    assert cluster.problems(_report([], [0]), requested_gpus=0) == []
-    (wrong_grant,) = cluster.problems(_report(["0"], [0], "12.8", 1), requested_gpus=2)
+    assert distributed.problems(_report(["0", "1"], [0, 1], "12.8", 2), requested_gpus=2) == []
+    assert distributed.problems(_report([], [0]), requested_gpus=0) == []
+    (wrong_grant,) = distributed.problems(_report(["0"], [0], "12.8", 1), requested_gpus=2)
     assert "asked for gpu=2 but the job sees 1 GPU(s)" in wrong_grant and "profiles/slurm/" in wrong_grant
-    (one_process,) = cluster.problems(_report(["0", "1"], [0], "12.8", 2), requested_gpus=2)
+    (one_process,) = distributed.problems(_report(["0", "1"], [0], "12.8", 2), requested_gpus=2)
     assert "expected one process per GPU = 2" in one_process and "--nproc-per-node" in one_process
-    (driver,) = cluster.problems(_report(["0", "1"], [0, 1], "12.8", 0), requested_gpus=2)
+    (driver,) = distributed.problems(_report(["0", "1"], [0, 1], "12.8", 0), requested_gpus=2)
     assert "sees 0 of the 2 GPU(s)" in driver and "gpu07" in driver
 
 
 def test_smoke_on_cpu_runs_one_process(tmp_path):
-    report = cluster.main(str(tmp_path / "smoke.json"), 0)
+    report = distributed.main(str(tmp_path / "smoke.json"), 0)
     assert report["problems"] == [] and report["world_size"] == 1
     assert report["ranks"][0]["all_reduce_sum"] == 1
     assert json.loads((tmp_path / "smoke.json").read_text())["requested_gpus"] == 0
 
 
 def test_smoke_fails_when_the_job_lacks_the_gpus_it_asked_for(tmp_path):
-    with pytest.raises(cluster.SmokeError, match="asked for gpu=1 but the job sees 0 GPU"):
-        cluster.main(str(tmp_path / "smoke.json"), 1)
+    with pytest.raises(distributed.SmokeError, match="asked for gpu=1 but the job sees 0 GPU"):
+        distributed.main(str(tmp_path / "smoke.json"), 1)
     assert json.loads((tmp_path / "smoke.json").read_text())["problems"]  # the report is written anyway
 
 
@@ -59,22 +72,24 @@ def test_smoke_rule_runs_on_cpu(tiny_workdir):
     assert report["requested_gpus"] == 0 and report["world_size"] == 1 and report["problems"] == []
 
 
-TWO_NODES = cluster.MultiNode(nodes=2, gpus_per_node=4, cpus_per_gpu=8, mem_mb_per_node=256000, runtime=1440)
+TWO_NODES = distributed.MultiNode(nodes=2, gpus_per_node=4, cpus_per_gpu=8, mem_mb_per_node=256000, runtime=1440)
 
 
 def test_multinode_launch_inside_the_allocation():
-    command = TWO_NODES.command(["scripts/train.py", "--config", "x.yaml"],
-                                env={"SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_ID": "4242"})
+    command = TWO_NODES.command(
+        ["scripts/train.py", "--config", "x.yaml"], env={"SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_ID": "4242"}
+    )
     assert shlex.join(command) == (
         "srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=32 --kill-on-bad-exit=1 "
         "torchrun --nnodes=2 --nproc-per-node=4 --rdzv-backend=c10d --rdzv-endpoint=gpu07:29500 "
-        "--rdzv-id=4242 --max-restarts=0 scripts/train.py --config x.yaml")
+        "--rdzv-id=4242 --max-restarts=0 scripts/train.py --config x.yaml"
+    )
     assert TWO_NODES.world_size == 8
 
 
 def test_multinode_rejects_a_single_node():
     with pytest.raises(ValueError, match="nodes >= 2"):
-        cluster.MultiNode(nodes=1, gpus_per_node=4)
+        distributed.MultiNode(nodes=1, gpus_per_node=4)
 
 
 class _Resources(dict):
@@ -87,8 +102,14 @@ def test_multinode_resources_become_the_sbatch_line_the_executor_submits():
     from snakemake_executor_plugin_slurm.utils import set_gres_string
 
     job = SimpleNamespace(resources=_Resources(TWO_NODES.resources(), slurm_partition="gpu"), threads=1)
-    params = {"run_uuid": "run", "slurm_logfile": "log", "comment_str": "rule_train_lora", "account": "",
-              "partition": "-p gpu", "workdir": "/work"}
+    params = {
+        "run_uuid": "run",
+        "slurm_logfile": "log",
+        "comment_str": "rule_train_lora",
+        "account": "",
+        "partition": "-p gpu",
+        "workdir": "/work",
+    }
     call = get_submit_command(job, params) + set_gres_string(job)
     options = shlex.split(call)
     for expected in ("--nodes=2", "--ntasks=2", "--cpus-per-task=32", "--gres=gpu:4"):
@@ -98,18 +119,27 @@ def test_multinode_resources_become_the_sbatch_line_the_executor_submits():
 
 
 def test_multinode_batch_script():
-    script = TWO_NODES.sbatch_script(["scripts/train.py", "--run", "a b"], job_name="train", partition="gpu",
-                                     account="proj")
+    script = TWO_NODES.sbatch_script(
+        ["scripts/train.py", "--run", "a b"], job_name="train", partition="gpu", account="proj"
+    )
     lines = script.splitlines()
     assert lines[0] == "#!/bin/bash"
-    assert {"#SBATCH --nodes=2", "#SBATCH --ntasks-per-node=1", "#SBATCH --gres=gpu:4", "#SBATCH --cpus-per-task=32",
-            "#SBATCH --mem=256000", "#SBATCH --time=1440", "#SBATCH --partition=gpu",
-            "#SBATCH --account=proj"} <= set(lines)
+    assert {
+        "#SBATCH --nodes=2",
+        "#SBATCH --ntasks-per-node=1",
+        "#SBATCH --gres=gpu:4",
+        "#SBATCH --cpus-per-task=32",
+        "#SBATCH --mem=256000",
+        "#SBATCH --time=1440",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --account=proj",
+    } <= set(lines)
     assert 'HEAD_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)' in lines
     assert lines[-1] == (
         "srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=32 --kill-on-bad-exit=1 torchrun "
         "--nnodes=2 --nproc-per-node=4 --rdzv-backend=c10d --rdzv-endpoint=$HEAD_NODE:29500 "
-        "--rdzv-id=$SLURM_JOB_ID --max-restarts=0 scripts/train.py --run 'a b'")
+        "--rdzv-id=$SLURM_JOB_ID --max-restarts=0 scripts/train.py --run 'a b'"
+    )
 
 
 def test_readme_cluster_commands_find_the_slurm_profile():
@@ -125,8 +155,18 @@ def test_readme_cluster_commands_find_the_slurm_profile():
     section = readme.split("## On a Slurm cluster", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^(\.venv/bin/snakemake [^#\n]*?)\s*(?:#|$)", section, flags=re.M)
     assert commands and all(c.startswith(".venv/bin/snakemake --workflow-profile slurm") for c in commands)
-    proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "--workflow-profile", "slurm", "-n",
-                           "--forceall", "results/cluster/gpu_smoke/2gpu.json"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "snakemake"),
+            "--workflow-profile",
+            "slurm",
+            "-n",
+            "--forceall",
+            "results/cluster/gpu_smoke/2gpu.json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Using workflow specific profile profiles/slurm for setting default" in proc.stdout + proc.stderr

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polyinstruct import config as configuration
+from polyinstruct.workflow import config as configuration
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = configuration.load_schema(REPO / "schemas/config.schema.yaml")
@@ -24,14 +24,18 @@ def test_default_config_is_valid_and_filled_with_defaults():
 
 
 def test_schema_defaults_are_chen_et_al_lora_settings():
-    cfg = configuration.validate({"datasets": {"d": {"path": "x.jsonl"}}, "evalsets": {},
-                                  "models": {"m": {"hub": "org/model"}}}, SCHEMA)
+    cfg = configuration.validate(
+        {"datasets": {"d": {"path": "x.jsonl"}}, "evalsets": {}, "models": {"m": {"hub": "org/model"}}}, SCHEMA
+    )
     train = cfg["train"]
     assert (train["learning_rates"], train["global_batch_size"], train["epochs"]) == ([3e-4], 128, 5)
     assert train["loss_on_prompt"] is False
     # full fine-tuning: Chen et al.'s rate, ZeRO-3 and gradient checkpointing
-    assert (train["full"]["learning_rates"], train["full"]["deepspeed"], train["full"]["gradient_checkpointing"]) == \
-        ([2e-5], "zero3", True)
+    assert (train["full"]["learning_rates"], train["full"]["deepspeed"], train["full"]["gradient_checkpointing"]) == (
+        [2e-5],
+        "zero3",
+        True,
+    )
     assert train["checkpoint_selection"] == "best" and train["lr_selection"]["criterion"] == "none"
 
 
@@ -65,7 +69,9 @@ def test_wrong_type_is_named():
 def test_unknown_language_code_is_named_with_suggestions():
     cfg = default_config()
     cfg["languages"] = ["en", "fz"]
-    with pytest.raises(configuration.ConfigError, match=r"config key 'languages\[1\]': unknown language code 'fz'; did you mean"):
+    with pytest.raises(
+        configuration.ConfigError, match=r"config key 'languages\[1\]': unknown language code 'fz'; did you mean"
+    ):
         configuration.validate(cfg, SCHEMA)
 
 
@@ -93,7 +99,9 @@ def test_every_epoch_selection_refuses_step_evaluation():
 def test_langid_lr_selection_languages_must_be_eval_languages():
     cfg = default_config()
     cfg["train"]["lr_selection"] = {"criterion": "langid", "languages": ["fr", "sw"]}
-    with pytest.raises(configuration.ConfigError, match=r"train.lr_selection.languages\[1\]': 'sw' is not an eval language"):
+    with pytest.raises(
+        configuration.ConfigError, match=r"train.lr_selection.languages\[1\]': 'sw' is not an eval language"
+    ):
         configuration.validate(cfg, SCHEMA)
     cfg["train"]["lr_selection"] = {"criterion": "langid", "languages": ["en"]}
     with pytest.raises(configuration.ConfigError, match="needs a non-source language"):

@@ -1,5 +1,6 @@
 """The package side of the evaluation wiring: judge runner (cache, ledger, lazy backends, dry-run plan),
 per-protocol gating summaries, pairwise pairs and config checks, surface metrics, vLLM engine plumbing."""
+
 import sys
 import types
 from pathlib import Path
@@ -7,11 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polyinstruct import config as configuration
-from polyinstruct import grid, rule_inputs, scores, surface, vllm_engine
+from polyinstruct.generate import vllm_engine
 from polyinstruct.io import InputError, write_jsonl
-from polyinstruct.judge import runner
-from polyinstruct.judge.ledger import ledger_totals
+from polyinstruct.score import scores, surface
+from polyinstruct.score.judge import runner
+from polyinstruct.score.judge.ledger import ledger_totals
+from polyinstruct.workflow import config as configuration
+from polyinstruct.workflow import grid, inputs
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = configuration.load_schema(REPO / "schemas/config.schema.yaml")
@@ -37,31 +40,50 @@ class CountingBackend:
 
     def complete(self, prompts):
         self.calls += len(prompts)
-        answers = ['{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
-                   '"logical_coherence": 2, "harmlessness": 2}' if "JSON" in p
-                   else "Relevant: [[1]]" if "Relevant:" in p else "Rating: [[2]]" for p in prompts]
+        answers = [
+            '{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
+            '"logical_coherence": 2, "harmlessness": 2}'
+            if "JSON" in p
+            else "Relevant: [[1]]"
+            if "Relevant:" in p
+            else "Rating: [[2]]"
+            for p in prompts
+        ]
         return answers, {"usage": [{"prompt_tokens": 10, "completion_tokens": 2}] * len(prompts)}
 
 
-RECORDS = [{"id": "1", "lang": "fr", "category": "writing", "turns": ["Écris un poème.", "Plus court."],
-            "reference": None, "responses": ["Un poème.", "Court."]},
-           {"id": "2", "lang": "fr", "category": "math", "turns": ["2+2 ?", "Et 3+3 ?"],
-            "reference": ["4", "6"], "responses": ["4", "6"]}]
+RECORDS = [
+    {
+        "id": "1",
+        "lang": "fr",
+        "category": "writing",
+        "turns": ["Écris un poème.", "Plus court."],
+        "reference": None,
+        "responses": ["Un poème.", "Court."],
+    },
+    {
+        "id": "2",
+        "lang": "fr",
+        "category": "math",
+        "turns": ["2+2 ?", "Et 3+3 ?"],
+        "reference": ["4", "6"],
+        "responses": ["4", "6"],
+    },
+]
 
 
 def settings_for(cfg, protocol, tmp_path):
-    settings = rule_inputs.judge_settings(cfg, protocol)
+    settings = inputs.judge_settings(cfg, protocol)
     settings["cache_dir"] = str(tmp_path / "cache")
-    if protocol == "chen_single":
-        settings["protocol"]["template"] = str(REPO / settings["protocol"]["template"])
     settings["template_dir"] = str(REPO / settings["template_dir"])
     return settings
 
 
 @pytest.mark.parametrize("protocol", ["chen_single", "mt_bench_single", "criteria", "relevance"])
 def test_every_one_response_protocol_runs_cached_and_ledgered(protocol, tmp_path, monkeypatch):
-    cfg = config(**{"score.judge.protocols": ["chen_single", "mt_bench_single", "criteria"],
-                    "surface.relevance.enabled": True})
+    cfg = config(
+        **{"score.judge.protocols": ["chen_single", "mt_bench_single", "criteria"], "surface.relevance.enabled": True}
+    )
     settings = settings_for(cfg, protocol, tmp_path)
     backend = CountingBackend()
     monkeypatch.setattr(runner, "_local_factory", lambda s, p, name: lambda: backend)
@@ -72,17 +94,25 @@ def test_every_one_response_protocol_runs_cached_and_ledgered(protocol, tmp_path
     assert len(rows) == 2 * turns and backend.calls == 2 * turns
     assert all(r["parse_error"] is None for r in rows)
     calls = runner.calls_summary(judge, stats, rows)
-    assert (calls["calls"], calls["cache_hits"], calls["prompt_tokens"], calls["protocol"]) == (2 * turns, 0, 20 * turns, protocol)
+    assert (calls["calls"], calls["cache_hits"], calls["prompt_tokens"], calls["protocol"]) == (
+        2 * turns,
+        0,
+        20 * turns,
+        protocol,
+    )
 
     # a second job answers from the cache and never builds the backend
-    monkeypatch.setattr(runner, "_local_factory", lambda s, p, name: lambda: pytest.fail("backend built on a cached re-run"))
+    monkeypatch.setattr(
+        runner, "_local_factory", lambda s, p, name: lambda: pytest.fail("backend built on a cached re-run")
+    )
     again = runner.make_judge(settings, pointer)
     rows_again, stats_again = runner.judge_single(protocol, RECORDS, again, settings)
     assert rows_again == rows and stats_again["calls"] == 0 and stats_again["cache_hits"] == 2 * turns
     assert ledger_totals(tmp_path / "cache/ledger.jsonl")["calls"] == 2 * turns
     write_jsonl(tmp_path / "r.jsonl", RECORDS)
-    planned = runner.plan([{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings},
-                          pointer)
+    planned = runner.plan(
+        [{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings}, pointer
+    )
     assert planned["total_calls"] == 0 and planned["by_protocol"][protocol]["prompts"] == 2 * turns
 
 
@@ -100,20 +130,27 @@ def test_plan_counts_distinct_uncached_prompts_across_jobs(tmp_path):
 
 def test_judge_identity_changes_with_what_shapes_answers():
     cfg = config()
-    local = rule_inputs.judge_settings(cfg, "chen_single")
+    local = inputs.judge_settings(cfg, "chen_single")
     a = runner.judge_identity(local, {"source": {"gguf": "x"}})
     assert a.startswith("smollm2-135m@")
-    assert runner.judge_identity({**local, "local": {**local["local"], "max_new_tokens": 9}}, {"source": {"gguf": "x"}}) != a
-    remote = config(**{"score.judge.backend": "openai", "score.judge.openai": {"base_url": "http://h/v1", "model": "gpt"}})
-    s = rule_inputs.judge_settings(remote, "chen_single")
+    assert (
+        runner.judge_identity({**local, "local": {**local["local"], "max_new_tokens": 9}}, {"source": {"gguf": "x"}})
+        != a
+    )
+    remote = config(
+        **{"score.judge.backend": "openai", "score.judge.openai": {"base_url": "http://h/v1", "model": "gpt"}}
+    )
+    s = inputs.judge_settings(remote, "chen_single")
     assert "local" not in s and runner.judge_identity(s).startswith("gpt@")
     moved = {**s, "openai": {**s["openai"], "base_url": "http://other/v1"}}
     assert runner.judge_identity(moved) == runner.judge_identity(s)
 
 
 def langid(ids, correct):
-    return [{"id": i, "lang": "fr", "category": "c", "predicted": ["fr" if ok else "en"] * 2, "correct": ok}
-            for i, ok in zip(ids, correct)]
+    return [
+        {"id": i, "lang": "fr", "category": "c", "predicted": ["fr" if ok else "en"] * 2, "correct": ok}
+        for i, ok in zip(ids, correct)
+    ]
 
 
 @pytest.mark.parametrize("mode, gated_mean, gated_out", [("multiply", 3.0, 0), ("exclude", 6.0, 2), ("none", 6.0, 0)])
@@ -130,8 +167,14 @@ def test_gating_modes_in_the_per_turn_protocol(mode, gated_mean, gated_out):
 
 
 def test_criteria_are_gated_except_correct_language_and_by_protocol_override():
-    good = {"helpfulness": 2, "correct_language": 2, "fluency": 2, "factuality": 2, "logical_coherence": 2,
-            "harmlessness": 2}
+    good = {
+        "helpfulness": 2,
+        "correct_language": 2,
+        "fluency": 2,
+        "factuality": 2,
+        "logical_coherence": 2,
+        "harmlessness": 2,
+    }
     rows = [{"id": i, "turn": 1, "category": "c", "criteria": dict(good), "parse_error": None} for i in ("a", "b")]
     gating = {"mode": "multiply", "by_protocol": {"criteria": "exclude"}}
     _, summary = scores.summarise_run(langid(["a", "b"], [True, False]), {"criteria": rows}, gating)
@@ -142,46 +185,90 @@ def test_criteria_are_gated_except_correct_language_and_by_protocol_override():
 
 def test_pairwise_pairs_follow_the_baseline_pattern():
     cfg = config(**{"score.judge.protocols": ["mt_bench_pairwise"]})
-    pairs = grid.pairwise_pairs(cfg)
+    pairs = grid.pairwise_pairs(cfg, "mt_bench_pairwise")
     assert len(pairs) == 6 * 3 and all(b.path == "smollm2-135m/base/none/none/0" for _, _, b in pairs)
-    weber = config(**{"score.judge.protocols": ["mt_bench_pairwise"],
-                      "score.judge.mt_bench_pairwise.baseline": "{model}/{method}/{dataset}/mono-{lang}/{lr}"})
-    pairs = grid.pairwise_pairs(weber)
+    weber = config(
+        **{
+            "score.judge.protocols": ["mt_bench_pairwise"],
+            "score.judge.mt_bench_pairwise.baseline": "{model}/{method}/{dataset}/mono-{lang}/{lr}",
+        }
+    )
+    pairs = grid.pairwise_pairs(weber, "mt_bench_pairwise")
     assert {(r.mixture, lang, b.mixture) for r, lang, b in pairs if r.mixture == "multilingual"} == {
-        ("multilingual", "en", "mono-en"), ("multilingual", "fr", "mono-fr"), ("multilingual", "de", "mono-de")}
+        ("multilingual", "en", "mono-en"),
+        ("multilingual", "fr", "mono-fr"),
+        ("multilingual", "de", "mono-de"),
+    }
     assert not any(r.mixture == b.mixture for r, _, b in pairs)
-    targets = rule_inputs.pair_targets(weber, rule_inputs.PAIR_SUMMARY, "polyeval", "fr")
-    assert "results/score/pairwise_summary/smollm2-135m/lora/polyalpaca/multilingual/0.002/polyeval/fr/vs/" \
-           "smollm2-135m/lora/polyalpaca/mono-fr/0.002.json" in targets
+    from polyinstruct.workflow import paths, targets
+
+    found = targets.pairs(weber, paths.PAIR_SUMMARY, "mt_bench_pairwise", "polyeval", "fr")
+    assert (
+        "results/score/pairwise_summary/mt_bench_pairwise/smollm2-135m/lora/polyalpaca/multilingual/0.002/polyeval/fr/vs/"
+        "smollm2-135m/lora/polyalpaca/mono-fr/0.002.json" in found
+    )
 
 
-@pytest.mark.parametrize("overrides, key", [
-    ({"score.judge.protocols": ["mt_bench_pairwise"], "score.judge.mt_bench_pairwise.baseline": "{model}/x/y/z/1"},
-     "score.judge.mt_bench_pairwise.baseline"),
-    ({"score.judge.protocols": ["mt_bench_pairwise"], "score.judge.mt_bench_pairwise.baseline": "{nope}"},
-     "score.judge.mt_bench_pairwise.baseline"),
-    ({"score.judge.backend": "openai"}, "score.judge.openai.base_url"),
-    ({"agreement.human_votes": {"polyeval": {"fr": "v.csv"}}}, "agreement.human_votes"),
-    ({"score.judge.protocols": ["mt_bench_pairwise"], "agreement.human_votes": {"nope": {"fr": "v.csv"}}},
-     "agreement.human_votes.nope"),
-    ({"score.gating.by_protocol": {"criteria": "exclude"}}, "score.gating.by_protocol.criteria"),
-    ({"score.judge.protocols": ["elo"]}, "score.judge.protocols.0"),
-])
+@pytest.mark.parametrize(
+    "overrides, key",
+    [
+        (
+            {
+                "score.judge.protocols": ["mt_bench_pairwise"],
+                "score.judge.mt_bench_pairwise.baseline": "{model}/x/y/z/1",
+            },
+            "score.judge.mt_bench_pairwise.baseline",
+        ),
+        (
+            {"score.judge.protocols": ["mt_bench_pairwise"], "score.judge.mt_bench_pairwise.baseline": "{nope}"},
+            "score.judge.mt_bench_pairwise.baseline",
+        ),
+        ({"score.judge.backend": "openai"}, "score.judge.openai.base_url"),
+        ({"agreement.human_votes": {"polyeval": {"fr": "v.csv"}}}, "agreement.human_votes"),
+        (
+            {"score.judge.protocols": ["mt_bench_pairwise"], "agreement.human_votes": {"nope": {"fr": "v.csv"}}},
+            "agreement.human_votes.nope",
+        ),
+        ({"score.gating.by_protocol": {"criteria": "exclude"}}, "score.gating.by_protocol.criteria"),
+        ({"score.judge.protocols": ["elo"]}, "score.judge.protocols.0"),
+    ],
+)
 def test_bad_evaluation_config_names_the_key(overrides, key):
     with pytest.raises(configuration.ConfigError, match=f"config key '{key}"):
         config(**overrides)
 
 
 def test_surface_metrics_spelling_and_modifiers():
-    records = [{"id": "m1", "lang": "fr", "category": "c", "turns": ["Liste"], "responses": ["- un\n- deux\n- trois"],
-                "modifier": {"name": "list_items", "n": 3}},
-               {"id": "m2", "lang": "fr", "category": "c", "turns": ["Bref"], "responses": ["Bonjour le monde " * 30],
-                "modifier": {"name": "brief"}},
-               {"id": "m3", "lang": "fr", "category": "c", "turns": ["Style"], "responses": ["Texte"],
-                "modifier": {"name": "scientific_style"}}]
-    settings = {"spelling": {"enabled": True, "dictionary_dirs": [str(REPO / "tests/fixtures/hunspell")],
-                             "dictionaries": {}},
-                "modifiers": {"brief_max_words": 60, "detailed_min_words": 150, "capitalise_min_upper_share": 0.95}}
+    records = [
+        {
+            "id": "m1",
+            "lang": "fr",
+            "category": "c",
+            "turns": ["Liste"],
+            "responses": ["- un\n- deux\n- trois"],
+            "modifier": {"name": "list_items", "n": 3},
+        },
+        {
+            "id": "m2",
+            "lang": "fr",
+            "category": "c",
+            "turns": ["Bref"],
+            "responses": ["Bonjour le monde " * 30],
+            "modifier": {"name": "brief"},
+        },
+        {
+            "id": "m3",
+            "lang": "fr",
+            "category": "c",
+            "turns": ["Style"],
+            "responses": ["Texte"],
+            "modifier": {"name": "scientific_style"},
+        },
+    ]
+    settings = {
+        "spelling": {"enabled": True, "dictionary_dirs": [str(REPO / "tests/fixtures/hunspell")], "dictionaries": {}},
+        "modifiers": {"brief_max_words": 60, "detailed_min_words": 150, "capitalise_min_upper_share": 0.95},
+    }
     rows, summary = surface.measure(records, langid(["m1", "m2", "m3"], [True, True, True]), "fr", settings)
     assert summary["modifiers"]["list_items"]["rate"] == 1.0 and summary["modifiers"]["brief"]["rate"] == 0.0
     assert summary["modifiers"]["scientific_style"]["not_rule_checkable"] == 1
@@ -191,17 +278,26 @@ def test_surface_metrics_spelling_and_modifiers():
 
 def test_vllm_engine_plumbing_without_vllm(monkeypatch, tmp_path):
     pointer = {"name": "m", "load": {"pretrained_model_name_or_path": "/models/base", "revision": "abc"}}
-    assert vllm_engine.model_source(pointer, "base", None) == {"model": "/models/base", "revision": "abc",
-                                                               "tokenizer": "/models/base", "adapter": None}
-    run = "results/train/m/lora/d/mix/0.002/adapter"
+    assert vllm_engine.model_source(pointer, "base", None) == {
+        "model": "/models/base",
+        "revision": "abc",
+        "tokenizer": "/models/base",
+        "adapter": None,
+    }
+    run = "results/train/m/lora/d/mix/0.002/weights"
     assert vllm_engine.model_source(pointer, "lora", run)["adapter"] == run
-    assert vllm_engine.model_source(pointer, "lora", run, "merged")["model"] == "results/train/m/lora/d/mix/0.002/merged"
+    assert (
+        vllm_engine.model_source(pointer, "lora", run, "merged")["model"] == "results/train/m/lora/d/mix/0.002/merged"
+    )
     assert vllm_engine.model_source(pointer, "full", "w/model")["model"] == "w/model"
     settings = config()["generate"]
     args = vllm_engine.engine_args(vllm_engine.model_source(pointer, "lora", run), settings["vllm"], 42)
     assert args["enable_lora"] is True and args["max_lora_rank"] == 64 and args["seed"] == 42
-    assert vllm_engine.sampling_args(0.0, 5, 32, 1.1) == {"temperature": 0.0, "max_tokens": 32,
-                                                          "repetition_penalty": 1.1}
+    assert vllm_engine.sampling_args(0.0, 5, 32, 1.1) == {
+        "temperature": 0.0,
+        "max_tokens": 32,
+        "repetition_penalty": 1.1,
+    }
     assert vllm_engine.sampling_args(0.7, 5, 32, 1.0)["seed"] == 5
 
     monkeypatch.setitem(sys.modules, "vllm", None)
@@ -236,8 +332,15 @@ def test_vllm_engine_plumbing_without_vllm(monkeypatch, tmp_path):
 
 def test_vllm_merged_lora_reads_the_merged_weights():
     cfg = config(**{"generate.backend": "vllm", "generate.vllm": {"lora": "merged"}})
-    w = {"model": "smollm2-135m", "method": "lora", "dataset": "polyalpaca", "mixture": "multilingual",
-         "lr": "0.002", "evalset": "polyeval", "lang": "fr"}
-    inputs = rule_inputs.generate(cfg, types.SimpleNamespace(**w))
-    assert inputs["weights"] == "results/train/smollm2-135m/lora/polyalpaca/multilingual/0.002/merged"
-    assert rule_inputs.engine_env("vllm") == "../envs/vllm.yaml"
+    w = {
+        "model": "smollm2-135m",
+        "method": "lora",
+        "dataset": "polyalpaca",
+        "mixture": "multilingual",
+        "lr": "0.002",
+        "evalset": "polyeval",
+        "lang": "fr",
+    }
+    found = inputs.generate(cfg, types.SimpleNamespace(**w))
+    assert found["weights"] == "results/train/smollm2-135m/lora/polyalpaca/multilingual/0.002/merged"
+    assert inputs.engine_env("vllm") == "../envs/vllm.yaml"

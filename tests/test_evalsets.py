@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from polyinstruct import evalsets
+from polyinstruct.data import evalsets
 from polyinstruct.io import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures/evalsets"
@@ -12,8 +12,14 @@ def test_fastchat_mt_bench_questions():
     items = evalsets.load_mt_bench(FIXTURES / "mt_bench_question.jsonl", "en")
     assert [i["id"] for i in items] == ["81", "111", "131"]
     writing, math, extraction = items
-    assert writing == {"id": "81", "lang": "en", "category": "writing", "turns": writing["turns"],
-                       "reference": None, "modifier": None}
+    assert writing == {
+        "id": "81",
+        "lang": "en",
+        "category": "writing",
+        "turns": writing["turns"],
+        "reference": None,
+        "modifier": None,
+    }
     assert len(writing["turns"]) == 2 and writing["turns"][1].startswith("Rewrite your previous response")
     assert math["reference"] == ["Area is 3", "5pi"] and extraction["category"] == "extraction"
 
@@ -21,7 +27,10 @@ def test_fastchat_mt_bench_questions():
 def test_mt_bench_x_language_comes_from_the_id():
     items = evalsets.load_mt_bench_x(FIXTURES / "mt_bench_x_de.jsonl")
     assert [(i["id"], i["lang"], i["category"]) for i in items] == [
-        ("81_DE", "de", "writing"), ("111_DE", "de", "math"), ("121_DE", "de", "coding")]
+        ("81_DE", "de", "writing"),
+        ("111_DE", "de", "math"),
+        ("121_DE", "de", "coding"),
+    ]
     assert items[2]["reference"] == ["Nutze collections.Counter.", None]
     assert evalsets.load_mt_bench_x(FIXTURES / "mt_bench_x_de.jsonl", "de") == items
 
@@ -31,15 +40,20 @@ def test_mt_bench_x_file_declared_as_another_language(tmp_path):
         evalsets.load_mt_bench_x(FIXTURES / "mt_bench_x_de.jsonl", "fr")
 
 
-@pytest.mark.parametrize("line, message", [
-    ('{"question_id": "81", "category": "writing", "turns": ["Hi"]}', "lacks a language suffix like '81_DE'"),
-    ('{"question_id": "81_XX", "category": "writing", "turns": ["Hi"]}', "unknown language code 'xx'"),
-    ('{"question_id": 81, "category": "writing", "turns": ["Hi"]}', "must be a string like '81_DE'"),
-    ('{"question_id": "81_FR", "turns": ["Hi"]}', "missing or empty 'category'"),
-    ('{"question_id": "81_FR", "category": "math", "turns": ["Hi"], "reference": ["a", "b"]}',
-     "2 reference answers for 1 turns"),
-    ('{"question_id": "81_FR", "category": "math", "turns": []}', "'turns' must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"question_id": "81", "category": "writing", "turns": ["Hi"]}', "lacks a language suffix like '81_DE'"),
+        ('{"question_id": "81_XX", "category": "writing", "turns": ["Hi"]}', "unknown language code 'xx'"),
+        ('{"question_id": 81, "category": "writing", "turns": ["Hi"]}', "must be a string like '81_DE'"),
+        ('{"question_id": "81_FR", "turns": ["Hi"]}', "missing or empty 'category'"),
+        (
+            '{"question_id": "81_FR", "category": "math", "turns": ["Hi"], "reference": ["a", "b"]}',
+            "2 reference answers for 1 turns",
+        ),
+        ('{"question_id": "81_FR", "category": "math", "turns": []}', "'turns' must be a non-empty list"),
+    ],
+)
 def test_mt_bench_x_bad_lines_name_file_and_line(tmp_path, line, message):
     path = tmp_path / "q.jsonl"
     path.write_text('{"question_id": "1_FR", "category": "writing", "turns": ["Salut"]}\n' + line + "\n")
@@ -49,8 +63,10 @@ def test_mt_bench_x_bad_lines_name_file_and_line(tmp_path, line, message):
 
 def test_mt_bench_duplicate_and_non_integer_ids(tmp_path):
     path = tmp_path / "question.jsonl"
-    path.write_text('{"question_id": 1, "category": "writing", "turns": ["a"]}\n\n'
-                    '{"question_id": 1, "category": "writing", "turns": ["b"]}\n')
+    path.write_text(
+        '{"question_id": 1, "category": "writing", "turns": ["a"]}\n\n'
+        '{"question_id": 1, "category": "writing", "turns": ["b"]}\n'
+    )
     with pytest.raises(InputError, match=r"question.jsonl:3: duplicate id '1' \(first at .*question.jsonl:1\)"):
         evalsets.load_mt_bench(path, "en")
     path.write_text('{"question_id": "1", "category": "writing", "turns": ["a"]}\n')
@@ -61,7 +77,10 @@ def test_mt_bench_duplicate_and_non_integer_ids(tmp_path):
 def test_message_lists_with_parallel_types():
     items = evalsets.load_messages(FIXTURES / "alpacafarm_fr.jsonl", FIXTURES / "alpacafarm_fr.types", "fr")
     assert [(i["id"], i["category"]) for i in items] == [
-        ("alpacafarm_fr-1", "brainstorming"), ("alpacafarm_fr-2", "creative_writing"), ("alpacafarm_fr-3", "advice")]
+        ("alpacafarm_fr-1", "brainstorming"),
+        ("alpacafarm_fr-2", "creative_writing"),
+        ("alpacafarm_fr-3", "advice"),
+    ]
     assert items[0]["turns"] == ["Quels sont les noms de quelques célébrités des années 1970 ?"]
     assert items[0]["reference"] is None
     assert items[1]["reference"] == ["Feuilles rousses au vent"]
@@ -79,12 +98,18 @@ def test_types_file_of_another_length_names_both_files(tmp_path):
         evalsets.load_messages(FIXTURES / "alpacafarm_fr.jsonl", types, "fr")
 
 
-@pytest.mark.parametrize("line, message", [
-    ('[{"role": "system", "content": "Be nice."}, {"role": "user", "content": "Hi"}]', "message 0 has role 'system'"),
-    ('[{"role": "assistant", "content": "Hi"}]', "an assistant message must follow a user message"),
-    ('[{"role": "user", "content": 3}]', "must be an object with a string 'content'"),
-    ('"just text"', "expected a list of messages"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            '[{"role": "system", "content": "Be nice."}, {"role": "user", "content": "Hi"}]',
+            "message 0 has role 'system'",
+        ),
+        ('[{"role": "assistant", "content": "Hi"}]', "an assistant message must follow a user message"),
+        ('[{"role": "user", "content": 3}]', "must be an object with a string 'content'"),
+        ('"just text"', "expected a list of messages"),
+    ],
+)
 def test_bad_message_lines(tmp_path, line, message):
     path = tmp_path / "m.jsonl"
     path.write_text(line + "\n")
@@ -95,8 +120,11 @@ def test_bad_message_lines(tmp_path, line, message):
 
 def test_one_prompt_per_line():
     items = evalsets.load_prompts(FIXTURES / "prompts_fr.jsonl", "fr")
-    assert [(i["id"], i["category"]) for i in items] == [("prompts_fr-1", "general"), ("fr-2", "translation"),
-                                                         ("prompts_fr-3", "open_qa")]
+    assert [(i["id"], i["category"]) for i in items] == [
+        ("prompts_fr-1", "general"),
+        ("fr-2", "translation"),
+        ("prompts_fr-3", "open_qa"),
+    ]
     assert items[1]["turns"] == ["Traduis la phrase suivante en anglais.\n\nLe chat dort sur le canapé."]
     assert all(i["lang"] == "fr" and i["modifier"] is None and i["reference"] is None for i in items)
 
@@ -113,19 +141,30 @@ def test_prompt_lines_need_a_prompt(tmp_path):
 
 def test_task_modifier_items_name_their_modifier():
     items = evalsets.load(spec={"format": "modifiers"}, path=FIXTURES / "modifiers_en.jsonl", lang="en", name="mods")
-    assert [i["modifier"]["name"] for i in items] == ["list_items", "answer_in_language", "brief", "html",
-                                                     "arrow_bullets", "capitalise", "markdown", "scientific_style"]
+    assert [i["modifier"]["name"] for i in items] == [
+        "list_items",
+        "answer_in_language",
+        "brief",
+        "html",
+        "arrow_bullets",
+        "capitalise",
+        "markdown",
+        "scientific_style",
+    ]
     assert items[0]["modifier"] == {"name": "list_items", "n": 3}
     assert items[1]["modifier"] == {"name": "answer_in_language", "lang": "fr"}
 
 
-@pytest.mark.parametrize("modifier, message", [
-    ('"shouting"', "unknown modifier 'shouting'"),
-    ('{"name": "list_items"}', "modifier 'list_items' needs 'n' \\(int\\)"),
-    ('{"name": "list_items", "n": 0}', "needs n >= 1"),
-    ('{"name": "answer_in_language", "lang": "klingon"}', "unknown language code 'klingon'"),
-    ('42', "modifier must be a name or an object"),
-])
+@pytest.mark.parametrize(
+    "modifier, message",
+    [
+        ('"shouting"', "unknown modifier 'shouting'"),
+        ('{"name": "list_items"}', "modifier 'list_items' needs 'n' \\(int\\)"),
+        ('{"name": "list_items", "n": 0}', "needs n >= 1"),
+        ('{"name": "answer_in_language", "lang": "klingon"}', "unknown language code 'klingon'"),
+        ("42", "modifier must be a name or an object"),
+    ],
+)
 def test_bad_modifiers(tmp_path, modifier, message):
     path = tmp_path / "mods.jsonl"
     path.write_text('{"prompt": "Hello", "modifier": ' + modifier + "}\n")
@@ -152,15 +191,28 @@ def test_messages_format_finds_types_beside_the_file_or_from_the_spec(tmp_path):
     items = evalsets.load({"format": "messages"}, FIXTURES / "alpacafarm_fr.jsonl", "fr", "af")
     assert [i["category"] for i in items] == ["brainstorming", "creative_writing", "advice"]
     (tmp_path / "fr.types").write_text("a\nb\nc\n")
-    items = evalsets.load({"format": "messages", "types_path": str(tmp_path / "{lang}.types")},
-                          FIXTURES / "alpacafarm_fr.jsonl", "fr", "af")
+    items = evalsets.load(
+        {"format": "messages", "types_path": str(tmp_path / "{lang}.types")},
+        FIXTURES / "alpacafarm_fr.jsonl",
+        "fr",
+        "af",
+    )
     assert [i["category"] for i in items] == ["a", "b", "c"]
 
 
 def test_category_temperatures_follow_mt_bench_x():
     settings = evalsets.MT_BENCH_TEMPERATURES
-    expected = {"writing": 0.7, "roleplay": 0.7, "stem": 0.1, "humanities": 0.1, "math": 0.0, "coding": 0.0,
-                "reasoning": 0.0, "extraction": 0.0, "open_qa": 0.0}
+    expected = {
+        "writing": 0.7,
+        "roleplay": 0.7,
+        "stem": 0.1,
+        "humanities": 0.1,
+        "math": 0.0,
+        "coding": 0.0,
+        "reasoning": 0.0,
+        "extraction": 0.0,
+        "open_qa": 0.0,
+    }
     assert {c: evalsets.category_temperature(c, settings) for c in expected} == expected
     items = evalsets.load_mt_bench_x(FIXTURES / "mt_bench_x_de.jsonl")
     assert evalsets.temperatures(items, settings) == {"81_DE": 0.7, "111_DE": 0.0, "121_DE": 0.0}

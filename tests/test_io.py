@@ -14,7 +14,7 @@ def test_malformed_jsonl_line_names_file_and_line(tmp_path):
 
 def test_non_object_line_is_rejected(tmp_path):
     path = tmp_path / "data.jsonl"
-    path.write_text('[1, 2]\n', encoding="utf-8")
+    path.write_text("[1, 2]\n", encoding="utf-8")
     with pytest.raises(InputError, match=":1: expected a JSON object"):
         load_jsonl(path)
 
@@ -34,7 +34,7 @@ def test_atomic_write_leaves_nothing_when_interrupted(tmp_path):
 def test_atomic_write_replaces_whole_file(tmp_path):
     target = tmp_path / "out.jsonl"
     write_jsonl(target, [{"a": "é"}, {"b": 2}])
-    assert [json.loads(l) for l in target.read_text(encoding="utf-8").splitlines()] == [{"a": "é"}, {"b": 2}]
+    assert [json.loads(ln) for ln in target.read_text(encoding="utf-8").splitlines()] == [{"a": "é"}, {"b": 2}]
     with atomic_path(target) as tmp:
         tmp.write_text("x\n")
     assert target.read_text() == "x\n"

@@ -1,4 +1,5 @@
 """The OpenAI-compatible judge against a real HTTP server on 127.0.0.1 that misbehaves on purpose."""
+
 import json
 import re
 import threading
@@ -8,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from polyinstruct.io import InputError
-from polyinstruct.judge import openai_backend
-from polyinstruct.judge.backend import CachedJudge, ask
-from polyinstruct.judge.cache import JudgeCache, cache_key
-from polyinstruct.judge.ledger import CostLedger, ledger_totals
-from polyinstruct.judge.openai_backend import JudgeCallError, OpenAIJudge
+from polyinstruct.score.judge import openai_backend
+from polyinstruct.score.judge.backend import CachedJudge, ask
+from polyinstruct.score.judge.cache import JudgeCache, cache_key
+from polyinstruct.score.judge.ledger import CostLedger, ledger_totals
+from polyinstruct.score.judge.openai_backend import JudgeCallError, OpenAIJudge
 
 SECRET = "sk-test-7f3a9c-never-write-me"
 PRICES = {"prompt_per_million": 2.0, "completion_per_million": 8.0}
@@ -43,8 +44,16 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         match = DIRECTIVE.search(prompt)
         kind, times = (match.group(1), int(match.group(2) or 0)) if match else (None, 0)
         if kind == "401":
-            return self._send(401, {"error": {"message": f"Incorrect API key provided: {SECRET}",
-                                              "type": "invalid_request_error", "code": "invalid_api_key"}})
+            return self._send(
+                401,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {SECRET}",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+            )
         if kind == "always500" or (kind == "500" and hit <= times):
             return self._send(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
         if kind == "429" and hit <= times:
@@ -61,12 +70,23 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             time.sleep(0.1)
             with state["lock"]:
                 state["inflight"] -= 1
-        self._send(200, {
-            "id": f"chatcmpl-{hit}", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "Rating: [[7]]"}}],
-            "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 5,
-                      "total_tokens": len(prompt.split()) + 5}})
+        self._send(
+            200,
+            {
+                "id": f"chatcmpl-{hit}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Rating: [[7]]"}}
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": 5,
+                    "total_tokens": len(prompt.split()) + 5,
+                },
+            },
+        )
 
     def _send(self, status, payload):
         data = json.dumps(payload).encode()
@@ -95,13 +115,26 @@ def server():
 @pytest.fixture
 def judge(server, monkeypatch):
     monkeypatch.setenv("JUDGE_TEST_KEY", SECRET)
-    return OpenAIJudge(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="judge-4o",
-                       api_key_env="JUDGE_TEST_KEY", concurrency=3, max_retries=3, backoff_seconds=0.01,
-                       max_backoff_seconds=0.05, timeout_seconds=0.4)
+    return OpenAIJudge(
+        base_url=f"http://127.0.0.1:{server.server_port}/v1",
+        model="judge-4o",
+        api_key_env="JUDGE_TEST_KEY",
+        concurrency=3,
+        max_retries=3,
+        backoff_seconds=0.01,
+        max_backoff_seconds=0.05,
+        timeout_seconds=0.4,
+    )
 
 
-PROMPTS = ["Rate this: plain answer", "Rate this: [429x2] busy server", "Rate this: [500x1] flaky",
-           "Rate this: [slowx1] sleepy", "Rate this: [always500] broken", "Rate this: plain answer"]
+PROMPTS = [
+    "Rate this: plain answer",
+    "Rate this: [429x2] busy server",
+    "Rate this: [500x1] flaky",
+    "Rate this: [slowx1] sleepy",
+    "Rate this: [always500] broken",
+    "Rate this: plain answer",
+]
 
 
 def test_retries_cache_and_ledger(server, judge, tmp_path):
@@ -145,9 +178,16 @@ def test_retries_cache_and_ledger(server, judge, tmp_path):
 def test_concurrency_is_bounded(server, monkeypatch):
     # a generous time-out: on a loaded machine a 0.1 s answer may take longer than the other tests' 0.4 s
     monkeypatch.setenv("JUDGE_TEST_KEY", SECRET)
-    judge = OpenAIJudge(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="judge-4o",
-                        api_key_env="JUDGE_TEST_KEY", concurrency=3, max_retries=3, backoff_seconds=0.01,
-                        max_backoff_seconds=0.05, timeout_seconds=10)
+    judge = OpenAIJudge(
+        base_url=f"http://127.0.0.1:{server.server_port}/v1",
+        model="judge-4o",
+        api_key_env="JUDGE_TEST_KEY",
+        concurrency=3,
+        max_retries=3,
+        backoff_seconds=0.01,
+        max_backoff_seconds=0.05,
+        timeout_seconds=10,
+    )
     prompts = [f"[busy] prompt {i}" for i in range(9)]
     answers, stats = judge.complete(prompts)
     assert answers == ["Rating: [[7]]"] * 9 and stats["retries"] == 0
@@ -168,10 +208,13 @@ def test_backoff_doubles_up_to_the_cap(judge):
 
 def test_missing_key_and_config_errors_name_the_key(monkeypatch):
     monkeypatch.delenv("NO_SUCH_JUDGE_KEY", raising=False)
-    with pytest.raises(InputError, match="config key 'score.judge.openai.api_key_env': environment variable "
-                                         "'NO_SUCH_JUDGE_KEY' is not set"):
-        openai_backend.from_config({"base_url": "http://127.0.0.1:9/v1", "model": "m",
-                                    "api_key_env": "NO_SUCH_JUDGE_KEY"})
+    with pytest.raises(
+        InputError,
+        match="config key 'score.judge.openai.api_key_env': environment variable 'NO_SUCH_JUDGE_KEY' is not set",
+    ):
+        openai_backend.from_config(
+            {"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "NO_SUCH_JUDGE_KEY"}
+        )
     with pytest.raises(InputError, match="config key 'score.judge.openai.model': required"):
         openai_backend.from_config({"base_url": "http://127.0.0.1:9/v1", "api_key_env": "X"})
 
@@ -189,12 +232,18 @@ def test_ledger_prices_are_checked(tmp_path):
 
 
 def test_local_judge_fits_the_backend_interface(tiny_llama, tmp_path):
-    from polyinstruct import models
-    from polyinstruct.judge.local import LocalJudge
+    from polyinstruct.models import loader
+    from polyinstruct.score.judge.local import LocalJudge
 
     pointer = {"name": "tiny", "load": {"pretrained_model_name_or_path": str(tiny_llama)}}
-    local = LocalJudge(models.load_causal_lm(pointer), models.load_tokenizer(pointer), batch_size=2,
-                       max_new_tokens=3, response_prefix="Rating: [[", name="tiny-llama")
+    local = LocalJudge(
+        loader.load_causal_lm(pointer),
+        loader.load_tokenizer(pointer),
+        batch_size=2,
+        max_new_tokens=3,
+        response_prefix="Rating: [[",
+        name="tiny-llama",
+    )
     cached = CachedJudge(local, JudgeCache(tmp_path), CostLedger(tmp_path / "ledger.jsonl", PRICES))
     prompts = ["Rate: bonjour", "Rate: hello"]
     first, stats = cached.complete(prompts, "chen_single_1to3.v1")

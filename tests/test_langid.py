@@ -1,7 +1,7 @@
 import pytest
 
 from polyinstruct import assets
-from polyinstruct.langid import LanguageIdentifier, same_language
+from polyinstruct.score.langid import LanguageIdentifier, same_language
 
 
 @pytest.fixture(scope="module")
@@ -10,12 +10,14 @@ def lid():
 
 
 def test_lid176_identifies_real_sentences(lid):
-    preds = lid.predict([
-        "The weather is lovely today and we are going to the park.",
-        "Le temps est magnifique aujourd'hui et nous allons au parc.",
-        "Das Wetter ist heute herrlich und wir gehen in den Park.",
-        "Сегодня прекрасная погода, и мы идём в парк.",
-    ])
+    preds = lid.predict(
+        [
+            "The weather is lovely today and we are going to the park.",
+            "Le temps est magnifique aujourd'hui et nous allons au parc.",
+            "Das Wetter ist heute herrlich und wir gehen in den Park.",
+            "Сегодня прекрасная погода, и мы идём в парк.",
+        ]
+    )
     assert [p.lang for p in preds] == ["en", "fr", "de", "ru"]
     assert all(0.5 < p.prob <= 1.0 for p in preds)
 
@@ -43,11 +45,21 @@ def test_missing_asset_names_key():
 
 
 def test_response_rows_need_every_turn_in_the_prompt_language(lid):
-    records = [{"id": "1", "lang": "fr", "category": "writing",
-                "responses": ["Bonjour, je vais très bien aujourd'hui.", "Merci beaucoup pour votre aide."]},
-               {"id": "2", "lang": "fr", "category": "writing",
-                "responses": ["Bonjour, je vais très bien aujourd'hui.", "Thank you very much for your help."]}]
-    from polyinstruct.langid import response_rows
+    records = [
+        {
+            "id": "1",
+            "lang": "fr",
+            "category": "writing",
+            "responses": ["Bonjour, je vais très bien aujourd'hui.", "Merci beaucoup pour votre aide."],
+        },
+        {
+            "id": "2",
+            "lang": "fr",
+            "category": "writing",
+            "responses": ["Bonjour, je vais très bien aujourd'hui.", "Thank you very much for your help."],
+        },
+    ]
+    from polyinstruct.score.langid import response_rows
 
     rows = response_rows(records, lid)
     assert [r["correct"] for r in rows] == [True, False]

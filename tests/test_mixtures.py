@@ -2,21 +2,34 @@ from collections import Counter
 
 import pytest
 
-from polyinstruct import mixtures
 from polyinstruct.io import write_jsonl
+from polyinstruct.mixtures import compose
 
 LANGS = ["en", "fr", "de"]
 
 
 def parallel(n: int, langs=LANGS, missing: dict | None = None) -> dict[str, list[dict]]:
     missing = missing or {}
-    return {lang: [{"id": f"r{i:03d}", "source": "d", "lang": lang, "instruction": f"{lang} {i}", "input": "",
-                    "output": f"{lang} out {i}", "qa": {"flags": []}}
-                   for i in range(n) if i not in missing.get(lang, ())] for lang in langs}
+    return {
+        lang: [
+            {
+                "id": f"r{i:03d}",
+                "source": "d",
+                "lang": lang,
+                "instruction": f"{lang} {i}",
+                "input": "",
+                "output": f"{lang} out {i}",
+                "qa": {"flags": []},
+            }
+            for i in range(n)
+            if i not in missing.get(lang, ())
+        ]
+        for lang in langs
+    }
 
 
 def build(mixture, by_lang, seed=1, fraction=0.1, langs=LANGS):
-    return mixtures.build(mixture, by_lang, langs, "en", seed, fraction)
+    return compose.build(mixture, by_lang, langs, "en", seed, fraction)
 
 
 def test_validation_ids_are_the_same_in_every_language():

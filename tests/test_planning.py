@@ -1,11 +1,12 @@
 """The planning summary: records per mixture, GPU-hour arithmetic, judge calls and cost, jobs per stage."""
+
 import json
 
 import pytest
 
-from polyinstruct import config as configuration
-from polyinstruct import planning
 from polyinstruct.io import InputError
+from polyinstruct.workflow import config as configuration
+from polyinstruct.workflow import planning
 
 REPO = planning.REPO
 SCHEMA = REPO / "schemas/config.schema.yaml"
@@ -17,8 +18,10 @@ def small_config(**overrides) -> dict:
         "languages": ["en", "fr", "de"],
         "datasets": {"polyalpaca": {"path": "resources/data/polyalpaca/en.jsonl", "limit": 40}},
         "evalsets": {"polyeval": {"path": "resources/data/polyeval/{lang}.jsonl"}},
-        "mixtures": {"kinds": ["english-only", "monolingual", "multilingual", "downsampled", "sampled"],
-                     "validation_fraction": 0.1},
+        "mixtures": {
+            "kinds": ["english-only", "monolingual", "multilingual", "downsampled", "sampled"],
+            "validation_fraction": 0.1,
+        },
         "models": {"m": {"hub": "org/m", "parameters": 1e9}},
         "train": {"epochs": 2, "max_length": 512},
         "generate": {"max_new_tokens": 512},
@@ -33,10 +36,18 @@ def small_config(**overrides) -> dict:
 
 
 def test_records_per_mixture_kind():
-    config = small_config(**{"crosslingual.mixture": {"budget": 1000, "shares": {"en": 0.5, "fr": 0.2, "crosslingual": 0.3}}})
+    config = small_config(
+        **{"crosslingual.mixture": {"budget": 1000, "shares": {"en": 0.5, "fr": 0.2, "crosslingual": 0.3}}}
+    )
     per_language = round(40 * 0.9)
-    expected = {"mono-en": per_language, "mono-fr": per_language, "mono-de": per_language,
-                "multilingual": 3 * per_language, "downsampled": per_language, "sampled": per_language}
+    expected = {
+        "mono-en": per_language,
+        "mono-fr": per_language,
+        "mono-de": per_language,
+        "multilingual": 3 * per_language,
+        "downsampled": per_language,
+        "sampled": per_language,
+    }
     assert {m: planning.mixture_records(config, "polyalpaca", m) for m in expected} == expected
     # crosslingual: the budget is training records, drawn by shares; the ablation drops the cross-lingual part
     assert planning.mixture_records(config, "polyalpaca", "crosslingual") == 1000
@@ -52,15 +63,29 @@ def test_dataset_records_from_num_records_and_limit():
 
 
 def test_gpu_hours_arithmetic_by_hand():
-    config = small_config(**{"mixtures.kinds": ["english-only"], "plan.train_mfu": 0.5, "plan.example_tokens": 250,
-                             "plan.response_tokens": 100, "plan.prompt_tokens": 0,
-                             "plan.generate_tokens_per_second": 1000, "eval_languages": ["en"]})
+    config = small_config(
+        **{
+            "mixtures.kinds": ["english-only"],
+            "plan.train_mfu": 0.5,
+            "plan.example_tokens": 250,
+            "plan.response_tokens": 100,
+            "plan.prompt_tokens": 0,
+            "plan.generate_tokens_per_second": 1000,
+            "eval_languages": ["en"],
+        }
+    )
     est = planning.Estimate(config)
     rows = planning.training(config, est)
     # 36 records x 2 epochs x 250 tokens; LoRA 4N FLOPs per token at 0.5 x 989 TFLOP/s
     tokens = 36 * 2 * 250
-    assert rows == [{"run": "m/lora/polyalpaca/mono-en/0.0003", "records": 36, "tokens": tokens,
-                     "gpu_hours": pytest.approx(tokens * 4e9 / (0.5 * 989e12) / 3600)}]
+    assert rows == [
+        {
+            "run": "m/lora/polyalpaca/mono-en/0.0003",
+            "records": 36,
+            "tokens": tokens,
+            "gpu_hours": pytest.approx(tokens * 4e9 / (0.5 * 989e12) / 3600),
+        }
+    ]
     planning.generation(config, est)
     # 2 runs (base, mono-en) x 12 items x 1 turn x 100 tokens at 1000 tokens/s (1B parameters)
     assert est.seconds["generate"] == pytest.approx(2 * 12 * 100 / 1000)
@@ -87,14 +112,23 @@ def test_missing_parameters_is_a_warning_naming_the_key():
 
 def mt_bench_config(**overrides) -> dict:
     """Two runs (base, mono-en), two languages, a hub eval set of 80 two-turn items."""
-    return small_config(**{"mixtures.kinds": ["english-only"], "eval_languages": ["en", "fr"],
-                           "evalsets": {"mtb": {"hub": "org/mt-bench", "num_items": 80, "turns": 2}}, **overrides})
+    return small_config(
+        **{
+            "mixtures.kinds": ["english-only"],
+            "eval_languages": ["en", "fr"],
+            "evalsets": {"mtb": {"hub": "org/mt-bench", "num_items": 80, "turns": 2}},
+            **overrides,
+        }
+    )
 
 
 def test_judge_calls_per_protocol_and_pairwise_doubling():
-    config = mt_bench_config(**{"score.judge.protocols": ["chen_single", "mt_bench_single", "criteria",
-                                                         "mt_bench_pairwise"],
-                                "surface.relevance.enabled": True})
+    config = mt_bench_config(
+        **{
+            "score.judge.protocols": ["chen_single", "mt_bench_single", "criteria", "mt_bench_pairwise"],
+            "surface.relevance.enabled": True,
+        }
+    )
     calls = planning.judge_calls(config)
     runs, langs = 2, 2
     assert calls["chen_single"] == {"jobs": runs * langs, "calls": runs * langs * 80}
@@ -105,10 +139,15 @@ def test_judge_calls_per_protocol_and_pairwise_doubling():
 
 
 def test_api_judge_cost_from_prices():
-    config = mt_bench_config(**{"score.judge.protocols": ["mt_bench_single"], "score.judge.backend": "openai",
-                                "score.judge.openai": {"model": "gpt-x", "base_url": "http://127.0.0.1:9/v1", "max_tokens": 1024},
-                                "score.judge.prices": {"prompt_per_million": 2.0, "completion_per_million": 8.0},
-                                "plan.judge": {"prompt_tokens": 1000, "completion_tokens": 200}})
+    config = mt_bench_config(
+        **{
+            "score.judge.protocols": ["mt_bench_single"],
+            "score.judge.backend": "openai",
+            "score.judge.openai": {"model": "gpt-x", "base_url": "http://127.0.0.1:9/v1", "max_tokens": 1024},
+            "score.judge.prices": {"prompt_per_million": 2.0, "completion_per_million": 8.0},
+            "plan.judge": {"prompt_tokens": 1000, "completion_tokens": 200},
+        }
+    )
     judge = planning.judging(config, planning.Estimate(config))
     calls = 2 * 2 * 80 * 2
     assert judge["backend"] == "openai" and judge["model"] == "gpt-x" and judge["calls"] == calls
@@ -117,9 +156,15 @@ def test_api_judge_cost_from_prices():
 
 
 def test_local_judge_gpu_hours_and_capped_answer():
-    config = mt_bench_config(**{"score.judge.protocols": ["chen_single"], "score.judge.max_new_tokens": 4,
-                                "plan.judge": {"prompt_tokens": 1000, "completion_tokens": 250},
-                                "plan.prefill_tokens_per_second": 10000, "plan.generate_tokens_per_second": 1000})
+    config = mt_bench_config(
+        **{
+            "score.judge.protocols": ["chen_single"],
+            "score.judge.max_new_tokens": 4,
+            "plan.judge": {"prompt_tokens": 1000, "completion_tokens": 250},
+            "plan.prefill_tokens_per_second": 10000,
+            "plan.generate_tokens_per_second": 1000,
+        }
+    )
     est = planning.Estimate(config)
     row = planning.judging(config, est)["by_protocol"]["chen_single"]
     calls = 2 * 2 * 80
@@ -134,7 +179,7 @@ def test_hub_eval_set_without_num_items_names_the_key():
 
 
 def test_planning_keys_leave_rule_params_alone():
-    from polyinstruct import grid
+    from polyinstruct.workflow import grid
 
     spec = small_config()["evalsets"]["polyeval"]
     assert spec["turns"] == 1 and "turns" not in grid.without_planning_keys(spec)
@@ -142,21 +187,31 @@ def test_planning_keys_leave_rule_params_alone():
 
 def test_rules_map_to_their_stage_file():
     stages = planning.rule_stages()
-    assert stages["train_lora"] == "train" and stages["judge"] == "score" and stages["mt_translate"] == "benchmarks"
+    assert stages["train"] == "train" and stages["judge"] == "score" and stages["mt_translate"] == "mt"
     assert stages["all"] == planning.SNAKEFILE_STAGE
     assert len(stages) >= 40
 
 
 def test_default_config_jobs_per_stage_equal_the_dry_run(tmp_path):
-    """Jobs counted from `snakemake --dag` equal the job stats of `snakemake -n` (110 on the default config)."""
+    """Jobs counted from the job families, from `snakemake --dag` and from the job stats of `snakemake -n`
+    agree (110 on the default config)."""
     from_dag = planning.dry_run_jobs()
-    assert planning.dry_run_jobs(source="dry-run") == from_dag
+    assert planning.dry_run_jobs(source="dry-run") == from_dag == planning.planned_jobs(planning.load_config())
     assert sum(from_dag.values()) == 110
     config = planning.load_config()
     summary = planning.summarise(config, from_dag, planning.rule_stages())
     by_stage = {s: e["jobs"] for s, e in summary["jobs"]["by_stage"].items()}
-    assert by_stage == {"data": 4, "translate": 6, "mixtures": 6, "models": 1, "train": 6, "generate": 21,
-                        "score": 63, "report": 2, "workflow": 1}
+    assert by_stage == {
+        "data": 4,
+        "translate": 6,
+        "mixtures": 6,
+        "models": 1,
+        "train": 6,
+        "generate": 21,
+        "score": 63,
+        "report": 2,
+        "workflow": 1,
+    }
     assert not [w for w in summary["warnings"] if "dry run plans" in w]  # estimated jobs agree with the DAG
     paths = planning.write(summary, tmp_path)
     assert json.loads(paths[0].read_text())["jobs"]["total"] == 110

@@ -4,13 +4,13 @@ A twin is layered on its preset (`--configfile preset twin`); the tests add one 
 SmolLM2 for tiny random models (and a tiny COMET and a local lm-eval task for BayLing 2), so the whole
 pipeline of each study runs in a couple of minutes.
 """
+
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, _shipped, job_counts, snakemake
 from tiny_models import build_tiny_causal_lm
 
@@ -27,6 +27,7 @@ def twin(name: str) -> Path:
 
 # ---- the full grids plan offline -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory) -> dict[str, dict[str, int]]:
     out = {}
@@ -36,10 +37,19 @@ def plans(tmp_path_factory) -> dict[str, dict[str, int]]:
     return out
 
 
+def test_the_planner_counts_every_job_snakemake_plans(plans):
+    """`make plan` counts jobs from the grid's job families (targets.jobs), without Snakemake: the same
+    counts, rule by rule, as Snakemake's own dry run of each preset."""
+    from polyinstruct.workflow import planning
+
+    for name in PRESETS:
+        assert planning.planned_jobs(planning.load_config([preset(name)])) == plans[name], name
+
+
 def test_chen_plans_the_size_sweeps_both_methods_and_every_mixture(plans):
     plan = plans["chen2024_alpaca"]
     models, mixtures, eval_langs = 15, 1 + 8 + 2, 8  # english-only, 8 monolingual, multilingual, downsampled
-    assert plan["train_lora"] == plan["train_full"] == models * mixtures
+    assert plan["train"] == 2 * models * mixtures
     runs = models + 2 * models * mixtures
     assert plan["generate"] == runs * eval_langs
     assert plan["judge"] == runs * eval_langs  # chen_single only
@@ -51,7 +61,7 @@ def test_chen_plans_the_size_sweeps_both_methods_and_every_mixture(plans):
 def test_weber_plans_pairwise_against_the_monolingual_run(plans):
     plan = plans["weber2024_mtbenchx"]
     mixtures, langs = 5 + 2, 5  # mono x5, multilingual, sampled
-    assert plan["train_full"] == mixtures and "train_lora" not in plan
+    assert plan["train"] == mixtures
     runs = 1 + mixtures
     assert plan["judge"] == runs * langs  # mt_bench_single
     # every tuned run but the language's own monolingual one, against mono-<lang>, per language
@@ -62,7 +72,7 @@ def test_weber_plans_pairwise_against_the_monolingual_run(plans):
 def test_chirkova_plans_the_lr_sweep_selection_and_surface_metrics(plans):
     plan = plans["chirkova2024_zeroshot"]
     models, mixtures, rates = 3, 2, 3
-    assert plan["train_full"] == plan["train_lora"] == models * mixtures * rates
+    assert plan["train"] == 2 * models * mixtures * rates
     assert plan["select_lr"] == models * 2 * mixtures
     assert plan["report_criteria_heatmap"] == 1 and plan["report_surface"] == 1
     assert plan["fetch_url"] == 4 * 4  # two eval sets x (items + task types) x four languages
@@ -77,7 +87,7 @@ def test_bayling_plans_a_hundred_languages_without_downloading(plans):
     assert plan["mt_translate"] == plan["mt_score"] == plan["mt_comet"] == runs * (flores_directions + wmt_directions)
     assert plan["fetch_url"] == 2  # the FLORES-200 archive and the WMT22 archive, once each
     assert plan["extract_member"] > langs  # every language's dev and devtest file, read from the archive
-    assert plan["train_full"] == 3 * 2 and plan["build_crosslingual"] == 1
+    assert plan["train"] == 3 * 2 and plan["build_crosslingual"] == 1
 
 
 def test_dry_run_leaves_nothing_downloaded(tmp_path):
@@ -87,11 +97,14 @@ def test_dry_run_leaves_nothing_downloaded(tmp_path):
 
 # ---- the twins run end to end ----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory, tiny_llama) -> dict[str, Path]:
     corpus = [r["instruction"] for lang in ("en", "fr", "de") for r in _shipped(lang, 100)]
-    return {"tiny-llama": tiny_llama,
-            "tiny-pythia": build_tiny_causal_lm(tmp_path_factory.mktemp("models") / "tiny-pythia", corpus, "gpt_neox")}
+    return {
+        "tiny-llama": tiny_llama,
+        "tiny-pythia": build_tiny_causal_lm(tmp_path_factory.mktemp("models") / "tiny-pythia", corpus, "gpt_neox"),
+    }
 
 
 def workdir_for(tmp: Path) -> Path:
@@ -103,10 +116,16 @@ def workdir_for(tmp: Path) -> Path:
 
 def tiny_layer(tmp: Path, models: dict[str, Path], keep_smollm2: bool = False, **extra) -> Path:
     """The test-only layer: tiny random models instead of SmolLM2 (also as judge), or beside it (SmolLM2 judging)."""
-    layer = {"models": {**({} if keep_smollm2 else {"smollm2-135m": None}),
-                        **{name: {"path": str(path), "parameters": 2.0e5 * (i + 1)}
-                           for i, (name, path) in enumerate(models.items())}},
-             "score": {"judge": {"model": "smollm2-135m" if keep_smollm2 else next(iter(models))}}}
+    layer = {
+        "models": {
+            **({} if keep_smollm2 else {"smollm2-135m": None}),
+            **{
+                name: {"path": str(path), "parameters": 2.0e5 * (i + 1)}
+                for i, (name, path) in enumerate(models.items())
+            },
+        },
+        "score": {"judge": {"model": "smollm2-135m" if keep_smollm2 else next(iter(models))}},
+    }
     for key, value in extra.items():
         layer[key] = {**layer.get(key, {}), **value}
     path = tmp / "tiny-layer.yaml"
@@ -129,7 +148,7 @@ def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
     workdir = workdir_for(tmp_path)
     layer = tiny_layer(tmp_path, {"tiny-pythia": tiny_models["tiny-pythia"]}, keep_smollm2=True)
     plan, root = run_twin(workdir, "chen2024_alpaca", layer)
-    assert plan["train_lora"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
+    assert plan["train"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
     scores = pl.read_csv(root / "results/report/scores.csv")
     smollm2 = scores.filter(pl.col("model") == "smollm2-135m")
     assert smollm2.height == 6 * 3 and smollm2["n"].to_list() == [4] * 18  # 6 runs x 3 languages, 4 prompts each
@@ -149,11 +168,16 @@ def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
     workdir = workdir_for(tmp_path)
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "weber2024_mtbenchx", tiny_layer(tmp_path, models))
-    assert plan["train_full"] == 4 and plan["judge_pairwise"] == 2 * 3  # mono-en, mono-de, multilingual, sampled
-    epochs = sorted(p.name for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir()
-                    if not p.name.startswith("."))
+    assert plan["train"] == 4 and plan["judge_pairwise"] == 2 * 3  # mono-en, mono-de, multilingual, sampled
+    epochs = sorted(
+        p.name
+        for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir()
+        if not p.name.startswith(".")
+    )
     assert len(epochs) == 2  # every epoch kept (their epoch choice by validation loss)
-    eval_items = [json.loads(line) for line in (root / "results/data/eval/mt-bench-x/en.jsonl").read_text().splitlines()]
+    eval_items = [
+        json.loads(line) for line in (root / "results/data/eval/mt-bench-x/en.jsonl").read_text().splitlines()
+    ]
     assert [item["id"] for item in eval_items] == ["81_EN", "111_EN", "121_EN"] and len(eval_items[0]["turns"]) == 2
     pairwise = (root / "results/report/pairwise.md").read_text()
     assert "vs tiny-llama/full/bactrian-x/mono-de/0.0001" in pairwise
@@ -165,7 +189,7 @@ def test_chirkova_twin_runs_end_to_end(tmp_path, tiny_models):
     workdir = workdir_for(tmp_path)
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "chirkova2024_zeroshot", tiny_layer(tmp_path, models))
-    assert plan["train_full"] == plan["train_lora"] == 2 * 2 and plan["select_lr"] == 2 * 2
+    assert plan["train"] == 2 * 2 * 2 and plan["select_lr"] == 2 * 2
     selection = json.loads((root / "results/train/tiny-llama/lora/dolly/mono-en/selected/selection.json").read_text())
     assert selection["criterion"] == "langid" and selection["selected_lr"] in ("0.001", "0.002")
     modifiers = [json.loads(line) for line in (root / "results/data/eval/modifiers/fr.jsonl").read_text().splitlines()]
@@ -177,21 +201,34 @@ def test_chirkova_twin_runs_end_to_end(tmp_path, tiny_models):
 
 @pytest.mark.workflow
 def test_bayling_twin_runs_end_to_end(tmp_path, tiny_models, tiny_comet):
-    from polyinstruct import lm_tasks
+    from polyinstruct.lm_eval import lm_tasks
 
     workdir = workdir_for(tmp_path)
-    lm_tasks.write_stubs(REPO / "resources/lm_eval/polybelebele/_default_template_yaml", tmp_path / "tasks",
-                         "polybelebele", str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"), ["fr"])
+    lm_tasks.write_stubs(
+        REPO / "resources/lm_eval/polybelebele/_default_template_yaml",
+        tmp_path / "tasks",
+        "polybelebele",
+        str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"),
+        ["fr"],
+    )
     models = {"tiny-llama": tiny_models["tiny-llama"]}
-    layer = tiny_layer(tmp_path, models,
-                       mt_eval={"comet": {"enabled": True, "model": str(tiny_comet), "batch_size": 4, "gpus": 0}},
-                       lm_eval={"tasks": ["polybelebele_{flores}"], "languages": ["fr"],
-                                "include_path": str(tmp_path / "tasks"), "limit": 3, "batch_size": 4})
+    layer = tiny_layer(
+        tmp_path,
+        models,
+        mt_eval={"comet": {"enabled": True, "model": str(tiny_comet), "batch_size": 4, "gpus": 0}},
+        lm_eval={
+            "tasks": ["polybelebele_{flores}"],
+            "languages": ["fr"],
+            "include_path": str(tmp_path / "tasks"),
+            "limit": 3,
+            "batch_size": 4,
+        },
+    )
     plan, root = run_twin(workdir, "bayling2", layer)
-    assert plan["train_full"] == 2 and plan["mt_translate"] == 3 * 4  # base + 2 mixtures, en<->fr, en<->zh
+    assert plan["train"] == 2 and plan["mt_translate"] == 3 * 4  # base + 2 mixtures, en<->fr, en<->zh
     manifest = json.loads((root / "results/crosslingual/manifest.json").read_text())
     assert set(manifest["tasks"]) == {"sentence", "document", "constrained", "interactive"}
-    mt = (root / "results/report/benchmarks/mt.csv").read_text().splitlines()
+    mt = (root / "results/report/mt_lm_eval/mt.csv").read_text().splitlines()
     assert len(mt) == 1 + 3 * 4
-    figures = {p.name for p in (root / "results/report/benchmarks/figures").iterdir()}
+    figures = {p.name for p in (root / "results/report/mt_lm_eval/figures").iterdir()}
     assert "flores_bleu_by_direction.png" in figures

@@ -1,39 +1,62 @@
-from polyinstruct import report, scores
 from polyinstruct.io import read_json, write_json
+from polyinstruct.report import tables
+from polyinstruct.score import scores
 
 GATING = {"mode": "multiply", "by_protocol": {}}
 
 
 def summary(tmp_path, mixture, method, lang, ratings, correct, failures=0):
     """A summary file made by scores.summarise_run from Chen ratings and language-ID correctness."""
-    run = {"model": "m", "method": method, "dataset": "none" if method == "base" else "d", "mixture": mixture,
-           "lr": "0" if method == "base" else "0.0003"}
+    run = {
+        "model": "m",
+        "method": method,
+        "dataset": "none" if method == "base" else "d",
+        "mixture": mixture,
+        "lr": "0" if method == "base" else "0.0003",
+    }
     ids = [str(i) for i in range(len(ratings) + failures)]
-    langid = [{"id": i, "lang": lang, "category": "qa", "predicted": [lang if ok else "xx"], "correct": ok}
-              for i, ok in zip(ids, correct + [True] * failures)]
+    langid = [
+        {"id": i, "lang": lang, "category": "qa", "predicted": [lang if ok else "xx"], "correct": ok}
+        for i, ok in zip(ids, correct + [True] * failures)
+    ]
     judged = [{"id": i, "lang": lang, "rating": r, "parse_error": None} for i, r in zip(ids, ratings)]
-    judged += [{"id": i, "lang": lang, "rating": None, "parse_error": "no_rating"} for i in ids[len(ratings):]]
+    judged += [{"id": i, "lang": lang, "rating": None, "parse_error": "no_rating"} for i in ids[len(ratings) :]]
     _, s = scores.summarise_run(langid, {"chen_single": judged}, GATING)
     path = tmp_path / f"{method}-{mixture}-{lang}.json"
     write_json(path, {"run": run, "evalset": "ev", "lang": lang, "summary": s})
     calls = tmp_path / f"{method}-{mixture}-{lang}.calls.json"
-    write_json(calls, {"protocol": "chen_single", "run": "/".join(run.values()), "evalset": "ev", "lang": lang,
-                       "calls": 2, "cache_hits": 1, "failed_calls": 0, "prompt_tokens": 100,
-                       "completion_tokens": 10, "cost": 0.5})
+    write_json(
+        calls,
+        {
+            "protocol": "chen_single",
+            "run": "/".join(run.values()),
+            "evalset": "ev",
+            "lang": lang,
+            "calls": 2,
+            "cache_hits": 1,
+            "failed_calls": 0,
+            "prompt_tokens": 100,
+            "completion_tokens": 10,
+            "cost": 0.5,
+        },
+    )
     return str(path), str(calls)
 
 
 def test_tables_and_figures_show_gated_and_ungated_scores(tmp_path):
-    made = [summary(tmp_path, "none", "base", "fr", [1, 3], [True, False], failures=3),
-            summary(tmp_path, "none", "base", "en", [2, 2], [True, True]),
-            summary(tmp_path, "multilingual", "lora", "fr", [3, 3], [True, True]),
-            summary(tmp_path, "multilingual", "lora", "en", [3, 1], [True, True])]
+    made = [
+        summary(tmp_path, "none", "base", "fr", [1, 3], [True, False], failures=3),
+        summary(tmp_path, "none", "base", "en", [2, 2], [True, True]),
+        summary(tmp_path, "multilingual", "lora", "fr", [3, 3], [True, True]),
+        summary(tmp_path, "multilingual", "lora", "en", [3, 1], [True, True]),
+    ]
     paths, calls = [p for p, _ in made], [c for _, c in made]
     csv, md, png, gating = (tmp_path / n for n in ("t.csv", "t.md", "f.png", "g.png"))
-    report.write_report(paths, calls, str(csv), str(md), str(png), str(gating), "test experiment")
+    tables.write_report(paths, calls, str(csv), str(md), str(png), str(gating), "test experiment")
     lines = csv.read_text().splitlines()
-    assert lines[0].startswith("model,method,dataset,mixture,lr,evalset,lang,protocol,gating,n,lang_correct_rate,"
-                               "ungated_mean,gated_mean,drop")
+    assert lines[0].startswith(
+        "model,method,dataset,mixture,lr,evalset,lang,protocol,gating,n,lang_correct_rate,ungated_mean,gated_mean,drop"
+    )
     assert len(lines) == 5
     text = md.read_text()
     assert "## chen_single — ev (gating: multiply)" in text
@@ -45,48 +68,76 @@ def test_tables_and_figures_show_gated_and_ungated_scores(tmp_path):
 
 
 def test_pairwise_agreement_and_surface_reports(tmp_path):
-    from polyinstruct import agreement
+    from polyinstruct.score import agreement
 
-    rows = [{"id": q, "lang": "en", "category": cat, "turn": 1, "first": "a/lora/d/mix/1", "second": "a/base/none/none/0",
-             "verdict_ab": ab, "verdict_ba": ba, **pairwise_combine(ab, ba), "parse_error": None, "raw": ["", ""]}
-            for q, cat, ab, ba in (("1", "writing", "A", "B"), ("2", "writing", "A", "A"), ("3", "math", "B", "A"))]
+    rows = [
+        {
+            "id": q,
+            "lang": "en",
+            "category": cat,
+            "turn": 1,
+            "first": "a/lora/d/mix/1",
+            "second": "a/base/none/none/0",
+            "verdict_ab": ab,
+            "verdict_ba": ba,
+            **pairwise_combine(ab, ba),
+            "parse_error": None,
+            "raw": ["", ""],
+        }
+        for q, cat, ab, ba in (("1", "writing", "A", "B"), ("2", "writing", "A", "A"), ("3", "math", "B", "A"))
+    ]
     langid = [{"id": q, "lang": "en", "category": "x", "predicted": ["en"], "correct": True} for q in "123"]
-    gated, s = scores.summarise_pair(rows, langid, langid, GATING)
+    gated, s = scores.summarise_pair(rows, langid, langid, GATING, "mt_bench_pairwise")
     pair_path = tmp_path / "pair.json"
-    write_json(pair_path, {"first": rows[0]["first"], "second": rows[0]["second"], "evalset": "ev", "lang": "en",
-                           "summary": s})
-    report.write_pairwise([str(pair_path)], str(tmp_path / "p.csv"), str(tmp_path / "p.md"), str(tmp_path / "p.png"),
-                          "t")
+    write_json(
+        pair_path, {"first": rows[0]["first"], "second": rows[0]["second"], "evalset": "ev", "lang": "en", "summary": s}
+    )
+    tables.write_pairwise(
+        [str(pair_path)], str(tmp_path / "p.csv"), str(tmp_path / "p.md"), str(tmp_path / "p.png"), "t"
+    )
     text = (tmp_path / "p.md").read_text()
     assert "| writing | 2 | 0.50 | 0.50 | 0.00 | 0.50 | 0.50 (1) |" in text  # one win, one flipped A/A -> tie
     assert "| math | 1 | 0.00 | 0.00 | 1.00 |" in text
 
     votes = tmp_path / "votes.csv"
-    votes.write_text("question_id,model_a,model_b,annotator,winner\n"
-                     "1,a/lora/d/mix/1,a/base/none/none/0,h1,model_a\n1,a/lora/d/mix/1,a/base/none/none/0,h2,model_a\n"
-                     "3,a/base/none/none/0,a/lora/d/mix/1,h1,model_a\n3,a/base/none/none/0,a/lora/d/mix/1,h2,tie\n")
+    votes.write_text(
+        "question_id,model_a,model_b,annotator,winner\n"
+        "1,a/lora/d/mix/1,a/base/none/none/0,h1,model_a\n1,a/lora/d/mix/1,a/base/none/none/0,h2,model_a\n"
+        "3,a/base/none/none/0,a/lora/d/mix/1,h1,model_a\n3,a/base/none/none/0,a/lora/d/mix/1,h2,tie\n"
+    )
     result = agreement.workflow_report(gated, votes, n_resamples=50, seed=1)
     assert result["judge_human"]["with_ties"] == {"agreement": 0.75, "n": 4}
     agree_path = tmp_path / "agree.json"
     write_json(agree_path, {"evalset": "ev", "lang": "en", **result})
-    report.write_agreement([str(agree_path)], str(tmp_path / "a.csv"), str(tmp_path / "a.md"), str(tmp_path / "a.png"),
-                           "t", 0.95)
+    tables.write_agreement(
+        [str(agree_path)], str(tmp_path / "a.csv"), str(tmp_path / "a.md"), str(tmp_path / "a.png"), "t", 0.95
+    )
     text = (tmp_path / "a.md").read_text()
     assert "| ev | en | judge-human agreement | 0.75 | [" in text and "human Fleiss' kappa" in text
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
 
     surface_path = tmp_path / "surface.json"
-    write_json(surface_path, {"run": {"model": "a", "method": "base", "dataset": "none", "mixture": "none", "lr": "0"},
-                              "evalset": "ev", "lang": "en", "summary": {
-                                  "n": 2, "lang_correct_rate": 0.5, "spelling": {"mean_spelling": 0.9, "no_words": 0},
-                                  "modifiers": {"brief": {"rate": 1.0, "checked": 1}}}})
-    report.write_surface([str(surface_path)], [], str(tmp_path / "s.csv"), str(tmp_path / "s.md"), "t")
+    write_json(
+        surface_path,
+        {
+            "run": {"model": "a", "method": "base", "dataset": "none", "mixture": "none", "lr": "0"},
+            "evalset": "ev",
+            "lang": "en",
+            "summary": {
+                "n": 2,
+                "lang_correct_rate": 0.5,
+                "spelling": {"mean_spelling": 0.9, "no_words": 0},
+                "modifiers": {"brief": {"rate": 1.0, "checked": 1}},
+            },
+        },
+    )
+    tables.write_surface([str(surface_path)], [], str(tmp_path / "s.csv"), str(tmp_path / "s.md"), "t")
     assert "| a/base/none/none/0 | ev | en | 0.50 | 0.90 | 0 | 1.00 |" in (tmp_path / "s.md").read_text()
     assert read_json(agree_path)["verdicts"] == "ungated"
 
 
 def pairwise_combine(ab, ba):
-    from polyinstruct.judge.pairwise import combine
+    from polyinstruct.score.judge.pairwise import combine
 
     return combine(ab, ba)
 
@@ -96,55 +147,59 @@ def _png(path) -> bool:
 
 
 def test_paper_figures_from_realistic_summaries(tmp_path):
-    from polyinstruct import report_figures
     from report_fixtures import MODELS, write_experiment
+
+    from polyinstruct.report import figures
 
     paths = write_experiment(tmp_path / "exp")
     sized = {name: size for name, size in MODELS.items() if size is not None}
     size_png, radar_png, heat_png = (tmp_path / n for n in ("size.png", "radar.png", "heat.png"))
-    left_out = report_figures.size_figure(report.load_table(paths), sized, "chen_single", size_png, "t")
+    left_out = figures.size_figure(tables.load_table(paths), sized, "chen_single", size_png, "t")
     assert left_out == ["unsized"] and _png(size_png)
-    rows = report_figures.category_rows(paths)
+    rows = figures.category_rows(paths)
     assert {r["protocol"] for r in rows} == {"mt_bench_single", "criteria"}
     assert {r["category"] for r in rows} == {"writing", "roleplay", "math", "coding", "reasoning"}
-    report_figures.radar_figure(rows, radar_png, "t")
-    heat = report_figures.criteria_rows(paths)
+    figures.radar_figure(rows, radar_png, "t")
+    heat = figures.criteria_rows(paths)
     assert len(heat) == 12 * 2 and set(heat[0]) >= {"helpfulness", "correct_language", "harmlessness"}
-    report_figures.criteria_heatmap(heat, heat_png, "t")
+    figures.criteria_heatmap(heat, heat_png, "t")
     assert _png(radar_png) and _png(heat_png)
 
 
 def test_figures_without_data_still_draw(tmp_path):
-    from polyinstruct import report_figures
     from report_fixtures import write_experiment
 
+    from polyinstruct.report import figures
+
     chen_only = write_experiment(tmp_path / "chen", protocols=("chen_single",), items=4)
-    table = report.load_table(chen_only)
+    table = tables.load_table(chen_only)
     # no model has a parameter count; no category or criteria scores
-    left_out = report_figures.size_figure(table, {}, "chen_single", tmp_path / "size.png", "t")
+    left_out = figures.size_figure(table, {}, "chen_single", tmp_path / "size.png", "t")
     assert sorted(left_out) == ["large", "small", "unsized"]
-    assert report_figures.category_rows(chen_only) == [] and report_figures.criteria_rows(chen_only) == []
-    report_figures.radar_figure([], tmp_path / "radar.png", "t")
-    report_figures.criteria_heatmap([], tmp_path / "heat.png", "t")
+    assert figures.category_rows(chen_only) == [] and figures.criteria_rows(chen_only) == []
+    figures.radar_figure([], tmp_path / "radar.png", "t")
+    figures.criteria_heatmap([], tmp_path / "heat.png", "t")
     # a language whose summaries have no categories, and a protocol with fewer than 3 categories
-    rows = report_figures.category_rows(write_experiment(tmp_path / "mtb", protocols=("mt_bench_single",), items=2))
+    rows = figures.category_rows(write_experiment(tmp_path / "mtb", protocols=("mt_bench_single",), items=2))
     rows += [{**rows[0], "lang": "de", "category": None, "gated_mean": None}]
-    report_figures.radar_figure(rows, tmp_path / "radar2.png", "t")
+    figures.radar_figure(rows, tmp_path / "radar2.png", "t")
     for name in ("size.png", "radar.png", "heat.png", "radar2.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_scores_table_marks_cells_against_the_reference_mixture(tmp_path):
-    from polyinstruct import significance
     from report_fixtures import write_experiment
+
+    from polyinstruct.report import significance
 
     paths = write_experiment(tmp_path / "exp", protocols=("chen_single",), items=40)
     sig = tmp_path / "significance.csv"
-    significance.write_significance(paths, [p.replace(".json", ".jsonl") for p in paths], str(sig), 1000, 0.95,
-                                    0.05, seed=1)
+    significance.write_significance(
+        paths, [p.replace(".json", ".jsonl") for p in paths], str(sig), 1000, 0.95, 0.05, seed=1
+    )
     settings = {"reference": "mono-{lang}", "alpha": 0.05, "n_resamples": 1000}
     out = {n: tmp_path / n for n in ("t.csv", "t.md", "f.png", "g.png")}
-    report.write_report(paths, [], *(str(p) for p in out.values()), "t", str(sig), settings)
+    tables.write_report(paths, [], *(str(p) for p in out.values()), "t", str(sig), settings)
     text = out["t.md"].read_text()
     assert "Markers: ▲/▼" in text and "1000 resamples, two-sided p < 0.05" in text
     lines = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| ")}
@@ -152,13 +207,18 @@ def test_scores_table_marks_cells_against_the_reference_mixture(tmp_path):
     assert lines["| large lora mono-en lr=0.0003"].split(" | ")[1].endswith(" ref")
     assert lines["| large lora mono-fr lr=0.0003"].split(" | ")[2].endswith(" ref")
     assert lines["| large lora mono-en lr=0.0003"].split(" | ")[2][-1] in "▲▼·"
-    assert not lines["| large base"].split(" | ")[1][-1] in "▲▼·f"
+    assert lines["| large base"].split(" | ")[1][-1] not in "▲▼·f"
     table = significance.read_table(sig)
-    fr = table.filter((table["model"] == "small") & (table["lang"] == "fr") & (table["mixture_a"] == "mono-en")
-                      & (table["mixture_b"] == "mono-fr")).row(0, named=True)
+    fr = table.filter(
+        (table["model"] == "small")
+        & (table["lang"] == "fr")
+        & (table["mixture_a"] == "mono-en")
+        & (table["mixture_b"] == "mono-fr")
+    ).row(0, named=True)
     expected = ("▼" if fr["diff"] < 0 else "▲") if fr["significant"] else "·"
     assert lines["| small lora mono-en lr=0.0003"].split(" | ")[2].endswith(expected)
     # a reference that names no run: no markers
-    report.write_report(paths, [], *(str(p) for p in out.values()), "t", str(sig),
-                        {**settings, "reference": "bilingual-{lang}"})
+    tables.write_report(
+        paths, [], *(str(p) for p in out.values()), "t", str(sig), {**settings, "reference": "bilingual-{lang}"}
+    )
     assert not any(m in out["t.md"].read_text().split("## chen_single")[1] for m in ("▲", "▼", "·", " ref"))

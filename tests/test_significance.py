@@ -1,9 +1,8 @@
 import pytest
-
-from polyinstruct import significance
-from polyinstruct.io import InputError
-
 from report_fixtures import write_experiment
+
+from polyinstruct.io import InputError
+from polyinstruct.report import significance
 
 
 def test_large_paired_difference_is_significant():
@@ -35,12 +34,16 @@ def test_pairing_keeps_items_scored_in_both_runs_and_counts_the_rest():
     xs, ys, unpaired = significance.pair_items(a, b)
     assert (xs, ys, unpaired) == ([3.0, 2.0], [1.0, 2.0], 3)  # 3 gated out in a, 4 only in a, 5 only in b
     # turns pair separately; the criteria score is the gated headline criterion
-    rows = [{"protocol": "mt_bench_single", "id": "q", "turn": 1, "score": 7},
-            {"protocol": "mt_bench_single", "id": "q", "turn": 2, "score": None},
-            {"protocol": "criteria", "id": "q", "turn": 1, "gated_criteria": {"helpfulness": 2, "fluency": 0}},
-            {"protocol": "criteria", "id": "q", "turn": 2, "gated_criteria": None}]
-    assert significance.item_scores(rows) == {"mt_bench_single": {("q", 1): 7, ("q", 2): None},
-                                              "criteria": {("q", 1): 2, ("q", 2): None}}
+    rows = [
+        {"protocol": "mt_bench_single", "id": "q", "turn": 1, "score": 7},
+        {"protocol": "mt_bench_single", "id": "q", "turn": 2, "score": None},
+        {"protocol": "criteria", "id": "q", "turn": 1, "gated_criteria": {"helpfulness": 2, "fluency": 0}},
+        {"protocol": "criteria", "id": "q", "turn": 2, "gated_criteria": None},
+    ]
+    assert significance.item_scores(rows) == {
+        "mt_bench_single": {("q", 1): 7, ("q", 2): None},
+        "criteria": {("q", 1): 2, ("q", 2): None},
+    }
     assert significance.paired_bootstrap([], [], 10, 0.95, 0)["p_value"] is None
 
 
@@ -53,9 +56,13 @@ def test_every_mixture_pair_is_compared_per_group(tmp_path):
     assert table.columns == significance.COLUMNS
     # 3 models x 2 languages x 3 protocols, 3 pairs of 3 mixtures each; base runs have no pair
     assert table.height == 3 * 2 * 3 * 3 and set(table["method"]) == {"lora"}
-    row = table.filter((table["model"] == "large") & (table["protocol"] == "mt_bench_single")
-                       & (table["lang"] == "fr") & (table["mixture_a"] == "mono-en")
-                       & (table["mixture_b"] == "mono-fr")).row(0, named=True)
+    row = table.filter(
+        (table["model"] == "large")
+        & (table["protocol"] == "mt_bench_single")
+        & (table["lang"] == "fr")
+        & (table["mixture_a"] == "mono-en")
+        & (table["mixture_b"] == "mono-fr")
+    ).row(0, named=True)
     assert row["n_paired"] + row["unpaired"] == 60 and row["diff"] == pytest.approx(row["mean_a"] - row["mean_b"])
     assert row["significant"] == (row["p_value"] < 0.05)
     again = tmp_path / "again.csv"
@@ -67,6 +74,16 @@ def test_reference_placeholder_errors_name_the_config_key():
     assert significance.reference_mixture("mono-{lang}", "fr") == "mono-fr"
     with pytest.raises(InputError, match="report.significance.reference"):
         significance.reference_mixture("mono-{language}", "fr")
-    config = {"seed": 5, "report": {"significance": {"reference": "multilingual", "n_resamples": 10,
-                                                     "confidence": 0.9, "alpha": 0.1, "seed": None}}}
+    config = {
+        "seed": 5,
+        "report": {
+            "significance": {
+                "reference": "multilingual",
+                "n_resamples": 10,
+                "confidence": 0.9,
+                "alpha": 0.1,
+                "seed": None,
+            }
+        },
+    }
     assert significance.settings(config)["seed"] == 5

@@ -1,16 +1,16 @@
 """The workflow on a real Slurm (tests/slurm_cluster.py) through snakemake-executor-plugin-slurm and
 profiles/slurm/: resource mapping seen in sacct, retries, local download rules, the tiny experiment."""
+
 import json
 import time
 from pathlib import Path
 
 import pytest
-
 from conftest import job_counts, snakemake, tiny_experiment
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
-TRIVIAL = '''
+TRIVIAL = """
 localrules: fetch
 
 
@@ -37,7 +37,7 @@ rule flaky:
     output: "flaky.txt"
     resources: mem_mb=lambda wc, attempt: 1000 * attempt, runtime=3
     shell: "if [ ! -e first-attempt ]; then touch first-attempt; exit 1; fi; env > {output}"
-'''
+"""
 
 
 def _env_file(path: Path) -> dict:
@@ -64,7 +64,12 @@ def test_trivial_workflow_maps_resources_retries_and_keeps_downloads_local(slurm
     # threads -> cpus, mem_mb -> --mem, runtime (min) -> --time, default partition from the profile
     (count,) = slurm_cluster.rule_jobs("count")
     assert (count["State"], count["AllocCPUS"], count["ReqMem"], count["Timelimit"], count["Partition"]) == (
-        "COMPLETED", "2", "1500M", "00:07:00", "cpu")
+        "COMPLETED",
+        "2",
+        "1500M",
+        "00:07:00",
+        "cpu",
+    )
     env = _env_file(tmp_path / "counted.txt")
     assert env["SLURM_JOB_ID"] == count["JobID"]
     assert env["HF_HUB_OFFLINE"] == env["HF_DATASETS_OFFLINE"] == env["TRANSFORMERS_OFFLINE"] == "1"
@@ -140,8 +145,9 @@ def test_preempted_training_job_resumes_from_its_checkpoint(slurm_cluster, tmp_p
     try:
         deadline = time.monotonic() + 600
         while not list(run_dir.glob("checkpoints/checkpoint-*/counters.json")):
-            assert background.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "snakemake.log").read_text()[-3000:]
+            assert background.poll() is None and time.monotonic() < deadline, (tmp_path / "snakemake.log").read_text()[
+                -3000:
+            ]
             time.sleep(0.2)
         # the executor names each job's log after its Slurm job id
         (job_log,) = (tmp_path / ".snakemake/slurm_logs/rule_train_lora").glob("*/*.log")

@@ -1,18 +1,19 @@
 """Configured locations: placeholders, URL -> local path, fetching and archive members, preset layering."""
+
 import http.server
 import io
 import json
 import tarfile
 import threading
 import zipfile
-from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from polyinstruct import config as configuration
-from polyinstruct import evalsets, grid, modifiers, sources
+
+from polyinstruct.data import evalsets, modifiers, sources
 from polyinstruct.io import InputError
+from polyinstruct.workflow import config as configuration
+from polyinstruct.workflow import grid
 
 SCHEMA = REPO / "schemas/config.schema.yaml"
 FLORES = "https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz#flores200_dataset/devtest/{flores}.devtest"
@@ -34,16 +35,21 @@ def test_urls_map_to_local_paths_that_encode_them():
     scheme, address = path.split("/", 3)[2:]
     assert sources.url_of(scheme, address) == url
     member = sources.local(sources.expand(FLORES, lang="fr"))
-    assert member == ("results/external/https/dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz.contents/"
-                      "flores200_dataset/devtest/fra_Latn.devtest")
+    assert member == (
+        "results/external/https/dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz.contents/"
+        "flores200_dataset/devtest/fra_Latn.devtest"
+    )
     assert sources.split_member_path(member)[1] == "flores200_dataset/devtest/fra_Latn.devtest"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("https://h/x.jsonl?download=true", "query string"),
-    ("https://h/dir/", "must name a file"),
-    ("https://h/x.jsonl#member", "needs an archive URL"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("https://h/x.jsonl?download=true", "query string"),
+        ("https://h/dir/", "must name a file"),
+        ("https://h/x.jsonl#member", "needs an archive URL"),
+    ],
+)
 def test_unusable_urls_are_refused(bad, message):
     with pytest.raises(InputError, match=message):
         sources.local(bad)
@@ -82,7 +88,7 @@ def test_download_writes_the_file_and_its_digest(http_root, tmp_path):
 def test_members_come_out_of_tar_and_zip_archives(tmp_path):
     tar_path = tmp_path / "d.tar.gz"
     with tarfile.open(tar_path, "w:gz") as tf:
-        data = "Hello\nWorld\n".encode()
+        data = b"Hello\nWorld\n"
         info = tarfile.TarInfo("d/devtest/eng_Latn.devtest")
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
@@ -98,9 +104,11 @@ def test_members_come_out_of_tar_and_zip_archives(tmp_path):
 
 
 def _base_config() -> dict:
-    return {"datasets": {"d": {"path": "resources/data/polyalpaca/en.jsonl"}},
-            "evalsets": {"e": {"path": "resources/data/polyeval/{lang}.jsonl"}},
-            "models": {"a": {"hub": "org/a"}, "b": {"hub": "org/b"}}}
+    return {
+        "datasets": {"d": {"path": "resources/data/polyalpaca/en.jsonl"}},
+        "evalsets": {"e": {"path": "resources/data/polyeval/{lang}.jsonl"}},
+        "models": {"a": {"hub": "org/a"}, "b": {"hub": "org/b"}},
+    }
 
 
 def test_a_null_entry_drops_what_an_earlier_config_declared():
@@ -137,10 +145,17 @@ def test_released_task_types_name_modifiers(tmp_path):
     assert modifiers.from_task_type("num_items_7") == {"name": "list_items", "n": 7}
     assert modifiers.from_task_type("lang_pt") == {"name": "answer_in_language", "lang": "pt"}
     assert modifiers.from_task_type("brainstorming") is None
-    items = evalsets.load_messages(REPO / "tests/fixtures/twins/pasero/modifiers.fr.jsonl",
-                                   REPO / "tests/fixtures/twins/pasero/modifiers.fr.types", "fr")
-    assert [i["modifier"] for i in items] == [{"name": "brief"}, {"name": "list_items", "n": 3},
-                                               {"name": "answer_in_language", "lang": "de"}, {"name": "capitalise"}]
+    items = evalsets.load_messages(
+        REPO / "tests/fixtures/twins/pasero/modifiers.fr.jsonl",
+        REPO / "tests/fixtures/twins/pasero/modifiers.fr.types",
+        "fr",
+    )
+    assert [i["modifier"] for i in items] == [
+        {"name": "brief"},
+        {"name": "list_items", "n": 3},
+        {"name": "answer_in_language", "lang": "de"},
+        {"name": "capitalise"},
+    ]
     assert [i["category"] for i in items] == ["short", "num_items_3", "lang_de", "cap_template"]
 
 
@@ -157,19 +172,21 @@ def test_every_preset_and_twin_is_a_valid_config():
         update_config(config, twin)  # Snakemake's own merge of --configfile A B
         configuration.validate(config, schema)
     assert json.dumps(sorted(p.name for p in (REPO / "configs").glob("*.yaml"))) == json.dumps(
-        ["bayling2.yaml", "chen2024_alpaca.yaml", "chirkova2024_zeroshot.yaml", "weber2024_mtbenchx.yaml"])
+        ["bayling2.yaml", "chen2024_alpaca.yaml", "chirkova2024_zeroshot.yaml", "weber2024_mtbenchx.yaml"]
+    )
 
 
 @pytest.mark.workflow
 def test_the_workflow_fetches_a_url_eval_set_once_and_reads_it(http_root, tmp_path, tiny_llama):
     import yaml
-
     from conftest import snakemake, tiny_experiment
 
     root, base = http_root
     for lang in ("en", "fr"):
         (root / f"mt_bench_{lang.upper()}").mkdir()
-        items = [json.loads(line) for line in (REPO / "resources/data/polyeval" / f"{lang}.jsonl").read_text().splitlines()]
+        items = [
+            json.loads(line) for line in (REPO / "resources/data/polyeval" / f"{lang}.jsonl").read_text().splitlines()
+        ]
         (root / f"mt_bench_{lang.upper()}/q.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items[:2]))
     workdir = tmp_path / "work"
     workdir.mkdir()

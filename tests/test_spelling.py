@@ -1,10 +1,11 @@
 """Hunspell spellcheck share: a tiny shipped dictionary always, the system's dictionaries when installed."""
+
 from pathlib import Path
 
 import pytest
 
-from polyinstruct import spelling
 from polyinstruct.io import InputError
+from polyinstruct.score import spelling
 
 TINY = Path(__file__).resolve().parent / "fixtures/hunspell"
 SYSTEM = Path("/usr/share/hunspell")
@@ -33,16 +34,20 @@ def test_share_of_correct_words_with_the_tiny_dictionary():
     assert checker.share_correct("Le chien dort.") == (pytest.approx(2 / 3), 3)
     assert checker.share_correct("```\ncode only\n``` 123") == (None, 0)
     rows = spelling.spelling_rows([{"id": "a", "lang": "fr", "responses": ["Le chat dort.", "42"]}], {"fr": checker})
-    assert rows == [{"id": "a", "lang": "fr", "turn": 1, "spelling": 1.0, "words": 3},
-                    {"id": "a", "lang": "fr", "turn": 2, "spelling": None, "words": 0}]
+    assert rows == [
+        {"id": "a", "lang": "fr", "turn": 1, "spelling": 1.0, "words": 3},
+        {"id": "a", "lang": "fr", "turn": 2, "spelling": None, "words": 0},
+    ]
     summary = spelling.summarise(rows)
     assert summary == {"n": 2, "mean_spelling": 1.0, "no_words": 1, "word_weighted": 1.0}
     with pytest.raises(InputError, match="record 'b': no spellchecker loaded for language 'de'"):
         spelling.spelling_rows([{"id": "b", "lang": "de", "responses": ["Hallo"]}], {"fr": checker})
 
 
-@pytest.mark.skipif(not (SYSTEM / "de_DE.dic").exists() or not (SYSTEM / "fr_FR.dic").exists(),
-                    reason="needs Debian hunspell-de-de and hunspell-fr")
+@pytest.mark.skipif(
+    not (SYSTEM / "de_DE.dic").exists() or not (SYSTEM / "fr_FR.dic").exists(),
+    reason="needs Debian hunspell-de-de and hunspell-fr",
+)
 def test_system_dictionaries_tell_real_typos():
     german = spelling.SpellChecker(spelling.find_dictionary("de"), "de")
     assert german.share_correct("Das Wetter ist heute herrlich.") == (1.0, 5)

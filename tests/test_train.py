@@ -1,5 +1,6 @@
 """Training on tiny random models: LoRA per model family, full fine-tuning (plain and DeepSpeed ZeRO-2/3),
 budgets, checkpoint selection, preemption and resume, efficiency metrics, LR selection, LoRA merging."""
+
 import json
 import signal
 import subprocess
@@ -8,25 +9,48 @@ import time
 from pathlib import Path
 
 import pytest
-
-from polyinstruct import models
-from polyinstruct.io import InputError, read_json, write_jsonl
-from polyinstruct.train import budget, counters, deepspeed_configs, efficiency, families, launch, selection, sweep
 from tiny_models import build_tiny_causal_lm
 
+from polyinstruct.io import InputError, read_json, write_jsonl
+from polyinstruct.models import loader
+from polyinstruct.train import budget, counters, deepspeed_configs, efficiency, families, launch, selection, sweep
+
 RECORDS = [
-    {"id": f"r{i}", "lang": "en", "instruction": f"Repeat the word number {i}.", "input": "",
-     "output": f"Word number {i}, repeated." + " Again." * (i % 7)} for i in range(40)
+    {
+        "id": f"r{i}",
+        "lang": "en",
+        "instruction": f"Repeat the word number {i}.",
+        "input": "",
+        "output": f"Word number {i}, repeated." + " Again." * (i % 7),
+    }
+    for i in range(40)
 ]
 CORPUS = [r["instruction"] + " " + r["output"] for r in RECORDS]
 
 
 def settings(**overrides) -> dict:
-    base = dict(template="chat", global_batch_size=8, micro_batch_size=4, epochs=2, max_steps=-1, max_tokens=None,
-                lr_scheduler="constant", warmup_ratio=0.0, weight_decay=0.0, adam_beta1=0.9, adam_beta2=0.999,
-                max_length=64, loss_on_prompt=False, eval_every_steps=None, save_every_steps=100,
-                checkpoint_selection="best", batching="length-grouped", gradient_checkpointing=False, deepspeed=None,
-                lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"))
+    base = dict(
+        template="chat",
+        global_batch_size=8,
+        micro_batch_size=4,
+        epochs=2,
+        max_steps=-1,
+        max_tokens=None,
+        lr_scheduler="constant",
+        warmup_ratio=0.0,
+        weight_decay=0.0,
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+        max_length=64,
+        loss_on_prompt=False,
+        eval_every_steps=None,
+        save_every_steps=100,
+        checkpoint_selection="best",
+        batching="length-grouped",
+        gradient_checkpointing=False,
+        deepspeed=None,
+        lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"),
+    )
     return {**base, **overrides}
 
 
@@ -41,7 +65,7 @@ def data(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def pointer(tiny_llama, tmp_path_factory) -> dict:
-    return models.prepare("tiny", {"path": str(tiny_llama)}, tmp_path_factory.mktemp("prepared"))
+    return loader.prepare("tiny", {"path": str(tiny_llama)}, tmp_path_factory.mktemp("prepared"))
 
 
 def job(method, pointer, data, run_dir, lr=1e-2, seed=3, valid="valid", **overrides) -> dict:
@@ -57,11 +81,17 @@ def train(method, pointer, data, run_dir, processes=1, **overrides) -> dict:
 
 # --- model families -------------------------------------------------------------------------------------------
 
+
 def test_lora_presets_resolve_per_family():
     assert families.lora_targets("llama", "qkv") == ["q_proj", "k_proj", "v_proj"]
     assert families.lora_targets("qwen2", "attention") == ["q_proj", "k_proj", "v_proj", "o_proj"]
     assert families.lora_targets("gpt_neox", "qkv") == ["query_key_value"]
-    assert families.lora_targets("bloom", "attention-mlp") == ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
+    assert families.lora_targets("bloom", "attention-mlp") == [
+        "query_key_value",
+        "dense",
+        "dense_h_to_4h",
+        "dense_4h_to_h",
+    ]
     assert families.lora_targets("anything", "all-linear") == "all-linear"
     assert families.lora_targets("anything", ["c_attn"]) == ["c_attn"]
     with pytest.raises(InputError, match=r"train.lora.target_modules.*'gpt2'.*list the module names"):
@@ -70,33 +100,37 @@ def test_lora_presets_resolve_per_family():
         families.lora_targets("llama", "qv")
 
 
-@pytest.mark.parametrize("family,adapted", [
-    ("llama", {"q_proj", "k_proj", "v_proj"}),
-    ("mistral", {"q_proj", "k_proj", "v_proj"}),
-    ("qwen2", {"q_proj", "k_proj", "v_proj"}),
-    ("bloom", {"query_key_value"}),
-    ("gpt_neox", {"query_key_value"}),
-])
+@pytest.mark.parametrize(
+    "family,adapted",
+    [
+        ("llama", {"q_proj", "k_proj", "v_proj"}),
+        ("mistral", {"q_proj", "k_proj", "v_proj"}),
+        ("qwen2", {"q_proj", "k_proj", "v_proj"}),
+        ("bloom", {"query_key_value"}),
+        ("gpt_neox", {"query_key_value"}),
+    ],
+)
 def test_lora_trains_each_family(family, adapted, data, tmp_path):
     model_dir = build_tiny_causal_lm(tmp_path / "model", CORPUS, family)
-    pointer = models.prepare(family, {"path": str(model_dir)}, tmp_path / "prepared")
+    pointer = loader.prepare(family, {"path": str(model_dir)}, tmp_path / "prepared")
     metrics = train("lora", pointer, data, tmp_path / "run", epochs=1)
-    config = read_json(tmp_path / "run/adapter/adapter_config.json")
+    config = read_json(tmp_path / "run/weights/adapter_config.json")
     assert set(config["target_modules"]) == adapted
     assert metrics["steps"] == 4 and metrics["final_loss"] > 0
-    tuned = models.load_run_model(pointer, "lora", str(tmp_path / "run/adapter"))
+    tuned = loader.load_run_model(pointer, "lora", str(tmp_path / "run/weights"))
     lora_layers = {name.split(".")[-2] for name, _ in tuned.named_modules() if name.endswith("lora_A")}
     assert lora_layers == adapted
 
 
 def test_padding_free_is_refused_for_bloom(data, tmp_path):
     model_dir = build_tiny_causal_lm(tmp_path / "model", CORPUS, "bloom")
-    pointer = models.prepare("bloom", {"path": str(model_dir)}, tmp_path / "prepared")
+    pointer = loader.prepare("bloom", {"path": str(model_dir)}, tmp_path / "prepared")
     with pytest.raises(InputError, match=r"train.batching.*'bloom'"):
         train("lora", pointer, data, tmp_path / "run", batching="packed")
 
 
 # --- budgets and what a run saw ---------------------------------------------------------------------------------
+
 
 def test_gradient_accumulation_holds_global_batch():
     assert budget.gradient_accumulation(128, 4, 8) == 4
@@ -109,13 +143,20 @@ def test_budget_plan_prefers_tokens_then_steps_then_epochs():
     assert budget.plan(s, 32, 1000) == {"kind": "epochs", "epochs": 3, "max_steps": -1}
     assert budget.plan({**s, "max_steps": 5}, 32, 1000) == {"kind": "steps", "epochs": 3, "max_steps": 5}
     # 2500 tokens at 1000 per epoch of 4 steps: 10 steps over 3 epochs
-    assert budget.plan({**s, "max_steps": 5, "max_tokens": 2500}, 32, 1000) == {"kind": "tokens", "epochs": 3, "max_steps": 10}
+    assert budget.plan({**s, "max_steps": 5, "max_tokens": 2500}, 32, 1000) == {
+        "kind": "tokens",
+        "epochs": 3,
+        "max_steps": 10,
+    }
 
 
 def test_batch_counts_padded_and_padding_free():
     import torch
 
-    padded = {"input_ids": torch.zeros(2, 5, dtype=torch.long), "attention_mask": torch.tensor([[1] * 5, [1, 1, 0, 0, 0]])}
+    padded = {
+        "input_ids": torch.zeros(2, 5, dtype=torch.long),
+        "attention_mask": torch.tensor([[1] * 5, [1, 1, 0, 0, 0]]),
+    }
     assert counters.batch_counts(padded) == (2, 7, 10)
     packed = {"input_ids": torch.zeros(1, 7, dtype=torch.long), "position_ids": torch.tensor([[0, 1, 2, 3, 4, 0, 1]])}
     assert counters.batch_counts(packed) == (2, 7, 7)
@@ -131,7 +172,7 @@ def test_lora_run_records_budget_selection_and_efficiency(pointer, data, tmp_pat
     assert metrics["tokens_per_second"] > 0 and metrics["peak_rss_mib"] > 0 and metrics["mfu"] is None
     assert metrics["budget"]["kind"] == "epochs" and metrics["resumed_from_step"] is None
     run = tmp_path / "run"
-    assert read_json(run / "adapter/adapter_config.json")["r"] == 4
+    assert read_json(run / "weights/adapter_config.json")["r"] == 4
     assert not (run / "checkpoints").exists() and not (run / ".best").exists()
     logged = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
     assert sum("loss" in e for e in logged) == 8
@@ -143,8 +184,17 @@ def test_examples_without_a_completion_after_truncation_are_counted(pointer, dat
     # 8 of 16 prompts are longer than max_length: truncation leaves them nothing to learn from
     long = [{**r, "instruction": r["instruction"] + " Repeat it." * 30} for r in RECORDS[:8]]
     write_jsonl(tmp_path / "mixed.jsonl", long + RECORDS[8:16])
-    spec = launch.job_spec("lora", pointer, tmp_path / "mixed.jsonl", data["valid"], tmp_path / "run",
-                           settings(epochs=1, max_length=48), 1e-2, 3, {})
+    spec = launch.job_spec(
+        "lora",
+        pointer,
+        tmp_path / "mixed.jsonl",
+        data["valid"],
+        tmp_path / "run",
+        settings(epochs=1, max_length=48),
+        1e-2,
+        3,
+        {},
+    )
     metrics = launch.run(spec, 1)
     assert (metrics["train_examples"], metrics["train_examples_used"], metrics["train_examples_dropped"]) == (16, 8, 8)
     assert metrics["examples_seen"] == 8
@@ -176,19 +226,21 @@ def test_padding_free_batch_has_the_padded_batch_loss(pointer):
     import torch
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-    tokenizer = models.load_tokenizer(pointer, padding_side="right")
-    model = models.load_causal_lm(pointer)
+    tokenizer = loader.load_tokenizer(pointer, padding_side="right")
+    model = loader.load_causal_lm(pointer)
     examples = [{"input_ids": tokenizer(text)["input_ids"]} for text in CORPUS[:4]]
     padded = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id)(examples)
     packed = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id, padding_free=True)(examples)
     with torch.no_grad():
         a = model(**padded).loss
-        b = model(input_ids=packed["input_ids"], position_ids=packed["position_ids"], labels=packed["labels"],
-                  use_cache=False).loss
+        b = model(
+            input_ids=packed["input_ids"], position_ids=packed["position_ids"], labels=packed["labels"], use_cache=False
+        ).loss
     assert torch.allclose(a, b, atol=1e-5)
 
 
 # --- checkpoint selection --------------------------------------------------------------------------------------
+
 
 def test_improved_is_strict():
     assert selection.improved([{"eval_loss": 2.0}])
@@ -205,7 +257,7 @@ def test_every_epoch_keeps_epochs_and_uses_the_best(pointer, data, tmp_path):
     best = min(chosen["evaluations"], key=lambda e: e["eval_loss"])
     assert chosen["source"] == f"epochs/epoch-{round(best['epoch'])}" and metrics["kept_step"] == best["step"]
     kept = (run / chosen["source"] / "adapter_model.safetensors").read_bytes()
-    assert (run / "adapter/adapter_model.safetensors").read_bytes() == kept
+    assert (run / "weights/adapter_model.safetensors").read_bytes() == kept
 
 
 def test_last_and_best_keep_different_weights_when_loss_rises(pointer, data, tmp_path):
@@ -216,8 +268,8 @@ def test_last_and_best_keep_different_weights_when_loss_rises(pointer, data, tmp
     assert best["eval_losses"] == last["eval_losses"]
     losses = best["eval_losses"]
     assert best["kept_step"] == 2 * (losses.index(min(losses)) + 1) < best["steps"] == last["kept_step"]
-    best_w = (tmp_path / "best/adapter/adapter_model.safetensors").read_bytes()
-    assert best_w != (tmp_path / "last/adapter/adapter_model.safetensors").read_bytes()
+    best_w = (tmp_path / "best/weights/adapter_model.safetensors").read_bytes()
+    assert best_w != (tmp_path / "last/weights/adapter_model.safetensors").read_bytes()
 
 
 def test_no_validation_data_keeps_the_last_weights(pointer, data, tmp_path):
@@ -240,8 +292,9 @@ print("METRICS", json.dumps(launch.run(read_json(sys.argv[1]), 1)), flush=True)
 
 def _start(spec: dict, path: Path) -> subprocess.Popen:
     path.write_text(json.dumps(spec))
-    return subprocess.Popen([sys.executable, "-c", RESUMABLE, str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RESUMABLE, str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _metrics(output: str) -> dict:
@@ -249,8 +302,15 @@ def _metrics(output: str) -> dict:
 
 
 def test_sigterm_saves_and_a_rerun_resumes_to_the_same_result(pointer, data, tmp_path):
-    overrides = dict(global_batch_size=4, micro_batch_size=2, epochs=3, save_every_steps=2, lr_scheduler="cosine",
-                     warmup_ratio=0.1, lora=dict(r=4, alpha=8, dropout=0.1, target_modules="qkv"))
+    overrides = dict(
+        global_batch_size=4,
+        micro_batch_size=2,
+        epochs=3,
+        save_every_steps=2,
+        lr_scheduler="cosine",
+        warmup_ratio=0.1,
+        lora=dict(r=4, alpha=8, dropout=0.1, target_modules="qkv"),
+    )
     whole = _start(job("lora", pointer, data, tmp_path / "whole", **overrides), tmp_path / "whole.json")
     out, _ = whole.communicate(timeout=600)
     assert whole.returncode == 0, out
@@ -275,11 +335,21 @@ def test_sigterm_saves_and_a_rerun_resumes_to_the_same_result(pointer, data, tmp
     assert second.returncode == 0, out
     resumed = _metrics(out)
     assert resumed["resumed_from_step"] == saved[-1]
-    for key in ("steps", "final_loss", "train_loss", "eval_losses", "best_eval_loss", "examples_seen", "tokens_seen",
-                "token_slots", "kept_step"):
+    for key in (
+        "steps",
+        "final_loss",
+        "train_loss",
+        "eval_losses",
+        "best_eval_loss",
+        "examples_seen",
+        "tokens_seen",
+        "token_slots",
+        "kept_step",
+    ):
         assert resumed[key] == uninterrupted[key], key
-    assert (run / "adapter/adapter_model.safetensors").read_bytes() == \
-        (tmp_path / "whole/adapter/adapter_model.safetensors").read_bytes()
+    assert (run / "weights/adapter_model.safetensors").read_bytes() == (
+        tmp_path / "whole/weights/adapter_model.safetensors"
+    ).read_bytes()
 
 
 def test_checkpoints_of_another_configuration_are_not_resumed(pointer, data, tmp_path):
@@ -305,13 +375,14 @@ def test_checkpoints_of_another_configuration_are_not_resumed(pointer, data, tmp
 
 # --- full fine-tuning ------------------------------------------------------------------------------------------
 
+
 def _changes_outputs(pointer, method, weights) -> bool:
     import torch
 
     ids = torch.tensor([[1, 5, 9, 12]])
     with torch.no_grad():
-        tuned = models.load_run_model(pointer, method, str(weights))(ids).logits
-        base = models.load_causal_lm(pointer)(ids).logits
+        tuned = loader.load_run_model(pointer, method, str(weights))(ids).logits
+        base = loader.load_causal_lm(pointer)(ids).logits
     return not torch.allclose(tuned, base)
 
 
@@ -319,21 +390,30 @@ def test_full_fine_tuning_without_deepspeed(pointer, data, tmp_path):
     metrics = train("full", pointer, data, tmp_path / "run", lr=1e-3, epochs=1, gradient_checkpointing=True)
     assert metrics["method"] == "full" and metrics["deepspeed"] is None and metrics["steps"] == 4
     assert metrics["trainable_parameters"] > 20_000  # every weight, not an adapter
-    assert (tmp_path / "run/model/config.json").exists() and (tmp_path / "run/model/tokenizer.json").exists()
-    assert _changes_outputs(pointer, "full", tmp_path / "run/model")
+    assert (tmp_path / "run/weights/config.json").exists() and (tmp_path / "run/weights/tokenizer.json").exists()
+    assert _changes_outputs(pointer, "full", tmp_path / "run/weights")
 
 
 @pytest.mark.parametrize("stage,processes", [("zero2", 1), ("zero3", 2)])
 def test_full_fine_tuning_with_deepspeed_on_cpu(stage, processes, pointer, data, tmp_path):
     """DeepSpeed runs on the CPU accelerator (gloo) under torchrun; ZeRO-3 with two processes shards the
     weights, and the saved model is gathered whole."""
-    metrics = train("full", pointer, data, tmp_path / "run", processes=processes, lr=1e-3, epochs=1,
-                    deepspeed=stage, checkpoint_selection="last")
+    metrics = train(
+        "full",
+        pointer,
+        data,
+        tmp_path / "run",
+        processes=processes,
+        lr=1e-3,
+        epochs=1,
+        deepspeed=stage,
+        checkpoint_selection="last",
+    )
     assert metrics["deepspeed"].endswith(f"resources/deepspeed/{stage}.json")
     assert metrics["devices"] == processes and metrics["gradient_accumulation_steps"] == 2 // processes
     assert metrics["examples_seen"] == 32 and metrics["steps"] == 4
     assert not (tmp_path / "run/job.json").exists()
-    assert _changes_outputs(pointer, "full", tmp_path / "run/model")
+    assert _changes_outputs(pointer, "full", tmp_path / "run/weights")
 
 
 def test_deepspeed_config_names_and_paths(tmp_path):
@@ -359,6 +439,7 @@ def test_torchrun_command_starts_one_worker_per_gpu(tmp_path):
 
 # --- efficiency --------------------------------------------------------------------------------------------------
 
+
 def test_mfu_against_the_device_peak():
     assert efficiency.peak_flops("NVIDIA H100 80GB HBM3") == 989e12
     assert efficiency.peak_flops("NVIDIA H100 PCIe") == 756e12
@@ -372,10 +453,13 @@ def test_mfu_against_the_device_peak():
 
 # --- learning-rate selection and merged weights ----------------------------------------------------------------
 
+
 def test_lr_selection_by_validation_loss_and_by_language_id(tmp_path):
-    candidates = [{"lr": "0.0001", "best_eval_loss": 2.0, "langid_correct": 0.5},
-                  {"lr": "0.001", "best_eval_loss": 1.5, "langid_correct": 0.4},
-                  {"lr": "0.01", "best_eval_loss": 3.0, "langid_correct": 0.5}]
+    candidates = [
+        {"lr": "0.0001", "best_eval_loss": 2.0, "langid_correct": 0.5},
+        {"lr": "0.001", "best_eval_loss": 1.5, "langid_correct": 0.4},
+        {"lr": "0.01", "best_eval_loss": 3.0, "langid_correct": 0.5},
+    ]
     assert sweep.select("valid_loss", candidates)["selected_lr"] == "0.001"
     assert sweep.select("langid", candidates)["selected_lr"] == "0.0001"  # tie on langid: lower loss wins
     with pytest.raises(InputError, match="valid_fraction"):
@@ -391,10 +475,10 @@ def test_merged_lora_equals_base_plus_adapter(pointer, data, tmp_path):
     from polyinstruct.train import merge
 
     train("lora", pointer, data, tmp_path / "run", epochs=1, lr=5e-2)
-    merged_dir = merge.merge_lora(pointer, tmp_path / "run/adapter", tmp_path / "run/merged")
+    merged_dir = merge.merge_lora(pointer, tmp_path / "run/weights", tmp_path / "run/merged")
     ids = torch.tensor([[1, 5, 9, 12, 3]])
     with torch.no_grad():
-        adapted = models.load_run_model(pointer, "lora", str(tmp_path / "run/adapter"))(ids).logits
-        merged = models.load_run_model(pointer, "full", str(merged_dir))(ids).logits
+        adapted = loader.load_run_model(pointer, "lora", str(tmp_path / "run/weights"))(ids).logits
+        merged = loader.load_run_model(pointer, "full", str(merged_dir))(ids).logits
     assert torch.allclose(adapted, merged, atol=1e-5)
     assert not list(merged_dir.glob("adapter_*"))

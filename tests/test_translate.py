@@ -4,22 +4,42 @@ import pytest
 
 from polyinstruct import assets
 from polyinstruct.io import InputError, write_json, write_jsonl
-from polyinstruct.langid import LanguageIdentifier
+from polyinstruct.score.langid import LanguageIdentifier
 from polyinstruct.translate import make_engine, merge_shards, select_shard, translate_shard
 
 SOURCE = [
-    {"id": "a", "source": "d", "lang": "en", "instruction": "Name three fruits.", "input": "",
-     "output": "Apples, bananas and cherries are three common fruits."},
-    {"id": "b", "source": "d", "lang": "en", "instruction": "Describe the sea in one sentence.", "input": "",
-     "output": "The sea is a vast body of salt water that covers most of the planet."},
+    {
+        "id": "a",
+        "source": "d",
+        "lang": "en",
+        "instruction": "Name three fruits.",
+        "input": "",
+        "output": "Apples, bananas and cherries are three common fruits.",
+    },
+    {
+        "id": "b",
+        "source": "d",
+        "lang": "en",
+        "instruction": "Describe the sea in one sentence.",
+        "input": "",
+        "output": "The sea is a vast body of salt water that covers most of the planet.",
+    },
     {"id": "c", "source": "d", "lang": "en", "instruction": "Say hello.", "input": "", "output": "Hello!"},
 ]
 FRENCH = [
-    {"id": "a", "instruction": "Nomme trois fruits.", "input": "",
-     "output": "Les pommes, les bananes et les cerises sont trois fruits courants."},
+    {
+        "id": "a",
+        "instruction": "Nomme trois fruits.",
+        "input": "",
+        "output": "Les pommes, les bananes et les cerises sont trois fruits courants.",
+    },
     # a bad "translation": still English
-    {"id": "b", "instruction": "Describe the sea in one sentence.", "input": "",
-     "output": "The sea is a vast body of salt water that covers most of the planet."},
+    {
+        "id": "b",
+        "instruction": "Describe the sea in one sentence.",
+        "input": "",
+        "output": "The sea is a vast body of salt water that covers most of the planet.",
+    },
 ]
 
 
@@ -56,8 +76,18 @@ def test_shards_partition_records_and_merge_sums_manifests(tmp_path, lid):
         paths.append(tmp_path / f"{i}.jsonl")
         qas.append(tmp_path / f"{i}.qa.json")
         write_jsonl(paths[-1], shard)
-        write_json(qas[-1], {"records_in": len(shard), "translated": len(shard), "flagged": 1, "dropped_by_policy": 0,
-                             "records_out": len(shard), "not_translated": {}, "flags": {"wrong_language": 1}})
+        write_json(
+            qas[-1],
+            {
+                "records_in": len(shard),
+                "translated": len(shard),
+                "flagged": 1,
+                "dropped_by_policy": 0,
+                "records_out": len(shard),
+                "not_translated": {},
+                "flags": {"wrong_language": 1},
+            },
+        )
     merged, manifest = merge_shards([str(p) for p in paths], [str(p) for p in qas])
     assert [r["id"] for r in merged] == ["0", "1", "2", "3", "4"]
     assert manifest["records_out"] == 5 and manifest["flags"] == {"wrong_language": 3} and manifest["shards"] == 3

@@ -5,14 +5,15 @@ language codes and tokens, batching, conversion to CTranslate2 and agreement wit
 prompts, and the contract of `SegmentEngine.translate_records` that every protected span is
 restored or reported, never silently lost.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from polyinstruct import chat, models
-from polyinstruct import records as rec
+from polyinstruct.data import records as rec
+from polyinstruct.models import chat, loader
 from polyinstruct.translate import structure
 from polyinstruct.translate.hf_seq2seq import HFSeq2SeqEngine, forced_bos, language_code
 
@@ -20,25 +21,42 @@ pytestmark = pytest.mark.filterwarnings("ignore:Recommended. pip install sacremo
 
 MAX = 12  # tokens per segment, in and out: keeps generation by random models short
 
-SEGMENTS = ["What causes the seasons on Earth?", "Name the three primary colors.",
-            "Use ⟦0⟧ to print the list.", "Hello", "Explain photosynthesis in simple terms for a child."]
+SEGMENTS = [
+    "What causes the seasons on Earth?",
+    "Name the three primary colors.",
+    "Use ⟦0⟧ to print the list.",
+    "Hello",
+    "Explain photosynthesis in simple terms for a child.",
+]
 
 CODE = "```python\nnames = {'a': 1}\nfor name in names:\n    print(f\"hello {name}\")\n```"
 URL = "https://example.org/docs/setup?lang=en&v=2"
 RECORDS = [
-    {"id": "t-1", "source": "tiny", "lang": "en",
-     "instruction": f"Explain what this code does. The manual is at {URL} if you need it.",
-     "input": CODE,
-     "output": "It greets every name.\n\n- First it builds a dictionary.\n- Then it prints `hello` for each "
-               "key.\n\n1. Save it as {filename}.\n2. Run it with Python."},
-    {"id": "t-2", "source": "tiny", "lang": "en", "instruction": "Write a short greeting for {name}.",
-     "input": "Keep it short and friendly.",
-     "output": "Hello {name}! Our guide at https://example.com/welcome explains the rest."},
+    {
+        "id": "t-1",
+        "source": "tiny",
+        "lang": "en",
+        "instruction": f"Explain what this code does. The manual is at {URL} if you need it.",
+        "input": CODE,
+        "output": "It greets every name.\n\n- First it builds a dictionary.\n- Then it prints `hello` for each "
+        "key.\n\n1. Save it as {filename}.\n2. Run it with Python.",
+    },
+    {
+        "id": "t-2",
+        "source": "tiny",
+        "lang": "en",
+        "instruction": "Write a short greeting for {name}.",
+        "input": "Keep it short and friendly.",
+        "output": "Hello {name}! Our guide at https://example.com/welcome explains the rest.",
+    },
 ]
 # what must come through byte for byte, per field
 PROTECTED = {
-    "t-1": {"instruction": [URL], "input": [CODE],
-            "output": ["\n\n- ", "\n- ", "`hello`", "\n\n1. ", "{filename}", "\n2. "]},
+    "t-1": {
+        "instruction": [URL],
+        "input": [CODE],
+        "output": ["\n\n- ", "\n- ", "`hello`", "\n\n1. ", "{filename}", "\n2. "],
+    },
     "t-2": {"instruction": ["{name}"], "output": ["{name}", "https://example.com/welcome"]},
 }
 
@@ -196,8 +214,16 @@ def test_ct2_translator(which, quantization, ct2, tiny_marian, tiny_m2m100):
 
     hf_dir = tiny_marian if which == "marian" else tiny_m2m100
     model_dir = ct2(hf_dir, quantization)
-    engine = CTranslate2Engine(model_dir=str(model_dir), tokenizer=str(hf_dir), kind="translator", family=which,
-                               compute_type=quantization, max_length=MAX, threads=1, device="cpu")
+    engine = CTranslate2Engine(
+        model_dir=str(model_dir),
+        tokenizer=str(hf_dir),
+        kind="translator",
+        family=which,
+        compute_type=quantization,
+        max_length=MAX,
+        threads=1,
+        device="cpu",
+    )
     out = engine.translate_texts(SEGMENTS, "en", "fr")
     assert len(out) == len(SEGMENTS) and all(isinstance(t, str) for t in out)
     assert not any("__fr__" in t for t in out)  # the target prefix is cut from the hypotheses
@@ -212,11 +238,18 @@ def test_ct2_translator_detects_family(ct2, tiny_m2m100):
     or NLLB/M2M-100 get no source language and no target-language prefix."""
     from polyinstruct.translate.ct2 import CTranslate2Engine
 
-    engine = CTranslate2Engine(model_dir=str(ct2(tiny_m2m100, "float32")), tokenizer=str(tiny_m2m100),
-                               max_length=MAX, threads=1, device="cpu")
+    engine = CTranslate2Engine(
+        model_dir=str(ct2(tiny_m2m100, "float32")), tokenizer=str(tiny_m2m100), max_length=MAX, threads=1, device="cpu"
+    )
     assert engine.family == "m2m100"
-    with_family = CTranslate2Engine(model_dir=str(ct2(tiny_m2m100, "float32")), tokenizer=str(tiny_m2m100),
-                                    family="m2m100", max_length=MAX, threads=1, device="cpu")
+    with_family = CTranslate2Engine(
+        model_dir=str(ct2(tiny_m2m100, "float32")),
+        tokenizer=str(tiny_m2m100),
+        family="m2m100",
+        max_length=MAX,
+        threads=1,
+        device="cpu",
+    )
     assert engine.translate_texts(SEGMENTS, "en", "fr") == with_family.translate_texts(SEGMENTS, "en", "fr")
 
 
@@ -225,8 +258,15 @@ def test_ct2_m2m100_float32_greedy_matches_transformers(ct2, tiny_m2m100):
     # forced target-language token counting in both (max_new_tokens / max_decoding_length)
     from polyinstruct.translate.ct2 import CTranslate2Engine
 
-    converted = CTranslate2Engine(model_dir=str(ct2(tiny_m2m100, "float32")), tokenizer=str(tiny_m2m100),
-                                  family="m2m100", compute_type="float32", max_length=MAX, threads=1, device="cpu")
+    converted = CTranslate2Engine(
+        model_dir=str(ct2(tiny_m2m100, "float32")),
+        tokenizer=str(tiny_m2m100),
+        family="m2m100",
+        compute_type="float32",
+        max_length=MAX,
+        threads=1,
+        device="cpu",
+    )
     reference = HFSeq2SeqEngine(str(tiny_m2m100), max_length=MAX, device="cpu")
     for target in ("fr", "de"):
         assert converted.translate_texts(SEGMENTS, "en", target) == reference.translate_texts(SEGMENTS, "en", target)
@@ -235,7 +275,7 @@ def test_ct2_m2m100_float32_greedy_matches_transformers(ct2, tiny_m2m100):
 @pytest.fixture(scope="module")
 def tiny_pointer(tiny_llama, tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("pointer")
-    models.prepare("tiny", {"path": str(tiny_llama)}, out)
+    loader.prepare("tiny", {"path": str(tiny_llama)}, out)
     return str(out / "model.json")
 
 
@@ -246,8 +286,15 @@ def test_ct2_generator_on_tiny_llama(ct2, tiny_llama, tiny_pointer):
     from polyinstruct.translate.ct2 import CTranslate2Engine
     from polyinstruct.translate.llm import LLMEngine
 
-    engine = CTranslate2Engine(model_dir=str(ct2(tiny_llama)), tokenizer=tiny_pointer, kind="generator",
-                               few_shot=FEW_SHOT, max_length=MAX, threads=1, device="cpu")
+    engine = CTranslate2Engine(
+        model_dir=str(ct2(tiny_llama)),
+        tokenizer=tiny_pointer,
+        kind="generator",
+        few_shot=FEW_SHOT,
+        max_length=MAX,
+        threads=1,
+        device="cpu",
+    )
     out = engine.translate_texts(SEGMENTS, "en", "fr")
     assert len(out) == len(SEGMENTS) and all(isinstance(t, str) for t in out)
     # greedy decoding of the same prompts as the transformers `llm` engine (the fixture's random
@@ -268,8 +315,11 @@ def test_llm_engine_prompt_and_outputs(tiny_pointer):
 
     engine = LLMEngine(pointer=tiny_pointer, few_shot=FEW_SHOT, batch_size=2, max_new_tokens=8)
     prompt = chat.render(turns, "chat", engine.tokenizer)
-    assert prompt.index("Good morning.") < prompt.index("<|im_start|>assistant\nBonjour.<|im_end|>") \
+    assert (
+        prompt.index("Good morning.")
+        < prompt.index("<|im_start|>assistant\nBonjour.<|im_end|>")
         < prompt.index("Hello there.")
+    )
     assert prompt.endswith("<|im_start|>assistant\n")
     out = engine.translate_texts(SEGMENTS, "en", "de")  # more texts than one batch
     assert len(out) == len(SEGMENTS) and all(isinstance(t, str) for t in out)

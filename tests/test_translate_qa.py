@@ -1,20 +1,30 @@
 """QA checks on crafted bad translations, and the keep / drop / fallback policies."""
+
 from collections import Counter
 
 import pytest
 
 from polyinstruct import assets
-from polyinstruct.langid import LanguageIdentifier
+from polyinstruct.score.langid import LanguageIdentifier
 from polyinstruct.translate import shards
 from polyinstruct.translate.engines import Engine
 from polyinstruct.translate.qa import check_records, repetition_loop
 
-SOURCE = {"id": "a", "source": "d", "lang": "en", "instruction": "Describe the water cycle in two sentences.",
-          "input": "", "output": "Water evaporates from oceans and lakes, then condenses into clouds. "
-          "It falls back as rain or snow, about 505,000 cubic kilometres every year."}
-GOOD = {"instruction": "Décris le cycle de l'eau en deux phrases.", "input": "",
-        "output": "L'eau s'évapore des océans et des lacs, puis se condense en nuages. Elle retombe sous forme de "
-        "pluie ou de neige, environ 505 000 kilomètres cubes chaque année."}
+SOURCE = {
+    "id": "a",
+    "source": "d",
+    "lang": "en",
+    "instruction": "Describe the water cycle in two sentences.",
+    "input": "",
+    "output": "Water evaporates from oceans and lakes, then condenses into clouds. "
+    "It falls back as rain or snow, about 505,000 cubic kilometres every year.",
+}
+GOOD = {
+    "instruction": "Décris le cycle de l'eau en deux phrases.",
+    "input": "",
+    "output": "L'eau s'évapore des océans et des lacs, puis se condense en nuages. Elle retombe sous forme de "
+    "pluie ou de neige, environ 505 000 kilomètres cubes chaque année.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +41,24 @@ def test_good_translation_passes(lid):
     assert flags_of(GOOD, lid) == []
 
 
-@pytest.mark.parametrize("change, flag", [
-    ({"output": ""}, "empty_output"),
-    ({"output": SOURCE["output"]}, "untranslated"),
-    ({"output": "L'eau."}, "length_ratio"),
-    ({"output": GOOD["output"].replace("505 000", "50 000")}, "numbers_lost"),
-    ({"output": "L'eau s'évapore " + "et puis et puis " * 8 + "environ 505 000 kilomètres cubes."}, "repetition"),
-    ({"instruction": "Beschreibe den Wasserkreislauf in zwei Sätzen.",
-      "output": "Wasser verdunstet aus Ozeanen und Seen und kondensiert zu Wolken. Es fällt als Regen oder Schnee "
-                "zurück, etwa 505.000 Kubikkilometer pro Jahr."}, "wrong_language"),
-])
+@pytest.mark.parametrize(
+    "change, flag",
+    [
+        ({"output": ""}, "empty_output"),
+        ({"output": SOURCE["output"]}, "untranslated"),
+        ({"output": "L'eau."}, "length_ratio"),
+        ({"output": GOOD["output"].replace("505 000", "50 000")}, "numbers_lost"),
+        ({"output": "L'eau s'évapore " + "et puis et puis " * 8 + "environ 505 000 kilomètres cubes."}, "repetition"),
+        (
+            {
+                "instruction": "Beschreibe den Wasserkreislauf in zwei Sätzen.",
+                "output": "Wasser verdunstet aus Ozeanen und Seen und kondensiert zu Wolken. Es fällt als Regen oder Schnee "
+                "zurück, etwa 505.000 Kubikkilometer pro Jahr.",
+            },
+            "wrong_language",
+        ),
+    ],
+)
 def test_crafted_bad_outputs_are_flagged(lid, change, flag):
     assert flag in flags_of({**GOOD, **change}, lid)
 

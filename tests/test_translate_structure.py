@@ -4,7 +4,13 @@ import re
 import pytest
 
 from polyinstruct.translate.structure import (
-    TOKEN_RE, Plan, ProtectionError, Segment, numbers, numbers_preserved, plan,
+    TOKEN_RE,
+    Plan,
+    ProtectionError,
+    Segment,
+    numbers,
+    numbers_preserved,
+    plan,
 )
 
 CODE_BLOCK = '```python\ndef greet(name):\n    print(f"Hello, {name}. Bye!")  # see https://x.io\n    return 1,000\n```'
@@ -13,8 +19,9 @@ TEXTS = {
     "empty": "",
     "only_whitespace": "  \n\n \t\n",
     "plain": "Name three fruits.",
-    "prose_code_prose": "Here is a function that greets someone.\n\n" + CODE_BLOCK
-                        + "\n\nCall it with a name. It prints a greeting.",
+    "prose_code_prose": "Here is a function that greets someone.\n\n"
+    + CODE_BLOCK
+    + "\n\nCall it with a name. It prints a greeting.",
     "only_code": CODE_BLOCK,
     "only_code_trailing_newline": CODE_BLOCK + "\n",
     "tilde_fence": "Run this:\n~~~bash\necho 'Hi. There'\n~~~\nDone.",
@@ -28,12 +35,12 @@ TEXTS = {
     "table": "| Country | Capital |\n|:--------|--------:|\n| France  | Paris   |\n| Germany | Berlin  |\n| Pipe \\| escaped | `a|b` |",
     "table_no_outer_pipes": "Name | Age\n--- | ---\nAlice | 30\nBob | 25",
     "urls_emails": "Visit https://example.com/path?q=1&b=2#frag or www.example.org. Mail info@example.com, "
-                   "or ftp://files.example.net/pub. See https://en.wikipedia.org/wiki/Python_(language).",
+    "or ftp://files.example.net/pub. See https://en.wikipedia.org/wiki/Python_(language).",
     "placeholders": "Hello {name}, you have {0} new messages and {{count}} alerts. Use {user.id} or {x:>10}.",
     "printf": "Printed %s items in %d seconds (%.2f%%) for %(user)s. Price: 50% off.",
     "html": "Use <b>bold</b> text<br/> or <a href=\"https://x.com\" class='c'>a link</a>. <!-- note -->",
     "inline_code": "Call `foo()` then ``bar(`x`)``. The variable `x` holds it.",
-    "md_links": "Read [the docs](https://docs.example.com/a \"Title\") and ![a cat](img/cat.png). [Empty]() too.",
+    "md_links": 'Read [the docs](https://docs.example.com/a "Title") and ![a cat](img/cat.png). [Empty]() too.',
     "whitespace_edges": "  \n  Leading spaces and trailing spaces.   \n\n\n   ",
     "trailing_newlines": "Answer: yes.\n\n",
     "crlf": "First line.\r\n\r\n- item one\r\n- item two\r\n```\r\ncode();\r\n```\r\nEnd.\r\n",
@@ -59,9 +66,13 @@ def identity(p: Plan) -> list[str]:
 
 def shout(p: Plan) -> list[str]:
     """A fake translation: upper-case prose, leave tokens as they are."""
-    return [TOKEN_RE.sub(lambda m: m[0], "".join(
-        part if TOKEN_RE.fullmatch(part) else part.upper() for part in re.split(r"(⟦\d+⟧)", s.text)))
-        for s in p.segments]
+    return [
+        TOKEN_RE.sub(
+            lambda m: m[0],
+            "".join(part if TOKEN_RE.fullmatch(part) else part.upper() for part in re.split(r"(⟦\d+⟧)", s.text)),
+        )
+        for s in p.segments
+    ]
 
 
 @pytest.mark.parametrize("max_chars", [400, 40, 10, 1])
@@ -75,12 +86,44 @@ def test_identity_round_trip(name, max_chars):
 def test_round_trip_random_mixtures():
     """Concatenations of tricky fragments, in random order and joins, survive an identity round trip."""
     fragments = [v for v in TEXTS.values()] + [
-        "`", "```", "|", "[", "](", ")", "⟦", "⟧", "⟦3", "{", "}", "%", "<", ">", "@", ". ", "\r", "\t", "#",
-        "> ", "- ", "1. ", "  ", "www.x", "http://a.b", "a@b.c", "ab", "Word.", "Dr.", "3.14", "\u00a0", "你好。"]
+        "`",
+        "```",
+        "|",
+        "[",
+        "](",
+        ")",
+        "⟦",
+        "⟧",
+        "⟦3",
+        "{",
+        "}",
+        "%",
+        "<",
+        ">",
+        "@",
+        ". ",
+        "\r",
+        "\t",
+        "#",
+        "> ",
+        "- ",
+        "1. ",
+        "  ",
+        "www.x",
+        "http://a.b",
+        "a@b.c",
+        "ab",
+        "Word.",
+        "Dr.",
+        "3.14",
+        "\u00a0",
+        "你好。",
+    ]
     rng = random.Random(1234)
     for _ in range(400):
-        text = "".join(rng.choice(fragments) + rng.choice(["", " ", "\n", "\r\n", "\n\n"])
-                       for _ in range(rng.randint(1, 8)))
+        text = "".join(
+            rng.choice(fragments) + rng.choice(["", " ", "\n", "\r\n", "\n\n"]) for _ in range(rng.randint(1, 8))
+        )
         for max_chars in (400, 15):
             p = plan(text, max_chars=max_chars)
             assert p.rebuild(identity(p)) == text, text
@@ -88,20 +131,43 @@ def test_round_trip_random_mixtures():
 
 
 def test_fake_translation_keeps_structure_and_protected_spans():
-    text = ("## Getting started\n\n"
-            "Install the package with `pip install polyglot`. Read [the manual](https://docs.example.com/start) "
-            "or write to help@example.com.\n\n"
-            "1. Set {name} and %s in the config.\n"
-            "   - Use <code>%(user)s</code> for the user name.\n\n"
-            "| Option | Meaning |\n|---|---|\n| verbose | prints more |\n\n"
-            + CODE_BLOCK + "\n\nThat's all, folks!\n")
+    text = (
+        "## Getting started\n\n"
+        "Install the package with `pip install polyglot`. Read [the manual](https://docs.example.com/start) "
+        "or write to help@example.com.\n\n"
+        "1. Set {name} and %s in the config.\n"
+        "   - Use <code>%(user)s</code> for the user name.\n\n"
+        "| Option | Meaning |\n|---|---|\n| verbose | prints more |\n\n" + CODE_BLOCK + "\n\nThat's all, folks!\n"
+    )
     p = plan(text)
     out = p.rebuild(shout(p))
-    for kept in [CODE_BLOCK, "`pip install polyglot`", "](https://docs.example.com/start)", "help@example.com",
-                 "{name}", "%s", "<code>%(user)s</code>", "## ", "\n\n1. ", "\n   - ", "|---|---|\n| ", " | "]:
+    for kept in [
+        CODE_BLOCK,
+        "`pip install polyglot`",
+        "](https://docs.example.com/start)",
+        "help@example.com",
+        "{name}",
+        "%s",
+        "<code>%(user)s</code>",
+        "## ",
+        "\n\n1. ",
+        "\n   - ",
+        "|---|---|\n| ",
+        " | ",
+    ]:
         assert kept in out, kept
-    for prose in ["GETTING STARTED", "INSTALL THE PACKAGE WITH", "[THE MANUAL](", "OR WRITE TO", "SET", "IN THE CONFIG.",
-                  "FOR THE USER NAME.", "| OPTION | MEANING |", "| VERBOSE | PRINTS MORE |", "THAT'S ALL, FOLKS!"]:
+    for prose in [
+        "GETTING STARTED",
+        "INSTALL THE PACKAGE WITH",
+        "[THE MANUAL](",
+        "OR WRITE TO",
+        "SET",
+        "IN THE CONFIG.",
+        "FOR THE USER NAME.",
+        "| OPTION | MEANING |",
+        "| VERBOSE | PRINTS MORE |",
+        "THAT'S ALL, FOLKS!",
+    ]:
         assert prose in out, prose
     assert out.count("\n") == text.count("\n")
     # Nothing protected was ever shown to the engine.
@@ -140,13 +206,32 @@ def test_segments_cover_only_natural_language():
     for name in ["only_code", "only_protected", "punctuation_only", "only_whitespace"]:
         assert plan(TEXTS[name]).segments == [], name
     p = plan(TEXTS["table"])
-    assert [s.text for s in p.segments] == ["Country", "Capital", "France", "Paris", "Germany", "Berlin",
-                                            "Pipe \\| escaped"]
+    assert [s.text for s in p.segments] == [
+        "Country",
+        "Capital",
+        "France",
+        "Paris",
+        "Germany",
+        "Berlin",
+        "Pipe \\| escaped",
+    ]
     assert [s.text for s in plan(TEXTS["table_no_outer_pipes"]).segments] == ["Name", "Age", "Alice", "Bob"]
     assert [s.text for s in plan(TEXTS["nested_lists"]).segments] == [
-        "Fruits", "Apples are red.", "Bananas", "Yellow ones", "Vegetables", "todo item", "done item"]
+        "Fruits",
+        "Apples are red.",
+        "Bananas",
+        "Yellow ones",
+        "Vegetables",
+        "todo item",
+        "done item",
+    ]
     assert [s.text for s in plan(TEXTS["headings"]).segments] == [
-        "Title", "Section one", "Some text.", "Third level", "####### not a heading"]
+        "Title",
+        "Section one",
+        "Some text.",
+        "Third level",
+        "####### not a heading",
+    ]
     assert [s.text for s in plan(TEXTS["crlf"]).segments] == ["First line.", "item one", "item two", "End."]
     assert [s.text for s in plan(TEXTS["unclosed_fence"]).segments] == ["Example:"]
     assert [s.text for s in plan(TEXTS["long_fence"]).segments] == ["Nested:", "After the block."]
@@ -172,22 +257,35 @@ def test_inline_spans_become_tokens():
 
 
 def test_long_paragraphs_are_split_into_sentence_groups():
-    sentences = ["The first sentence is here.", "Pi is about 3.14 and e is about 2.72!", "Is it true?",
-                 "Yes, e.g. in maths, i.e. always.", "Dr. Who agrees, etc. and so on.", "Short one…", "最后一句。"]
+    sentences = [
+        "The first sentence is here.",
+        "Pi is about 3.14 and e is about 2.72!",
+        "Is it true?",
+        "Yes, e.g. in maths, i.e. always.",
+        "Dr. Who agrees, etc. and so on.",
+        "Short one…",
+        "最后一句。",
+    ]
     text = "  ".join(sentences[:5]) + " " + "\t".join(sentences[5:])
     assert [s.text for s in plan(text, max_chars=1).segments] == sentences  # one sentence per segment
     p = plan(text, max_chars=60)
     assert p.rebuild(identity(p)) == text
     texts = [s.text for s in p.segments]
-    assert texts == ["The first sentence is here.", "Pi is about 3.14 and e is about 2.72!  Is it true?",
-                     "Yes, e.g. in maths, i.e. always.", "Dr. Who agrees, etc. and so on. Short one…\t最后一句。"]
+    assert texts == [
+        "The first sentence is here.",
+        "Pi is about 3.14 and e is about 2.72!  Is it true?",
+        "Yes, e.g. in maths, i.e. always.",
+        "Dr. Who agrees, etc. and so on. Short one…\t最后一句。",
+    ]
     assert all(len(t) <= 60 for t in texts)
     assert p.parts == [0, "  ", 1, "  ", 2, "  ", 3]  # whitespace between groups stays outside the segments
     assert [s.text for s in plan(text).segments] == [text]  # short enough: one segment
     long_sentence = "word " * 100 + "end."
     assert [s.text for s in plan(long_sentence + " Next one.", max_chars=50).segments] == [long_sentence, "Next one."]
     assert [s.text for s in plan(TEXTS["abbreviations"], max_chars=1).segments] == [
-        "Dr. Smith met Mr. Jones at 3.14 p.m., e.g. at noon, i.e. early.", "They left etc. Then U.S. Army came."]
+        "Dr. Smith met Mr. Jones at 3.14 p.m., e.g. at noon, i.e. early.",
+        "They left etc. Then U.S. Army came.",
+    ]
     # Chinese full stops need no following space.
     assert [s.text for s in plan("你好。世界！再见？", max_chars=3).segments] == ["你好。", "世界！", "再见？"]
 
@@ -203,8 +301,7 @@ def test_segment_is_frozen_and_plan_shape():
 
 
 def test_numbers_normalised():
-    assert numbers("It costs $1,000 and 0.75 kg") == numbers("Il coûte 1 000 $ et 0,75 kg") \
-        == {"1000": 1, "0.75": 1}
+    assert numbers("It costs $1,000 and 0.75 kg") == numbers("Il coûte 1 000 $ et 0,75 kg") == {"1000": 1, "0.75": 1}
     assert numbers("1.000 und 1\u202f000 und 1'000") == {"1000": 3}
     assert numbers("1,234,567.89 vs 1.234.567,89") == {"1234567.89": 2}
     assert numbers("3.14, 0,5, 2.50, version 1.2.3") == {"3.14": 1, "0.5": 1, "2.5": 1, "1": 1, "2": 1, "3": 1}

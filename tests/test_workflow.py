@@ -1,12 +1,11 @@
 """The workflow as Snakemake runs it: plans, an end-to-end run, minimal re-runs, bad inputs."""
+
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO, job_counts, snakemake, tiny_experiment
+from conftest import REPO, job_counts, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -20,37 +19,68 @@ def test_default_config_plans_the_whole_grid():
     import sys
 
     # --forceall: plan every job whatever this checkout has already built
-    proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-n", "--forceall", "--cores", "2"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "-n", "--forceall", "--cores", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout)
     runs, langs = 1 + 6, 3  # base + 6 mixtures; en, fr, de
     assert counts == {
-        "normalise_instructions": 1, "normalise_eval": 3, "translate_shard": 2 * 2, "merge_translations": 2,
-        "build_mixture": 6, "prepare_model": 1, "train_lora": 6, "generate": runs * langs,
-        "langid_responses": runs * langs, "judge": runs * langs, "summarise_scores": runs * langs,
-        "report_significance": 1, "report_tables": 1, "all": 1,
+        "normalise_instructions": 1,
+        "normalise_eval": 3,
+        "translate_shard": 2 * 2,
+        "merge_translations": 2,
+        "build_mixture": 6,
+        "prepare_model": 1,
+        "train": 6,
+        "generate": runs * langs,
+        "langid_responses": runs * langs,
+        "judge": runs * langs,
+        "summarise_scores": runs * langs,
+        "report_significance": 1,
+        "report_tables": 1,
+        "all": 1,
     }
 
 
 def test_tiny_config_plan(tiny_workdir):
     assert dry_run(tiny_workdir) == {
-        "normalise_instructions": 1, "normalise_eval": 2, "translate_shard": 2, "merge_translations": 1,
-        "build_mixture": 2, "prepare_model": 1, "train_lora": 2, "generate": 6, "langid_responses": 6,
-        "judge": 6, "summarise_scores": 6, "report_significance": 1, "report_tables": 1, "all": 1,
+        "normalise_instructions": 1,
+        "normalise_eval": 2,
+        "translate_shard": 2,
+        "merge_translations": 1,
+        "build_mixture": 2,
+        "prepare_model": 1,
+        "train": 2,
+        "generate": 6,
+        "langid_responses": 6,
+        "judge": 6,
+        "summarise_scores": 6,
+        "report_significance": 1,
+        "report_tables": 1,
+        "all": 1,
     }
 
 
 def test_one_result_file_is_a_valid_target(tiny_workdir):
     target = "results/score/langid/tiny-llama/base/none/none/0/mini/fr.jsonl"
     assert dry_run(tiny_workdir, target) == {
-        "normalise_eval": 1, "prepare_model": 1, "generate": 1, "langid_responses": 1,
+        "normalise_eval": 1,
+        "prepare_model": 1,
+        "generate": 1,
+        "langid_responses": 1,
     }
 
 
 def test_stage_target_rules(tiny_workdir):
     assert dry_run(tiny_workdir, "all_mixtures") == {
-        "normalise_instructions": 1, "translate_shard": 2, "merge_translations": 1, "build_mixture": 2,
+        "normalise_instructions": 1,
+        "translate_shard": 2,
+        "merge_translations": 1,
+        "build_mixture": 2,
         "all_mixtures": 1,
     }
 
@@ -93,14 +123,23 @@ def test_end_to_end_run_writes_every_artifact(finished_tiny_run):
     assert set(manifest["train"]) == {"en", "fr"} and manifest["seed"] == 7
     metrics = json.loads((root / "results/train/tiny-llama/lora/tiny/multilingual/0.0003/metrics.json").read_text())
     assert metrics["train_examples"] == manifest["train_total"] and metrics["best_eval_loss"] is not None
-    responses = [json.loads(l) for l in
-                 (root / "results/generate/tiny-llama/lora/tiny/mono-en/0.0003/mini/fr.jsonl").read_text().splitlines()]
+    responses = [
+        json.loads(ln)
+        for ln in (root / "results/generate/tiny-llama/lora/tiny/mono-en/0.0003/mini/fr.jsonl").read_text().splitlines()
+    ]
     assert len(responses) == 3 and all(len(r["responses"]) == 1 for r in responses)
-    judged = [json.loads(l) for l in
-              (root / "results/score/judge/chen_single/tiny-llama/base/none/none/0/mini/en.jsonl").read_text().splitlines()]
+    judged = [
+        json.loads(ln)
+        for ln in (root / "results/score/judge/chen_single/tiny-llama/base/none/none/0/mini/en.jsonl")
+        .read_text()
+        .splitlines()
+    ]
     assert all(j["raw"].startswith("Rating: [[") for j in judged)
     assert all((j["rating"] is None) == (j["parse_error"] is not None) for j in judged)
-    for path in ("benchmarks/train/tiny-llama/lora/tiny/mono-en/0.0003.tsv", "logs/generate/tiny-llama/base/none/none/0/mini/en.log"):
+    for path in (
+        "logs/train/tiny-llama/lora/tiny/mono-en/0.0003.tsv",
+        "logs/generate/tiny-llama/base/none/none/0/mini/en.log",
+    ):
         assert (root / path).exists(), path
     # a finished run has nothing left to do
     assert dry_run(root) == {}
@@ -115,7 +154,7 @@ def test_changing_a_hyperparameter_reruns_training_not_data(finished_tiny_run):
     finally:
         (root / "tiny.yaml").write_text(original)
     assert "build_mixture" not in counts and "normalise_eval" not in counts
-    assert counts["train_lora"] == 2 and counts["generate"] == 4  # base runs are not retrained or regenerated
+    assert counts["train"] == 2 and counts["generate"] == 4  # base runs are not retrained or regenerated
     assert dry_run(root) == {}
 
 
@@ -127,8 +166,17 @@ def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run)
     counts = dry_run(root)
     # fr shards, fr merge, the multilingual mixture and what follows it; mono-en and base untouched
     assert counts == {
-        "translate_shard": 2, "merge_translations": 1, "build_mixture": 1, "train_lora": 1, "generate": 2,
-        "langid_responses": 2, "judge": 2, "summarise_scores": 2, "report_significance": 1, "report_tables": 1, "all": 1,
+        "translate_shard": 2,
+        "merge_translations": 1,
+        "build_mixture": 1,
+        "train": 1,
+        "generate": 2,
+        "langid_responses": 2,
+        "judge": 2,
+        "summarise_scores": 2,
+        "report_significance": 1,
+        "report_tables": 1,
+        "all": 1,
     }
 
 
@@ -144,14 +192,17 @@ def test_mixtures_are_byte_identical_when_rebuilt(finished_tiny_run):
 @pytest.mark.parametrize("engine", ["llm", "ctranslate2"])
 def test_switching_the_translation_engine_is_one_config_line(tiny_workdir, engine):
     config = tiny_workdir / "tiny.yaml"
-    text = config.read_text().replace("translate:\n", f"translate:\n  engine: {engine}\n"
-                                      f"  llm: {{max_new_tokens: 12}}\n  ctranslate2: {{source: llm}}\n", 1)
+    text = config.read_text().replace(
+        "translate:\n",
+        f"translate:\n  engine: {engine}\n  llm: {{max_new_tokens: 12}}\n  ctranslate2: {{source: llm}}\n",
+        1,
+    )
     config.write_text(text)
     snakemake(tiny_workdir, "all_mixtures")
     qa = json.loads((tiny_workdir / "results/translate/tiny/fr/shard-000.qa.json").read_text())
     assert qa["engine"] == engine and qa["records_in"] == 16
     assert qa["records_out"] == qa["translated"] == 16  # policy keep: flagged records stay, with reasons
-    records = [json.loads(l) for l in (tiny_workdir / "results/translate/tiny/fr.jsonl").read_text().splitlines()]
+    records = [json.loads(ln) for ln in (tiny_workdir / "results/translate/tiny/fr.jsonl").read_text().splitlines()]
     assert len(records) == 24 and all(r["lang"] == "fr" and "flags" in r["qa"] for r in records)
     assert all(r["translation"]["engine"] == engine for r in records)
     if engine == "ctranslate2":
@@ -167,22 +218,29 @@ def _train_config(workdir: Path, **train) -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-SWEEP = dict(methods=["lora", "full"], learning_rates=[1e-3, 5e-2], lr_selection={"criterion": "valid_loss"},
-             full={"deepspeed": None, "learning_rates": [1e-5, 1e-3]}, lora={"merge": True})
+SWEEP = dict(
+    methods=["lora", "full"],
+    learning_rates=[1e-3, 5e-2],
+    lr_selection={"criterion": "valid_loss"},
+    full={"deepspeed": None, "learning_rates": [1e-5, 1e-3]},
+    lora={"merge": True},
+)
 
 
 def test_lr_sweep_selects_a_winner_and_evaluation_follows_it(tiny_workdir):
     _train_config(tiny_workdir, **SWEEP)
     counts = dry_run(tiny_workdir)
     # 2 mixtures x 2 rates per method are trained, one choice per (method, mixture); only winners are evaluated
-    assert counts["train_lora"] == counts["train_full"] == counts["select_lr"] == counts["merge_lora"] == 4
+    assert counts["train"] == 8 and counts["select_lr"] == counts["merge_lora"] == 4
     assert counts["generate"] == (1 + 4) * 2 and counts["summarise_scores"] == (1 + 4) * 2
 
     target = "results/generate/tiny-llama/full/tiny/multilingual/selected/mini/fr.stats.json"
     snakemake(tiny_workdir, target)
     train_dir = tiny_workdir / "results/train/tiny-llama/full/tiny/multilingual"
     selection = json.loads((train_dir / "selected/selection.json").read_text())
-    losses = {lr: json.loads((train_dir / lr / "metrics.json").read_text())["best_eval_loss"] for lr in ("1e-05", "0.001")}
+    losses = {
+        lr: json.loads((train_dir / lr / "metrics.json").read_text())["best_eval_loss"] for lr in ("1e-05", "0.001")
+    }
     assert selection["criterion"] == "valid_loss" and selection["selected_lr"] == min(losses, key=losses.get)
     assert {c["lr"]: c["best_eval_loss"] for c in selection["candidates"]} == losses
     stats = json.loads((tiny_workdir / target).read_text())
@@ -194,7 +252,7 @@ def test_langid_lr_selection_generates_dev_responses_for_every_rate(tiny_workdir
     _train_config(tiny_workdir, learning_rates=[1e-3, 5e-2], lr_selection={"criterion": "langid"})
     counts = dry_run(tiny_workdir, "all_train")
     # each rate of each mixture answers the (non-source) fr dev prompts and gets language-ID scored
-    assert counts["train_lora"] == 4 and counts["select_lr"] == 2
+    assert counts["train"] == 4 and counts["select_lr"] == 2
     assert counts["generate"] == counts["langid_responses"] == 4
 
     target = "results/train/tiny-llama/lora/tiny/mono-en/selected/selection.json"
@@ -202,7 +260,7 @@ def test_langid_lr_selection_generates_dev_responses_for_every_rate(tiny_workdir
     selection = json.loads((tiny_workdir / target).read_text())
     assert selection["criterion"] == "langid" and selection["selected_lr"] in ("0.001", "0.05")
     for candidate in selection["candidates"]:
-        rows = (tiny_workdir / f"results/score/langid/tiny-llama/lora/tiny/mono-en/{candidate['lr']}/mini/fr.jsonl")
+        rows = tiny_workdir / f"results/score/langid/tiny-llama/lora/tiny/mono-en/{candidate['lr']}/mini/fr.jsonl"
         rows = [json.loads(line) for line in rows.read_text().splitlines()]
         assert candidate["langid_correct"] == sum(r["correct"] for r in rows) / len(rows)
 

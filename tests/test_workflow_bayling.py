@@ -1,5 +1,6 @@
 """BayLing 2 end to end: cross-lingual instructions from line-aligned files, a LoRA run tuned on them, and
 FLORES-style BLEU/chrF/spBLEU/COMET and a local lm-eval task for the base and tuned runs, offline."""
+
 import json
 import os
 import subprocess
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, job_counts, snakemake, tiny_experiment
 from test_bayling import flores200_spm
 
@@ -19,26 +19,48 @@ BIN = Path(sys.executable).parent
 
 def bayling_experiment(root: Path, model_dir: Path, comet: Path) -> dict:
     config = tiny_experiment(root, model_dir)
-    from polyinstruct import lm_tasks
+    from polyinstruct.lm_eval import lm_tasks
 
-    lm_tasks.write_stubs(REPO / "resources/lm_eval/polybelebele/_default_template_yaml", root / "tasks",
-                         "polybelebele", str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"), ["fr"])
+    lm_tasks.write_stubs(
+        REPO / "resources/lm_eval/polybelebele/_default_template_yaml",
+        root / "tasks",
+        "polybelebele",
+        str(REPO / "tests/fixtures/lm_eval/{flores}.jsonl"),
+        ["fr"],
+    )
     flores200_spm(root / "sacrebleu")
     config["eval_languages"] = ["fr"]
     config["mixtures"] = {"kinds": ["crosslingual"], "validation_fraction": 0.25}
     config["crosslingual"] = {
         "parallel": {"path": str(FLORES / "{lang}.devtest"), "format": "lines"},
-        "pivots": ["en"], "languages": ["fr", "zh"], "max_per_task": 4, "ablation": True,
+        "pivots": ["en"],
+        "languages": ["fr", "zh"],
+        "max_per_task": 4,
+        "ablation": True,
         "mixture": {"budget": 24, "shares": {"en": 0.4, "fr": 0.3, "crosslingual": 0.3}},
     }
     config["mt_eval"] = {
-        "testsets": {"flores": {"test": str(FLORES / "{lang}.devtest"), "dev": str(FLORES / "{lang}.dev"),
-                                "pivots": ["en"], "languages": ["zh"], "shots": 1, "limit": 4}},
-        "max_new_tokens": 8, "sacrebleu_dir": str(root / "sacrebleu"),
+        "testsets": {
+            "flores": {
+                "test": str(FLORES / "{lang}.devtest"),
+                "dev": str(FLORES / "{lang}.dev"),
+                "pivots": ["en"],
+                "languages": ["zh"],
+                "shots": 1,
+                "limit": 4,
+            }
+        },
+        "max_new_tokens": 8,
+        "sacrebleu_dir": str(root / "sacrebleu"),
         "comet": {"enabled": True, "model": str(comet), "batch_size": 4, "gpus": 0},
     }
-    config["lm_eval"] = {"tasks": ["polybelebele_{flores}"], "languages": ["fr"], "include_path": str(root / "tasks"),
-                         "batch_size": 4, "limit": 3}
+    config["lm_eval"] = {
+        "tasks": ["polybelebele_{flores}"],
+        "languages": ["fr"],
+        "include_path": str(root / "tasks"),
+        "batch_size": 4,
+        "limit": 3,
+    }
     config["score"]["judge"]["protocols"] = []
     (root / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return config
@@ -56,10 +78,10 @@ def bayling_run(tmp_path_factory, tiny_llama, tiny_comet):
 def test_plan_has_the_benchmark_jobs_for_base_and_tuned_runs(bayling_run):
     _, plan = bayling_run
     runs, directions = 3, 2  # base, crosslingual, no-crosslingual; en->zh, zh->en
-    assert plan["build_crosslingual"] == 1 and plan["build_mixture"] == 2 and plan["train_lora"] == 2
+    assert plan["build_crosslingual"] == 1 and plan["build_mixture"] == 2 and plan["train"] == 2
     assert plan["mt_prepare"] == directions
     assert plan["mt_translate"] == plan["mt_score"] == plan["mt_comet"] == runs * directions
-    assert plan["lm_eval"] == runs and plan["report_benchmarks"] == 1
+    assert plan["lm_eval"] == runs and plan["report_mt_lm_eval"] == 1
 
 
 def test_crosslingual_instructions_and_mixtures(bayling_run):
@@ -83,9 +105,12 @@ def test_mt_scores_equal_the_command_lines_on_the_workflow_files(bayling_run):
     hyp = root / f"results/mt/translations/{run}/flores/en-zh.hyp"
     ref = root / "results/mt/data/flores/en-zh.ref"
     for name, result in scores["metrics"].items():
-        proc = subprocess.run([str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *result["cli"], "-f", "json", "-w",
-                               "6"], capture_output=True, text=True,
-                              env={**os.environ, "SACREBLEU": str(root / "sacrebleu")})
+        proc = subprocess.run(
+            [str(BIN / "sacrebleu"), str(ref), "-i", str(hyp), *result["cli"], "-f", "json", "-w", "6"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SACREBLEU": str(root / "sacrebleu")},
+        )
         cli = json.loads(proc.stdout)
         assert (cli["score"], cli["signature"]) == (round(result["score"], 6), result["signature"]), name
     comet = json.loads((root / f"results/mt/comet/{run}/flores/en-zh.json").read_text())
@@ -95,19 +120,24 @@ def test_mt_scores_equal_the_command_lines_on_the_workflow_files(bayling_run):
 def test_lm_eval_results_for_base_and_adapter(bayling_run):
     root, _ = bayling_run
     base = json.loads((root / "results/lm_eval/tiny-llama/base/none/none/0/polybelebele_fra_Latn.json").read_text())
-    tuned = json.loads((root / "results/lm_eval/tiny-llama/lora/tiny/crosslingual/0.0003/"
-                                "polybelebele_fra_Latn.json").read_text())
-    assert "peft" not in base["model_args"] and tuned["model_args"]["peft"].endswith("/adapter")
+    tuned = json.loads(
+        (root / "results/lm_eval/tiny-llama/lora/tiny/crosslingual/0.0003/polybelebele_fra_Latn.json").read_text()
+    )
+    assert "peft" not in base["model_args"] and tuned["model_args"]["peft"].endswith("/weights")
     assert tuned["results"]["polybelebele_fra_Latn"]["sample_len"] == 3
 
 
 def test_benchmark_report_tables_and_figures(bayling_run):
     root, _ = bayling_run
-    report = root / "results/report/benchmarks"
+    report = root / "results/report/mt_lm_eval"
     mt = (report / "mt.csv").read_text().splitlines()
     assert len(mt) == 1 + 3 * 2 and "comet" in mt[0]
     assert "## flores: bleu" in (report / "mt.md").read_text()
     assert "polybelebele_fra_Latn" in (report / "lm_eval.md").read_text()
     figures = sorted(p.name for p in (report / "figures").iterdir() if not p.name.startswith("."))
-    assert figures == ["flores_bleu_by_direction.png", "flores_comet_by_direction.png", "lm_eval_acc_by_task.png",
-                       "lm_eval_acc_norm_by_task.png"]
+    assert figures == [
+        "flores_bleu_by_direction.png",
+        "flores_comet_by_direction.png",
+        "lm_eval_acc_by_task.png",
+        "lm_eval_acc_norm_by_task.png",
+    ]

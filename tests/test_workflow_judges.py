@@ -5,20 +5,22 @@ position bias, agreement and surface metrics.
 The grid is two base models (the tiny Llama, once with its own chat template and once with another),
 so no training is needed: the second is compared pairwise against the first.
 """
+
 import json
 from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, job_counts, snakemake, tiny_experiment
 
 pytestmark = pytest.mark.workflow
 
 PROTOCOLS = ["chen_single", "mt_bench_single", "mt_bench_pairwise", "criteria"]
 FIRST, SECOND = "tiny-b/base/none/none/0", "tiny-a/base/none/none/0"
-PLAIN_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-                  "{% if add_generation_prompt %}assistant:{% endif %}")
+PLAIN_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
 # 3 annotators on each (question, turn) of the pair; names are run paths, either order
 VOTES = """question_id,turn,model_a,model_b,annotator,winner
 81,1,{a},{b},h1,model_a
@@ -47,27 +49,48 @@ def server_experiment(root: Path, model_dir: Path, server: dict) -> dict:
     (hunspell / "en_US.aff").write_text("SET UTF-8\n")
     (hunspell / "en_US.dic").write_text("6\nthe\na\nis\nof\nand\nto\n")
     (root / "votes.csv").write_text(VOTES.format(a=FIRST, b=SECOND))
-    config.update({
-        "eval_languages": ["en"],
-        "evalsets": {"mtb": {"path": str(REPO / "tests/fixtures/evalsets/mt_bench_question.jsonl"),
-                             "format": "mt-bench"}},
-        "models": {"tiny-a": {"path": str(model_dir)},
-                   "tiny-b": {"path": str(model_dir), "chat_template": str(root / "plain.jinja")}},
-        "train": {"methods": []},
-        "surface": {"spelling": {"enabled": True, "dictionary_dirs": [str(hunspell)]},
-                    "relevance": {"enabled": True}},
-        # gated verdicts: the 135M judge rarely writes [[A]]/[[B]], language gating decides the rest
-        "agreement": {"human_votes": {"mtb": {"en": str(root / "votes.csv")}}, "n_resamples": 200, "use_gated": True},
-    })
+    config.update(
+        {
+            "eval_languages": ["en"],
+            "evalsets": {
+                "mtb": {"path": str(REPO / "tests/fixtures/evalsets/mt_bench_question.jsonl"), "format": "mt-bench"}
+            },
+            "models": {
+                "tiny-a": {"path": str(model_dir)},
+                "tiny-b": {"path": str(model_dir), "chat_template": str(root / "plain.jinja")},
+            },
+            "train": {"methods": []},
+            "surface": {
+                "spelling": {"enabled": True, "dictionary_dirs": [str(hunspell)]},
+                "relevance": {"enabled": True},
+            },
+            # gated verdicts: the 135M judge rarely writes [[A]]/[[B]], language gating decides the rest
+            "agreement": {
+                "human_votes": {"mtb": {"en": str(root / "votes.csv")}},
+                "n_resamples": 200,
+                "use_gated": True,
+            },
+        }
+    )
     config["generate"]["temperature"] = {"default": 0.0, "by_category": {"writing": 0.7}}
-    config["score"]["judge"].update({
-        "protocols": PROTOCOLS, "backend": "openai",
-        "prices": {"prompt_per_million": 0.5, "completion_per_million": 1.5},
-        "openai": {"base_url": server["base_url"], "model": server["model"], "api_key_env": "POLYINSTRUCT_TEST_KEY",
-                   "concurrency": 2, "max_retries": 2, "backoff_seconds": 0.1, "timeout_seconds": 120,
-                   "max_tokens": 24},
-        "mt_bench_pairwise": {"baseline": SECOND},
-    })
+    config["score"]["judge"].update(
+        {
+            "protocols": PROTOCOLS,
+            "backend": "openai",
+            "prices": {"prompt_per_million": 0.5, "completion_per_million": 1.5},
+            "openai": {
+                "base_url": server["base_url"],
+                "model": server["model"],
+                "api_key_env": "POLYINSTRUCT_TEST_KEY",
+                "concurrency": 2,
+                "max_retries": 2,
+                "backoff_seconds": 0.1,
+                "timeout_seconds": 120,
+                "max_tokens": 24,
+            },
+            "mt_bench_pairwise": {"baseline": SECOND},
+        }
+    )
     (root / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return config
 
@@ -103,7 +126,7 @@ def test_plan_covers_every_protocol(tmp_path, tiny_llama, llama_server):
     assert counts["judge"] == 2 * 4 and counts["judge_pairwise"] == 1 and counts["summarise_pairwise"] == 1
     assert counts["surface_metrics"] == 2 and counts["agreement"] == 1
     assert {"report_tables", "report_pairwise", "report_agreement", "report_surface"} <= set(counts)
-    assert "train_lora" not in counts and "build_mixture" not in counts
+    assert "train" not in counts and "build_mixture" not in counts
 
 
 def test_dry_run_counts_the_calls_the_run_makes(served_run):
@@ -111,7 +134,12 @@ def test_dry_run_counts_the_calls_the_run_makes(served_run):
     by_protocol = plan_before["by_protocol"]
     # prompts: Chen judges first turns (2 runs x 3), per-turn protocols 2 x 3 x 2, pairwise 3 x 2 turns x 2 orders
     assert {p: e["prompts"] for p, e in by_protocol.items()} == {
-        "chen_single": 6, "mt_bench_single": 12, "criteria": 12, "relevance": 12, "mt_bench_pairwise": 12}
+        "chen_single": 6,
+        "mt_bench_single": 12,
+        "criteria": 12,
+        "relevance": 12,
+        "mt_bench_pairwise": 12,
+    }
     ledger = ledger_lines(root)
     assert plan_before["total_calls"] == len(ledger) == served_run["requests"] > 0
     assert {e["protocol"] for e in ledger} == {*PROTOCOLS, "relevance"}
@@ -127,8 +155,9 @@ def test_report_shows_gated_scores_parse_failures_position_bias_and_agreement(se
     assert {"ungated_mean", "gated_mean", "drop", "parse_failures", "gated_out"} <= set(scores.columns)
     criteria = scores.filter(pl.col("protocol") == "criteria")
     assert criteria["parse_failures"].sum() > 0  # 24 tokens of a 135M model are no valid JSON object
-    raw = [json.loads(l) for l in
-           (root / f"results/score/judge/criteria/{FIRST}/mtb/en.jsonl").read_text().splitlines()]
+    raw = [
+        json.loads(ln) for ln in (root / f"results/score/judge/criteria/{FIRST}/mtb/en.jsonl").read_text().splitlines()
+    ]
     assert all(r["raw"] is not None for r in raw) and any(r["parse_error"] for r in raw)  # stored raw
     assert "## mt_bench_single — mtb (gating: multiply)" in (root / "results/report/scores.md").read_text()
 
@@ -149,7 +178,7 @@ def test_report_shows_gated_scores_parse_failures_position_bias_and_agreement(se
 
     surface = pl.read_csv(root / "results/report/surface.csv")
     assert surface.height == 2 and surface["spelling"].is_between(0, 1).all()
-    responses = [json.loads(l) for l in (root / f"results/generate/{FIRST}/mtb/en.jsonl").read_text().splitlines()]
+    responses = [json.loads(ln) for ln in (root / f"results/generate/{FIRST}/mtb/en.jsonl").read_text().splitlines()]
     assert all(len(r["responses"]) == 2 for r in responses)
     assert {r["id"]: r["temperature"] for r in responses} == {"81": 0.7, "111": 0.0, "131": 0.0}
 

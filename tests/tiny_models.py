@@ -1,10 +1,12 @@
 """Tiny random models built inside the tests (no hub): a ChatML Llama with a locally trained tokenizer."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 CHATML = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -17,11 +19,16 @@ def build_tokenizer(corpus: list[str]):
     tok = Tokenizer(models.BPE(unk_token=None))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIALS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=600,
+        special_tokens=SPECIALS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(corpus, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   bos_token="<|im_start|>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token="<|im_start|>"
+    )
     fast.chat_template = CHATML
     return fast
 
@@ -42,32 +49,69 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
 
     tokenizer = build_tokenizer(corpus)
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
     return _save_causal_lm(LlamaForCausalLM(config), tokenizer, out_dir)
 
 
 def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: int = 0) -> Path:
     """A tiny random causal LM of another family (Mistral, Qwen2, BLOOM, GPT-NeoX/Pythia), same tokenizer."""
     import torch
-    from transformers import (BloomConfig, BloomForCausalLM, GPTNeoXConfig, GPTNeoXForCausalLM, MistralConfig,
-                              MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM)
+    from transformers import (
+        BloomConfig,
+        BloomForCausalLM,
+        GPTNeoXConfig,
+        GPTNeoXForCausalLM,
+        MistralConfig,
+        MistralForCausalLM,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+    )
 
     if family == "llama":
         return build_tiny_llama(out_dir, corpus, seed)
     tokenizer = build_tokenizer(corpus)
-    ids = dict(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-               pad_token_id=tokenizer.pad_token_id)
-    decoder = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                   num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True)
+    ids = dict(
+        vocab_size=len(tokenizer),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    decoder = dict(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+    )
     config, cls = {
         "mistral": (lambda: MistralConfig(**ids, **decoder, sliding_window=None), MistralForCausalLM),
         "qwen2": (lambda: Qwen2Config(**ids, **decoder), Qwen2ForCausalLM),
         "bloom": (lambda: BloomConfig(**ids, hidden_size=32, n_layer=2, n_head=4), BloomForCausalLM),
-        "gpt_neox": (lambda: GPTNeoXConfig(**ids, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                           num_attention_heads=4, max_position_embeddings=512), GPTNeoXForCausalLM),
+        "gpt_neox": (
+            lambda: GPTNeoXConfig(
+                **ids,
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                max_position_embeddings=512,
+            ),
+            GPTNeoXForCausalLM,
+        ),
     }[family]
     torch.manual_seed(seed)
     return _save_causal_lm(cls(config()), tokenizer, out_dir)
@@ -79,8 +123,7 @@ def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: in
 INIT_STD = 0.3
 # lines the tokenizers must cover besides the corpus: the ⟦n⟧ tokens `structure.plan` puts into segments
 # and a little markdown/URL punctuation, so that they are pieces rather than <unk>
-_EXTRA_LINES = ["⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ [link](https://example.org/x?y=1) {name} `code`",
-                "- * # | > ~ ^ _ = + ; @ %"] * 3
+_EXTRA_LINES = ["⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧ [link](https://example.org/x?y=1) {name} `code`", "- * # | > ~ ^ _ = + ; @ %"] * 3
 
 
 def train_sentencepiece(prefix: Path, corpus: list[str], vocab_size: int = 300) -> Path:
@@ -89,9 +132,19 @@ def train_sentencepiece(prefix: Path, corpus: list[str], vocab_size: int = 300) 
 
     prefix.parent.mkdir(parents=True, exist_ok=True)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(list(corpus) + _EXTRA_LINES), model_prefix=str(prefix), vocab_size=vocab_size,
-        model_type="unigram", character_coverage=1.0, hard_vocab_limit=False, bos_id=-1, pad_id=-1,
-        eos_id=1, unk_id=0, num_threads=1, minloglevel=2)
+        sentence_iterator=iter(list(corpus) + _EXTRA_LINES),
+        model_prefix=str(prefix),
+        vocab_size=vocab_size,
+        model_type="unigram",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        bos_id=-1,
+        pad_id=-1,
+        eos_id=1,
+        unk_id=0,
+        num_threads=1,
+        minloglevel=2,
+    )
     return Path(f"{prefix}.model")
 
 
@@ -99,12 +152,20 @@ def _pieces(model_file: Path) -> list[str]:
     import sentencepiece as spm
 
     sp = spm.SentencePieceProcessor(model_file=str(model_file))
-    return [sp.id_to_piece(i) for i in range(sp.get_piece_size())
-            if not (sp.is_unknown(i) or sp.is_control(i))]
+    return [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not (sp.is_unknown(i) or sp.is_control(i))]
 
 
-def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str], seed: int = 0, *,
-                      d_model: int = 32, layers: int = 2, heads: int = 4, ffn: int = 64) -> Path:
+def build_tiny_marian(
+    out_dir: Path,
+    corpus_src: list[str],
+    corpus_tgt: list[str],
+    seed: int = 0,
+    *,
+    d_model: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    ffn: int = 64,
+) -> Path:
     """A random MarianMTModel (d_model 32, 2+2 layers) with a MarianTokenizer laid out like OPUS-MT's.
 
     As in OPUS-MT checkpoints the vocabulary is shared: "</s>" is 0, "<unk>" 1, the source and
@@ -130,12 +191,26 @@ def build_tiny_marian(out_dir: Path, corpus_src: list[str], corpus_tgt: list[str
         tokenizer = MarianTokenizer(source_spm=str(source_spm), target_spm=str(target_spm), vocab=str(vocab))
         pad = len(tokens) - 1
         torch.manual_seed(seed)
-        config = MarianConfig(vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=d_model,
-                              encoder_layers=layers, decoder_layers=layers, encoder_attention_heads=heads,
-                              decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
-                              activation_function="swish", max_position_embeddings=256, init_std=INIT_STD,
-                              pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, forced_eos_token_id=0,
-                              scale_embedding=True, share_encoder_decoder_embeddings=True)
+        config = MarianConfig(
+            vocab_size=len(tokens),
+            decoder_vocab_size=len(tokens),
+            d_model=d_model,
+            encoder_layers=layers,
+            decoder_layers=layers,
+            encoder_attention_heads=heads,
+            decoder_attention_heads=heads,
+            encoder_ffn_dim=ffn,
+            decoder_ffn_dim=ffn,
+            activation_function="swish",
+            max_position_embeddings=256,
+            init_std=INIT_STD,
+            pad_token_id=pad,
+            eos_token_id=0,
+            decoder_start_token_id=pad,
+            forced_eos_token_id=0,
+            scale_embedding=True,
+            share_encoder_decoder_embeddings=True,
+        )
         model = MarianMTModel(config)
         model.generation_config.bad_words_ids = [[pad]]  # as OPUS-MT: never generate <pad>
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,15 +243,29 @@ def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
         from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
 
         lang_tokens = [f"__{code}__" for code in FAIRSEQ_LANGUAGE_CODES["m2m100"]]
-        tokenizer = M2M100Tokenizer(vocab_file=str(vocab), spm_file=str(spm_file),
-                                    additional_special_tokens=lang_tokens)
+        tokenizer = M2M100Tokenizer(
+            vocab_file=str(vocab), spm_file=str(spm_file), additional_special_tokens=lang_tokens
+        )
         vocab_size = len(tokens) + len(tokenizer.lang_code_to_id) + tokenizer.num_madeup_words
         assert max(tokenizer.lang_code_to_id.values()) < vocab_size
         torch.manual_seed(seed)
-        config = M2M100Config(vocab_size=vocab_size, d_model=32, encoder_layers=2, decoder_layers=2,
-                              encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
-                              decoder_ffn_dim=64, max_position_embeddings=256, init_std=INIT_STD, pad_token_id=1,
-                              bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True)
+        config = M2M100Config(
+            vocab_size=vocab_size,
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=2,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            max_position_embeddings=256,
+            init_std=INIT_STD,
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+            decoder_start_token_id=2,
+            scale_embedding=True,
+        )
         model = M2M100ForConditionalGeneration(config)
         out_dir.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(out_dir)
@@ -185,6 +274,7 @@ def build_tiny_m2m100(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
 
 
 # --- a tiny COMET checkpoint (unbabel-comet's regression metric over a tiny random XLM-R) ---
+
 
 def _xlmr_tokenizer(spm_file: Path):
     """An XLMRobertaTokenizerFast over a sentencepiece unigram model, laid out like XLM-R's (<s> <pad> </s> <unk>
@@ -195,16 +285,28 @@ def _xlmr_tokenizer(spm_file: Path):
 
     sp = spm.SentencePieceProcessor(model_file=str(spm_file))
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    vocab += [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())
-              if not (sp.is_unknown(i) or sp.is_control(i))]
+    vocab += [
+        (sp.id_to_piece(i), sp.get_score(i))
+        for i in range(sp.get_piece_size())
+        if not (sp.is_unknown(i) or sp.is_control(i))
+    ]
     vocab.append(("<mask>", 0.0))
     tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    return XLMRobertaTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>",
-                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    return XLMRobertaTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
 
 
 def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
@@ -225,19 +327,40 @@ def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         fast = _xlmr_tokenizer(train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus, vocab_size=400))
     fast.save_pretrained(encoder_dir)
-    XLMRobertaConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=64, max_position_embeddings=130, pad_token_id=fast.pad_token_id,
-                     bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id).save_pretrained(encoder_dir)
+    XLMRobertaConfig(
+        vocab_size=len(fast),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        pad_token_id=fast.pad_token_id,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+    ).save_pretrained(encoder_dir)
 
     from comet.models import RegressionMetric
 
     torch.manual_seed(seed)
-    model = RegressionMetric(pretrained_model=str(encoder_dir), hidden_sizes=[16], load_pretrained_weights=False,
-                             local_files_only=True, layer_transformation="softmax")
+    model = RegressionMetric(
+        pretrained_model=str(encoder_dir),
+        hidden_sizes=[16],
+        load_pretrained_weights=False,
+        local_files_only=True,
+        layer_transformation="softmax",
+    )
     hparams = {k: v for k, v in dict(model.hparams).items()}
     checkpoint = out_dir / "checkpoints" / "model.ckpt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "hyper_parameters": hparams, "epoch": 0, "global_step": 0,
-                "pytorch-lightning_version": pytorch_lightning.__version__}, checkpoint)
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "hyper_parameters": hparams,
+            "epoch": 0,
+            "global_step": 0,
+            "pytorch-lightning_version": pytorch_lightning.__version__,
+        },
+        checkpoint,
+    )
     (out_dir / "hparams.yaml").write_text(yaml.safe_dump(hparams, sort_keys=False), encoding="utf-8")
     return checkpoint

@@ -3,6 +3,7 @@
 Chen et al. compare mixtures at a fixed budget and hold the global batch constant across GPU
 counts through gradient accumulation; both are computed here, not assumed.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ The trainer reports every micro-batch here; totals are summed over processes at 
 step (so all ranks hold the same numbers), written into every checkpoint and read back on resume,
 so an interrupted run reports the same totals as an uninterrupted one.
 """
+
 from __future__ import annotations
 
 import json

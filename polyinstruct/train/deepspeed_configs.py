@@ -3,6 +3,7 @@
 The shipped files leave batch sizes, accumulation, clipping and precision on "auto", so the
 trainer fills them from `train.*` and there is one source of truth for the global batch.
 """
+
 from __future__ import annotations
 
 import json

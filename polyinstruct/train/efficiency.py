@@ -5,6 +5,7 @@ follow the PaLM appendix: 6N for full fine-tuning (forward 2N, backward 4N) plus
 12 * layers * hidden * sequence; LoRA skips the frozen weights' gradients, so 4N plus attention
 (the adapters' own FLOPs are negligible at low rank).
 """
+
 from __future__ import annotations
 
 # dense bf16 tensor-core peaks (no sparsity), FLOP/s, from the vendors' datasheets

@@ -4,6 +4,7 @@ Llama-style models project queries, keys and values separately (`q_proj`, `k_pro
 BLOOM and GPT-NeoX/Pythia fuse them into one `query_key_value` linear layer. Config names a
 preset (`qkv`, `attention`, `attention-mlp`, `all-linear`) or lists module names itself.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,14 @@ _NEOX = Family(("query_key_value",), ("dense",), ("dense_h_to_4h", "dense_4h_to_
 _BLOOM = Family(("query_key_value",), ("dense",), ("dense_h_to_4h", "dense_4h_to_h"), False)  # ALiBi, own mask
 
 FAMILIES: dict[str, Family] = {
-    "llama": _LLAMA, "mistral": _LLAMA, "qwen2": _LLAMA, "qwen3": _LLAMA, "gemma": _LLAMA, "gemma2": _LLAMA,
-    "olmo": _LLAMA, "olmo2": _LLAMA,
+    "llama": _LLAMA,
+    "mistral": _LLAMA,
+    "qwen2": _LLAMA,
+    "qwen3": _LLAMA,
+    "gemma": _LLAMA,
+    "gemma2": _LLAMA,
+    "olmo": _LLAMA,
+    "olmo2": _LLAMA,
     "bloom": _BLOOM,
     "gpt_neox": _NEOX,
 }

@@ -1,11 +1,12 @@
 """LoRA folded into the base weights: a plain Hugging Face model directory for tools that need one."""
+
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
 
-from polyinstruct import models
+from polyinstruct.models import loader
 
 
 def merge_lora(pointer: dict, adapter_dir: str | Path, out_dir: str | Path) -> Path:
@@ -16,7 +17,7 @@ def merge_lora(pointer: dict, adapter_dir: str | Path, out_dir: str | Path) -> P
     out_dir = Path(out_dir)
     base = AutoModelForCausalLM.from_pretrained(**pointer["load"], dtype=torch.float32)
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
-    tokenizer = models.load_tokenizer(pointer)
+    tokenizer = loader.load_tokenizer(pointer)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     merged.save_pretrained(tmp)

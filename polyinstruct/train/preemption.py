@@ -5,6 +5,7 @@ everything that determines the run (settings, seed, data and model). A re-run re
 latest checkpoint when the fingerprint matches and starts afresh (discarding them) when it does
 not, so a changed hyperparameter never continues an old run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,8 +97,12 @@ def resume_point(checkpoint_dir: Path, run_fingerprint: str) -> str | None:
             if complete:
                 return str(complete[0])
         else:
-            log.warning("%s: checkpoints of a different run (fingerprint %s, now %s); starting afresh",
-                        checkpoint_dir, recorded, run_fingerprint)
+            log.warning(
+                "%s: checkpoints of a different run (fingerprint %s, now %s); starting afresh",
+                checkpoint_dir,
+                recorded,
+                run_fingerprint,
+            )
             shutil.rmtree(checkpoint_dir)
     return None
 
@@ -105,5 +110,6 @@ def resume_point(checkpoint_dir: Path, run_fingerprint: str) -> str | None:
 def mark(checkpoint_dir: Path, run_fingerprint: str, parts: dict) -> None:
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    (checkpoint_dir / "run.json").write_text(json.dumps({"fingerprint": run_fingerprint, **parts}, indent=1,
-                                                        default=str), encoding="utf-8")
+    (checkpoint_dir / "run.json").write_text(
+        json.dumps({"fingerprint": run_fingerprint, **parts}, indent=1, default=str), encoding="utf-8"
+    )

@@ -8,6 +8,7 @@ Run directory: `adapter/` (LoRA) or `model/` (full), `metrics.json`, `trainer_st
 `train_log.jsonl`, `checkpoints.json` (evaluations and the choice), `epochs/` (per-epoch
 snapshots under `every-epoch`), and while running `checkpoints/` (resume points).
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,17 +16,14 @@ import os
 import shutil
 from pathlib import Path
 
-from polyinstruct import chat, models
 from polyinstruct.io import InputError, atomic_path, load_jsonl, write_json, write_jsonl
+from polyinstruct.models import chat, loader
 from polyinstruct.train import budget, counters, efficiency, families, preemption, selection
+from polyinstruct.workflow import paths
 
 log = logging.getLogger(__name__)
 METHODS = ("lora", "full")
 BATCHING = ("length-grouped", "padded", "packed")
-
-
-def weights_name(method: str) -> str:
-    return "adapter" if method == "lora" else "model"
 
 
 def _dataset(records: list[dict], template: str):
@@ -121,15 +119,17 @@ def train(spec: dict) -> dict | None:
     if method not in METHODS:
         raise ValueError(f"unknown training method '{method}' (one of {', '.join(METHODS)})")
     if s["checkpoint_selection"] == "every-epoch" and s["eval_every_steps"]:
-        raise InputError("config key 'train.eval_every_steps': every-epoch checkpoint selection evaluates once "
-                         "per epoch; set it to null")
+        raise InputError(
+            "config key 'train.eval_every_steps': every-epoch checkpoint selection evaluates once "
+            "per epoch; set it to null"
+        )
     set_seed(spec["seed"])
     (run_dir / "epochs").mkdir(parents=True, exist_ok=True)  # per-epoch snapshots (every-epoch) or empty
     train_records, valid_records = load_jsonl(spec["train"]), load_jsonl(spec["valid"])
     if not train_records:
         raise InputError(f"{spec['train']}: the mixture has no training records")
     pointer = spec["pointer"]
-    tokenizer = models.load_tokenizer(pointer, padding_side="right")
+    tokenizer = loader.load_tokenizer(pointer, padding_side="right")
     model = _load_model(pointer, method, s)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)
@@ -139,7 +139,10 @@ def train(spec: dict) -> dict | None:
     if method == "lora":
         lora = s["lora"]
         peft_config = LoraConfig(
-            r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], task_type="CAUSAL_LM",
+            r=lora["r"],
+            lora_alpha=lora["alpha"],
+            lora_dropout=lora["dropout"],
+            task_type="CAUSAL_LM",
             target_modules=families.lora_targets(model.config.model_type, lora["target_modules"]),
         )
     provisional = {"epochs": s["epochs"], "max_steps": s["max_steps"]}
@@ -150,9 +153,13 @@ def train(spec: dict) -> dict | None:
     if s["max_tokens"]:
         callbacks.append(budget.TokenBudget(s["max_tokens"]))
     trainer = _trainer_class()(
-        model=model, args=_arguments(spec, provisional, accumulation, has_valid), processing_class=tokenizer,
-        peft_config=peft_config, train_dataset=_dataset(train_records, s["template"]),
-        eval_dataset=_dataset(valid_records, s["template"]) if has_valid else None, callbacks=callbacks,
+        model=model,
+        args=_arguments(spec, provisional, accumulation, has_valid),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        train_dataset=_dataset(train_records, s["template"]),
+        eval_dataset=_dataset(valid_records, s["template"]) if has_valid else None,
+        callbacks=callbacks,
     )
     trainer.counters, snapshots.trainer = run_counters, trainer
     tokens_per_epoch = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
@@ -165,8 +172,10 @@ def train(spec: dict) -> dict | None:
         log.info("resuming from %s", resume_from)
     trainer.train(resume_from_checkpoint=resume_from)
     if stop.received is not None:
-        raise preemption.Preempted(f"stopped by signal {stop.received} at step {trainer.state.global_step}; "
-                                   f"checkpoint saved in {run_dir / 'checkpoints'}; re-run to resume")
+        raise preemption.Preempted(
+            f"stopped by signal {stop.received} at step {trainer.state.global_step}; "
+            f"checkpoint saved in {run_dir / 'checkpoints'}; re-run to resume"
+        )
     state = trainer.state
     choice = selection.choose(s["checkpoint_selection"], state.log_history, run_dir)
     final = run_dir / ".final"
@@ -178,7 +187,7 @@ def train(spec: dict) -> dict | None:
         return None
     source = final if choice["source"] == "final" else run_dir / choice["source"]
     tokenizer.save_pretrained(str(source))
-    weights = run_dir / weights_name(method)
+    weights = run_dir / paths.WEIGHTS
     shutil.rmtree(weights, ignore_errors=True)
     if choice["source"].startswith("epochs/"):
         shutil.copytree(source, weights)
@@ -190,16 +199,27 @@ def train(spec: dict) -> dict | None:
         state.save_to_json(str(tmp))
     write_jsonl(run_dir / "train_log.jsonl", state.log_history)
 
-    metrics = _metrics(spec, trainer, plan, accumulation, world, run_counters, choice,
-                       tokens_per_epoch, len(train_records), len(valid_records))
+    metrics = _metrics(
+        spec,
+        trainer,
+        plan,
+        accumulation,
+        world,
+        run_counters,
+        choice,
+        tokens_per_epoch,
+        len(train_records),
+        len(valid_records),
+    )
     write_json(run_dir / "metrics.json", metrics)
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     shutil.rmtree(run_dir / ".best", ignore_errors=True)
     return metrics
 
 
-def _metrics(spec, trainer, plan, accumulation, world, run_counters, choice, tokens_per_epoch,
-             n_train, n_valid) -> dict:
+def _metrics(
+    spec, trainer, plan, accumulation, world, run_counters, choice, tokens_per_epoch, n_train, n_valid
+) -> dict:
     import torch
 
     s, state = spec["settings"], trainer.state
@@ -218,8 +238,12 @@ def _metrics(spec, trainer, plan, accumulation, world, run_counters, choice, tok
         "devices": world,
         "deepspeed": spec.get("deepspeed"),
         "batching": s["batching"],
-        "budget": {"kind": plan["kind"], "epochs": s["epochs"], "max_steps": plan["max_steps"],
-                   "max_tokens": s["max_tokens"]},
+        "budget": {
+            "kind": plan["kind"],
+            "epochs": s["epochs"],
+            "max_steps": plan["max_steps"],
+            "max_tokens": s["max_tokens"],
+        },
         "steps": state.global_step,
         "epochs_seen": round(state.epoch or 0.0, 4),
         "train_examples": n_train,

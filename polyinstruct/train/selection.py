@@ -6,6 +6,7 @@ Snapshots are plain directories the trainer writes (all ranks take part, so ZeRO
 gathered), so they survive preemption; the evaluation history comes from the trainer state, which
 a resumed run restores from its checkpoint.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,11 @@ class Snapshots(TrainerCallback):
 
 
 def evaluations(log_history: list[dict]) -> list[dict]:
-    return [{"step": e["step"], "epoch": e.get("epoch"), "eval_loss": e["eval_loss"]}
-            for e in log_history if "eval_loss" in e]
+    return [
+        {"step": e["step"], "epoch": e.get("epoch"), "eval_loss": e["eval_loss"]}
+        for e in log_history
+        if "eval_loss" in e
+    ]
 
 
 def choose(mode: str, log_history: list[dict], run_dir: Path) -> dict:

@@ -5,6 +5,7 @@ the expected language over the non-source languages (Chirkova & Nikoulina), ties
 validation loss. The choice is written as an artifact (`selection.json`) that the rules for the
 `selected` run read, so everything after training follows the winner.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,7 +28,9 @@ def langid_correct(score_files: list[str | Path]) -> float | None:
 def select(criterion: str, candidates: list[dict]) -> dict:
     """candidates: [{"lr": token, "best_eval_loss": float|None, "langid_correct": float|None}, ...]."""
     if criterion not in CRITERIA:
-        raise InputError(f"config key 'train.lr_selection.criterion': '{criterion}' is not one of {', '.join(CRITERIA)}")
+        raise InputError(
+            f"config key 'train.lr_selection.criterion': '{criterion}' is not one of {', '.join(CRITERIA)}"
+        )
     if not candidates:
         raise InputError("config key 'train.learning_rates': no learning rates to select from")
     inf = float("inf")
@@ -37,8 +40,10 @@ def select(criterion: str, candidates: list[dict]) -> dict:
 
     if criterion == "valid_loss":
         if all(c.get("best_eval_loss") is None for c in candidates):
-            raise InputError("config key 'train.lr_selection.criterion': valid_loss needs a validation split "
-                             "(config key 'mixtures.valid_fraction' > 0)")
+            raise InputError(
+                "config key 'train.lr_selection.criterion': valid_loss needs a validation split "
+                "(config key 'mixtures.valid_fraction' > 0)"
+            )
         key = lambda c: (loss(c), float(c["lr"]))  # noqa: E731
     else:
         key = lambda c: (-(c.get("langid_correct") or 0.0), loss(c), float(c["lr"]))  # noqa: E731
@@ -48,23 +53,32 @@ def select(criterion: str, candidates: list[dict]) -> dict:
 
 def candidate(lr: str, metrics_path: str | Path, langid_files: list[str | Path] | None = None) -> dict:
     metrics = read_json(metrics_path)
-    return {"lr": lr, "best_eval_loss": metrics.get("best_eval_loss"), "final_loss": metrics.get("final_loss"),
-            "langid_correct": langid_correct(langid_files) if langid_files else None}
+    return {
+        "lr": lr,
+        "best_eval_loss": metrics.get("best_eval_loss"),
+        "final_loss": metrics.get("final_loss"),
+        "langid_correct": langid_correct(langid_files) if langid_files else None,
+    }
 
 
-def chosen_weights(selection_file: str | Path, model: str, method: str, dataset: str, mixture: str) -> tuple[str, str]:
-    """(weights directory, lr token) of the winner a selection artifact names."""
-    from polyinstruct import grid
+def chosen_weights(
+    selection_file: str | Path, model: str, method: str, dataset: str, mixture: str, merged: bool = False
+) -> tuple[str, str]:
+    """(weights directory, lr token) of the winner a selection artifact names (its merged LoRA weights
+    when `merged`)."""
+    from polyinstruct.workflow.paths import Run
 
     lr = read_json(selection_file)["selected_lr"]
-    return grid.weights_path(model, method, dataset, mixture, lr), lr
+    return Run(model, method, dataset, mixture, lr).weights(merged=merged), lr
 
 
-def run_weights(inputs, run: dict) -> str | None:
+def run_weights(inputs, run: dict, merged: bool = False) -> str | None:
     """The weights a tuned run uses: its own (`inputs.weights`), or for the `selected` lr the sweep
-    winner's, whose lr is noted in `run["selected_lr"]`. None for base models."""
+    winner's (merged LoRA weights when `merged`), whose lr is noted in `run["selected_lr"]`. None for
+    base models."""
     if "selection" in inputs.keys():
-        weights, run["selected_lr"] = chosen_weights(inputs.selection, run["model"], run["method"], run["dataset"],
-                                                     run["mixture"])
+        weights, run["selected_lr"] = chosen_weights(
+            inputs.selection, run["model"], run["method"], run["dataset"], run["mixture"], merged
+        )
         return weights
     return inputs.get("weights")

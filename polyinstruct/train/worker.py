@@ -1,4 +1,5 @@
 """Entry point of one training process under torchrun: `python -m polyinstruct.train.worker job.json`."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,4 @@
-"""Translation engines behind one interface.
+"""The interface every translation engine has (`registry.py` names them), and the `precomputed` engine.
 
 `precomputed` joins translations that already exist (shipped files, DeepL output, a released
 translated dataset) by record id. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
@@ -6,12 +6,13 @@ translated dataset) by record id. Model engines (`hf-seq2seq`, `ctranslate2`, `l
 and markdown stay out of what the model sees), translates the unique segments of a whole shard
 in length-sorted batches, and rebuilds each field with its protected spans restored.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
 
-from polyinstruct import records as rec
+from polyinstruct.data import records as rec
 from polyinstruct.io import InputError, read_jsonl
 from polyinstruct.translate import structure
 
@@ -28,8 +29,9 @@ def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
     """A copy of `record` in `target_lang` with its text fields replaced (see records.texts)."""
     new = {k: v for k, v in record.items() if k not in ("messages", "qa", *rec.TEXT_FIELDS)}
     if "messages" in record:
-        new["messages"] = [{"role": m["role"], "content": texts[f"messages.{i}"]}
-                           for i, m in enumerate(record["messages"])]
+        new["messages"] = [
+            {"role": m["role"], "content": texts[f"messages.{i}"]} for i, m in enumerate(record["messages"])
+        ]
     else:
         new.update({field: texts[field] for field in rec.TEXT_FIELDS})
     new["lang"] = target_lang
@@ -91,17 +93,20 @@ class SegmentEngine(Engine):
 
         unique = sorted(set(texts), key=len, reverse=True)
         done: dict[str, str] = {}
-        with tqdm(total=len(unique), desc=f"{self.name} {source_lang}->{target_lang}", unit="seg",
-                  mininterval=5) as bar:
+        with tqdm(
+            total=len(unique), desc=f"{self.name} {source_lang}->{target_lang}", unit="seg", mininterval=5
+        ) as bar:
             for start in range(0, len(unique), self.batch_size):
-                batch = unique[start:start + self.batch_size]
+                batch = unique[start : start + self.batch_size]
                 done.update(zip(batch, self.translate_texts(batch, source_lang, target_lang)))
                 bar.update(len(batch))
         return [done[t] for t in texts]
 
     def translate_records(self, records, source_lang, target_lang):
-        plans = [{field: structure.plan(text, max_chars=self.segment_max_chars)
-                  for field, text in rec.texts(r).items()} for r in records]
+        plans = [
+            {field: structure.plan(text, max_chars=self.segment_max_chars) for field, text in rec.texts(r).items()}
+            for r in records
+        ]
         segments = [s.text for p in plans for fp in p.values() for s in fp.segments]
         translated = iter(self.translate_batched(segments, source_lang, target_lang))
         out = []
@@ -115,7 +120,6 @@ class SegmentEngine(Engine):
             out.append(new)
         return out, Counter()
 
-
     @staticmethod
     def _rebuild(field: str, field_plan, translations: list[str], lost: list[str]) -> str:
         """Rebuild a field; each segment whose tokens broke stays untranslated and is reported."""
@@ -127,22 +131,3 @@ class SegmentEngine(Engine):
                 lost.append(f"{field}: {error}")
                 translations[error.segment] = field_plan.segments[error.segment].text
         raise AssertionError("unreachable: source segments always rebuild")
-
-
-def make_engine(name: str, settings: dict, *, device: str | None = None) -> Engine:
-    """The engine `name` configured by `settings` (the rule passes the engine's resolved section)."""
-    if name == "precomputed":
-        return PrecomputedEngine(settings["path"])
-    if name == "hf-seq2seq":
-        from polyinstruct.translate.hf_seq2seq import HFSeq2SeqEngine
-
-        return HFSeq2SeqEngine(**settings, device=device)
-    if name == "ctranslate2":
-        from polyinstruct.translate.ct2 import CTranslate2Engine
-
-        return CTranslate2Engine(**settings, device=device)
-    if name == "llm":
-        from polyinstruct.translate.llm import LLMEngine
-
-        return LLMEngine(**settings)
-    raise InputError(f"config key 'translate.engine': unknown engine '{name}'")

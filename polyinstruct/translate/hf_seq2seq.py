@@ -3,6 +3,7 @@
 Each family names languages its own way (FLORES-200 codes for NLLB, ISO codes for M2M-100, one
 model per pair for OPUS-MT); `language_code` maps registry codes through the registry.
 """
+
 from __future__ import annotations
 
 from polyinstruct import languages
@@ -58,8 +59,16 @@ def forced_bos(tokenizer, family: str, target: str) -> int | None:
 class HFSeq2SeqEngine(SegmentEngine):
     name = "hf-seq2seq"
 
-    def __init__(self, model: str, family: str | None = None, batch_size: int = 16, max_length: int = 256,
-                 num_beams: int = 1, segment_max_chars: int = 400, device: str | None = None):
+    def __init__(
+        self,
+        model: str,
+        family: str | None = None,
+        batch_size: int = 16,
+        max_length: int = 256,
+        num_beams: int = 1,
+        segment_max_chars: int = 400,
+        device: str | None = None,
+    ):
         super().__init__(batch_size=batch_size, segment_max_chars=segment_max_chars)
         self.model_pattern = model  # may hold {src} and {tgt} (OPUS-MT pair models)
         self.family = family
@@ -71,7 +80,7 @@ class HFSeq2SeqEngine(SegmentEngine):
     def load(self, source_lang: str, target_lang: str):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        from polyinstruct.models import device as best_device
+        from polyinstruct.models.loader import device as best_device
 
         path = self.model_pattern.format(src=source_lang, tgt=target_lang)
         if path not in self._loaded:
@@ -90,9 +99,15 @@ class HFSeq2SeqEngine(SegmentEngine):
         if family in ("nllb", "m2m100"):
             lang_token_id(tokenizer, family, src)  # fail clearly on a source language the model lacks
             tokenizer.src_lang = src
-        encoded = tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                            max_length=self.max_length).to(model.device)
+        encoded = tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length).to(
+            model.device
+        )
         with torch.inference_mode():
-            generated = model.generate(**encoded, forced_bos_token_id=forced_bos(tokenizer, family, tgt),
-                                       num_beams=self.num_beams, do_sample=False, max_new_tokens=self.max_length)
+            generated = model.generate(
+                **encoded,
+                forced_bos_token_id=forced_bos(tokenizer, family, tgt),
+                num_beams=self.num_beams,
+                do_sample=False,
+                max_new_tokens=self.max_length,
+            )
         return [t.strip() for t in tokenizer.batch_decode(generated, skip_special_tokens=True)]

@@ -1,12 +1,16 @@
 """Translation by a prompted causal LM (BayLing's approach): chat template, optional few-shot pairs."""
+
 from __future__ import annotations
 
-from polyinstruct import chat, languages, models
-from polyinstruct.generate import batched_generate
+from polyinstruct import languages
+from polyinstruct.generate.answers import batched_generate
+from polyinstruct.models import chat, loader
 from polyinstruct.translate.engines import SegmentEngine
 
-PROMPT = ("Translate the following text from {source} to {target}. Reply with the translation only and "
-          "copy every ⟦n⟧ marker unchanged.\n\n{text}")
+PROMPT = (
+    "Translate the following text from {source} to {target}. Reply with the translation only and "
+    "copy every ⟦n⟧ marker unchanged.\n\n{text}"
+)
 
 
 def messages(text: str, source_lang: str, target_lang: str, few_shot: list[dict]) -> list[dict]:
@@ -22,22 +26,35 @@ def messages(text: str, source_lang: str, target_lang: str, few_shot: list[dict]
 class LLMEngine(SegmentEngine):
     name = "llm"
 
-    def __init__(self, pointer: str, few_shot: list[dict] | None = None, batch_size: int = 8,
-                 max_new_tokens: int = 256, segment_max_chars: int = 400):
+    def __init__(
+        self,
+        pointer: str,
+        few_shot: list[dict] | None = None,
+        batch_size: int = 8,
+        max_new_tokens: int = 256,
+        segment_max_chars: int = 400,
+    ):
         super().__init__(batch_size=batch_size, segment_max_chars=segment_max_chars)
-        self.pointer = models.read_pointer(pointer)
+        self.pointer = loader.read_pointer(pointer)
         self.few_shot = few_shot or []
         self.max_new_tokens = max_new_tokens
-        self.tokenizer = models.load_tokenizer(self.pointer)
-        self.model = models.load_causal_lm(self.pointer)
+        self.tokenizer = loader.load_tokenizer(self.pointer)
+        self.model = loader.load_causal_lm(self.pointer)
 
     def translate_texts(self, texts, source_lang, target_lang):
         if not texts:
             return []
-        prompts = [chat.render(messages(t, source_lang, target_lang, self.few_shot), "chat", self.tokenizer)
-                   for t in texts]
+        prompts = [
+            chat.render(messages(t, source_lang, target_lang, self.few_shot), "chat", self.tokenizer) for t in texts
+        ]
         # batch_size=len(prompts) failed on an empty list (range step 0) and ignored the configured
         # batch size when called with more texts than one batch
-        outputs, _ = batched_generate(self.model, self.tokenizer, prompts, batch_size=self.batch_size,
-                                      max_new_tokens=self.max_new_tokens, max_prompt_length=2048)
+        outputs, _ = batched_generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            batch_size=self.batch_size,
+            max_new_tokens=self.max_new_tokens,
+            max_prompt_length=2048,
+        )
         return outputs

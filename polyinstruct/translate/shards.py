@@ -1,10 +1,11 @@
 """Shards: the unit of translation work, of resume, and of QA accounting."""
+
 from __future__ import annotations
 
 from collections import Counter
 
 from polyinstruct.io import load_jsonl, read_json
-from polyinstruct.langid import LanguageIdentifier
+from polyinstruct.score.langid import LanguageIdentifier
 from polyinstruct.translate.engines import Engine
 from polyinstruct.translate.qa import DEFAULT_LENGTH_RATIO, check_records
 
@@ -13,12 +14,20 @@ POLICIES = ("keep", "drop", "fallback")
 
 def select_shard(records: list[dict], shard: str, shard_size: int) -> list[dict]:
     start = int(shard) * shard_size
-    return records[start:start + shard_size]
+    return records[start : start + shard_size]
 
 
-def translate_shard(records: list[dict], engine: Engine, source_lang: str, target_lang: str,
-                    identifier: LanguageIdentifier, policy: str, *, fallback: Engine | None = None,
-                    length_ratio: tuple[float, float] = DEFAULT_LENGTH_RATIO) -> tuple[list[dict], dict]:
+def translate_shard(
+    records: list[dict],
+    engine: Engine,
+    source_lang: str,
+    target_lang: str,
+    identifier: LanguageIdentifier,
+    policy: str,
+    *,
+    fallback: Engine | None = None,
+    length_ratio: tuple[float, float] = DEFAULT_LENGTH_RATIO,
+) -> tuple[list[dict], dict]:
     """Translate, check and filter one shard; returns (kept records, QA manifest).
 
     Policies: keep flagged records (with their reasons), drop them, or re-translate them with a

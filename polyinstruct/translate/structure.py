@@ -6,6 +6,7 @@ spans inside a segment become tokens (``⟦0⟧``) that engines tend to copy, an
 the translated segments back with every protected span restored byte for byte.
 `numbers_preserved` is the companion check that a translation kept the source's numbers.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,27 +16,66 @@ from dataclasses import dataclass, field
 
 TOKEN_RE = re.compile(r"⟦\s*(\d+)\s*⟧")  # tolerant: engines sometimes write "⟦ 0 ⟧"
 _FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
-_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*(?:#{1,6}(?=[ \t]|$)[ \t]*"
-                     r"|(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
+_PREFIX = re.compile(
+    r"[ \t]*(?:>[ \t]?)*(?:#{1,6}(?=[ \t]|$)[ \t]*"
+    r"|(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?"
+)
 _HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
 _TABLE_SEP = re.compile(r"[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?\|?[ \t]*")
 _CELL_PIPE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)|\\\||(\|)")  # a bare pipe, not in code, not escaped
 _URL_CHAR = r"(?:\([^\s()<>]*\)|[^\s()<>\"'`])"
-_PROTECT = re.compile("|".join([
-    r"(`+)(?!`).*?(?<!`)\1(?!`)",                                       # inline code
-    r"⟦\s*\d+\s*⟧",                                                    # token look-alikes in the source
-    r"!?\[(?=[^\]\n]{0,500}\]\()",                                        # link opener (text is translated)
-    r"\]\((?:\([^()\s]*\)|[^()\s])*(?:\s+\"[^\"]*\")?\)",               # link target
-    rf"(?:(?:https?|ftp)://|www\.){_URL_CHAR}*(?:\([^\s()<>]*\)|[^\s()<>\"'`.,;:!?\]])",  # URL
-    r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+",                                # e-mail
-    r"\{\{[^{}\n]*\}\}|\{\w*(?:[.\[][\w\]]*)*(?:![rsa])?(?::[^{}\s]*)?\}",  # {name} {0} {{name}}
-    r"%(?:\(\w+\))?[-+#0]*(?:\d+|\*)?(?:\.\d+)?[sdifFeEgGxXoc](?![A-Za-z])",  # printf
-    r"<!--.*?-->|</?[A-Za-z][\w:-]*(?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*\s*/?>",
-]))
+_PROTECT = re.compile(
+    "|".join(
+        [
+            r"(`+)(?!`).*?(?<!`)\1(?!`)",  # inline code
+            r"⟦\s*\d+\s*⟧",  # token look-alikes in the source
+            r"!?\[(?=[^\]\n]{0,500}\]\()",  # link opener (text is translated)
+            r"\]\((?:\([^()\s]*\)|[^()\s])*(?:\s+\"[^\"]*\")?\)",  # link target
+            rf"(?:(?:https?|ftp)://|www\.){_URL_CHAR}*(?:\([^\s()<>]*\)|[^\s()<>\"'`.,;:!?\]])",  # URL
+            r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+",  # e-mail
+            r"\{\{[^{}\n]*\}\}|\{\w*(?:[.\[][\w\]]*)*(?:![rsa])?(?::[^{}\s]*)?\}",  # {name} {0} {{name}}
+            r"%(?:\(\w+\))?[-+#0]*(?:\d+|\*)?(?:\.\d+)?[sdifFeEgGxXoc](?![A-Za-z])",  # printf
+            r"<!--.*?-->|</?[A-Za-z][\w:-]*(?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*\s*/?>",
+        ]
+    )
+)
 _BREAK = re.compile(r"[.!?…]+[\"'”’»)\]]*(\s+)|[。！？]+[\"'”’」』）)]*(\s*)")
-_ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.", "ms.", "prof.", "st.", "jr.", "sr.",
-                  "no.", "nr.", "fig.", "approx.", "cf.", "al.", "inc.", "ltd.", "co.", "ca.", "mt.",
-                  "z.b.", "d.h.", "usw.", "bzw.", "vgl.", "p.ex.", "env.", "etw.", "т.е.", "т.д.", "др."}
+_ABBREVIATIONS = {
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "dr.",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "prof.",
+    "st.",
+    "jr.",
+    "sr.",
+    "no.",
+    "nr.",
+    "fig.",
+    "approx.",
+    "cf.",
+    "al.",
+    "inc.",
+    "ltd.",
+    "co.",
+    "ca.",
+    "mt.",
+    "z.b.",
+    "d.h.",
+    "usw.",
+    "bzw.",
+    "vgl.",
+    "p.ex.",
+    "env.",
+    "etw.",
+    "т.е.",
+    "т.д.",
+    "др.",
+}
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -44,14 +84,18 @@ class ProtectionError(ValueError):
 
     def __init__(self, segment: int, missing: list[str], duplicated: list[str], unknown: list[str]):
         self.segment, self.missing, self.duplicated, self.unknown = segment, missing, duplicated, unknown
-        problems = [f"{what} {', '.join(tokens)}" for what, tokens in
-                    (("missing", missing), ("duplicated", duplicated), ("unknown", unknown)) if tokens]
+        problems = [
+            f"{what} {', '.join(tokens)}"
+            for what, tokens in (("missing", missing), ("duplicated", duplicated), ("unknown", unknown))
+            if tokens
+        ]
         super().__init__(f"segment {segment}: placeholder token(s) {'; '.join(problems)}")
 
 
 @dataclass(frozen=True)
 class Segment:
     """Text for the engine; `spans[i]` is the source text behind token ``⟦i⟧``."""
+
     text: str
     spans: tuple[str, ...] = ()
 
@@ -71,8 +115,10 @@ class Segment:
         if missing or duplicated or unknown:
             raise ProtectionError(index, missing, duplicated, unknown)
         glue = self._glue()
-        chunks = [translation[a:b] for a, b in
-                  zip([0] + [m.end() for m in found], [m.start() for m in found] + [len(translation)])]
+        chunks = [
+            translation[a:b]
+            for a, b in zip([0] + [m.end() for m in found], [m.start() for m in found] + [len(translation)])
+        ]
         out = []
         for j, chunk in enumerate(chunks):
             if j > 0 and glue[ids[j - 1]][1]:
@@ -87,14 +133,19 @@ class Segment:
     def _glue(self) -> dict[int, tuple[bool, bool]]:
         """Per token: (no whitespace before it, no whitespace after it) in the source segment."""
         text = self.text
-        return {int(m[1]): (m.start() > 0 and not text[m.start() - 1].isspace(),
-                            m.end() < len(text) and not text[m.end()].isspace())
-                for m in TOKEN_RE.finditer(text)}
+        return {
+            int(m[1]): (
+                m.start() > 0 and not text[m.start() - 1].isspace(),
+                m.end() < len(text) and not text[m.end()].isspace(),
+            )
+            for m in TOKEN_RE.finditer(text)
+        }
 
 
 @dataclass
 class Plan:
     """A text cut into translatable segments and the structure around them."""
+
     segments: list[Segment]
     parts: list[str | int] = field(default_factory=list)  # literal text, or index into `segments`
 
@@ -102,8 +153,7 @@ class Plan:
         """The full text with `translations[i]` in place of segment i and all protected spans restored."""
         if len(translations) != len(self.segments):
             raise ValueError(f"expected {len(self.segments)} translations, got {len(translations)}")
-        return "".join(p if isinstance(p, str) else self.segments[p].restore(translations[p], p)
-                       for p in self.parts)
+        return "".join(p if isinstance(p, str) else self.segments[p].restore(translations[p], p) for p in self.parts)
 
     def _literal(self, text: str) -> None:
         if text and self.parts and isinstance(self.parts[-1], str):
@@ -160,9 +210,13 @@ def _sentence_breaks(text: str) -> list[tuple[int, int]]:
         if text[b].islower():
             continue
         if m[0].startswith(".") and not m[0].startswith(".."):
-            word = re.search(r"[\w.]*$", text[max(0, m.start() - 16):m.start()])[0] + "."
-            if (word.lower() in _ABBREVIATIONS or re.fullmatch(r"(?:[^\W\d_]\.){2,}", word)
-                    or re.fullmatch(r"[^\W\d_]\.", word) and word[0].isupper()):
+            word = re.search(r"[\w.]*$", text[max(0, m.start() - 16) : m.start()])[0] + "."
+            if (
+                word.lower() in _ABBREVIATIONS
+                or re.fullmatch(r"(?:[^\W\d_]\.){2,}", word)
+                or re.fullmatch(r"[^\W\d_]\.", word)
+                and word[0].isupper()
+            ):
                 continue
         breaks.append((a, b))
     return breaks
@@ -206,7 +260,7 @@ def plan(text: str, *, max_chars: int = 400) -> Plan:
         elif row:
             pipes = [m.start() for m in _CELL_PIPE.finditer(line) if m[2]]
             for k, (a, b) in enumerate(zip([-1] + pipes, pipes + [len(line)])):
-                cell = line[a + 1:b]
+                cell = line[a + 1 : b]
                 if k:
                     result._literal("|")
                 body = cell.strip(" \t")
@@ -214,17 +268,17 @@ def plan(text: str, *, max_chars: int = 400) -> Plan:
                 result._literal(lead)
                 if body:
                     result._text(body, max_chars)
-                result._literal(cell[len(lead) + len(body):])
+                result._literal(cell[len(lead) + len(body) :])
         else:
             prefix = _PREFIX.match(line)[0]
-            rest = line[len(prefix):]
+            rest = line[len(prefix) :]
             body = rest.rstrip(" \t")
             if prefix.lstrip(" \t>").startswith("#") and (close := _HEADING_CLOSE.search(body)):
                 body = body[: close.start()]
             result._literal(prefix)
             if body:
                 result._text(body, max_chars)
-            result._literal(rest[len(body):])
+            result._literal(rest[len(body) :])
         result._literal(eol)
     return result
 
@@ -246,11 +300,10 @@ def _normalise(token: str) -> list[str]:
         elif not others and (len(groups[1]) != 3 or len(groups[0]) > 3 or _digits(groups[0]) == "0"):
             decimal = groups[-1]  # '0.75', '3.14'; a single 3-digit group after it reads as thousands
     whole = groups[:-1] if decimal is not None else groups
-    if len(whole[0]) <= 3 or len(whole) == 1:
-        if all(len(g) == 3 for g in whole[1:]):
-            number = str(int(_digits("".join(whole))))
-            fraction = _digits(decimal or "").rstrip("0")
-            return [f"{number}.{fraction}" if fraction else number]
+    if (len(whole[0]) <= 3 or len(whole) == 1) and all(len(g) == 3 for g in whole[1:]):
+        number = str(int(_digits("".join(whole))))
+        fraction = _digits(decimal or "").rstrip("0")
+        return [f"{number}.{fraction}" if fraction else number]
     return [str(int(_digits(g))) for g in groups]
 
 

@@ -1,0 +1,1 @@
+"""Responses of every run to every eval set (rules/generate.smk)."""

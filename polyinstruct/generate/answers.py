@@ -1,0 +1,154 @@
+"""Batched generation with transformers: length-sorted batches, left padding; greedy or seeded sampling.
+
+Multi-turn eval items are answered turn by turn; turn k's prompt holds the model's own earlier
+answers. Outputs come back in input order whatever order the batches ran in.
+
+Sampling (Weber et al. / FastChat: a temperature per category, `generate.temperature`) is seeded per
+(turn, temperature) group and per batch, so the same config, data and batch size give the same
+answers on the same hardware. The engine is pluggable (`complete(prompts, temperature, seed)`):
+transformers here, vLLM in `polyinstruct.generate.vllm_engine`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from polyinstruct.data.evalsets import category_temperature
+from polyinstruct.models import chat
+
+GREEDY = {"default": 0.0, "by_category": {}}
+
+
+def derive_seed(*parts) -> int:
+    """A 31-bit seed from any parts (the experiment seed, a turn, a temperature, a batch index)."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def batched_generate(
+    model,
+    tokenizer,
+    prompts: list[str],
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    repetition_penalty: float = 1.0,
+    max_prompt_length: int = 1024,
+    temperature: float = 0.0,
+    seed: int = 0,
+) -> tuple[list[str], dict]:
+    """Continuations of `prompts` (rendered text), in order; greedy at temperature 0; returns (texts, stats)."""
+    import torch
+
+    tokenizer.padding_side = "left"
+    tokenizer.truncation_side = "left"
+    encoded = [
+        tokenizer(p, add_special_tokens=False, truncation=True, max_length=max_prompt_length)["input_ids"]
+        for p in prompts
+    ]
+    order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
+    outputs: list[str] = [""] * len(prompts)
+    new_tokens = 0
+    started = time.perf_counter()
+    device = next(model.parameters()).device
+    if temperature > 0:
+        decoding = {"do_sample": True, "temperature": float(temperature), "top_p": 1.0, "top_k": 0}
+    else:
+        decoding = {"do_sample": False}
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        features = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt").to(device)
+        if temperature > 0:
+            torch.manual_seed(derive_seed(seed, start))
+        with torch.inference_mode():
+            generated = model.generate(
+                **features,
+                **decoding,
+                max_new_tokens=max_new_tokens,
+                repetition_penalty=repetition_penalty,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        continuation = generated[:, features["input_ids"].shape[1] :]
+        for row, i in enumerate(batch):
+            ids = continuation[row].tolist()
+            if tokenizer.eos_token_id in ids:
+                ids = ids[: ids.index(tokenizer.eos_token_id)]
+            ids = [t for t in ids if t != tokenizer.pad_token_id]
+            new_tokens += len(ids)
+            outputs[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
+    seconds = time.perf_counter() - started
+    return outputs, {"prompts": len(prompts), "new_tokens": new_tokens, "seconds": round(seconds, 3)}
+
+
+class TransformersEngine:
+    """`complete(prompts, temperature, seed)` over a loaded transformers model (the default engine)."""
+
+    def __init__(self, model, tokenizer, settings: dict):
+        self.model, self.tokenizer, self.settings = model, tokenizer, settings
+
+    def complete(
+        self, prompts: list[str], temperature: float = 0.0, seed: int = 0, max_new_tokens: int | None = None
+    ) -> tuple[list[str], dict]:
+        s = self.settings
+        return batched_generate(
+            self.model,
+            self.tokenizer,
+            prompts,
+            batch_size=s["batch_size"],
+            max_new_tokens=max_new_tokens or s["max_new_tokens"],
+            repetition_penalty=s.get("repetition_penalty", 1.0),
+            max_prompt_length=s.get("max_prompt_length", 1024),
+            temperature=temperature,
+            seed=seed,
+        )
+
+
+def answer_eval_items(
+    model, tokenizer, items: list[dict], template: str, settings: dict, *, seed: int = 0, engine=None
+) -> tuple[list[dict], dict]:
+    """Answer every turn of every eval item; returns (records with `responses`, stats).
+
+    Each turn's prompts are grouped by their category's temperature (`settings["temperature"]`,
+    greedy when absent); each group is generated with a seed derived from (seed, turn, temperature).
+    `engine` defaults to transformers on `model`; the tokenizer always renders the prompts.
+    """
+    engine = engine or TransformersEngine(model, tokenizer, settings)
+    temperature_settings = settings.get("temperature") or GREEDY
+    item_temperature = [category_temperature(item.get("category", ""), temperature_settings) for item in items]
+    conversations: list[list[dict]] = [[] for _ in items]
+    responses: list[list[str]] = [[] for _ in items]
+    totals = {"prompts": 0, "new_tokens": 0, "seconds": 0.0}
+    by_temperature: dict[str, int] = {}
+    for turn in range(max(len(item["turns"]) for item in items) if items else 0):
+        active = [i for i, item in enumerate(items) if turn < len(item["turns"])]
+        for i in active:
+            conversations[i].append({"role": "user", "content": items[i]["turns"][turn]})
+        for temperature in sorted({item_temperature[i] for i in active}):
+            group = [i for i in active if item_temperature[i] == temperature]
+            prompts = [chat.render(conversations[i], template, tokenizer) for i in group]
+            texts, stats = engine.complete(prompts, temperature=temperature, seed=derive_seed(seed, turn, temperature))
+            for i, text in zip(group, texts):
+                conversations[i].append({"role": "assistant", "content": text})
+                responses[i].append(text)
+            for key in totals:
+                totals[key] += stats.get(key, 0)
+            by_temperature[str(temperature)] = by_temperature.get(str(temperature), 0) + len(group)
+    records = [{**item, "responses": responses[i], "temperature": item_temperature[i]} for i, item in enumerate(items)]
+    totals["seconds"] = round(totals["seconds"], 3)
+    totals["tokens_per_second"] = round(totals["new_tokens"] / totals["seconds"], 2) if totals["seconds"] else None
+    totals["prompts_by_temperature"] = by_temperature
+    return records, totals
+
+
+def build_engine(pointer: dict, method: str, weights: str | None, settings: dict, tokenizer, seed: int = 0):
+    """The engine `generate.backend` names, loaded with the run's weights."""
+    if settings.get("backend", "transformers") == "vllm":
+        from polyinstruct.generate import vllm_engine
+
+        source = vllm_engine.model_source(pointer, method, weights, settings["vllm"]["lora"])
+        return vllm_engine.VLLMEngine(source, settings, seed)
+    from polyinstruct.models import loader
+
+    return TransformersEngine(loader.load_run_model(pointer, method, weights), tokenizer, settings)

@@ -1,0 +1,1 @@
+"""lm-evaluation-harness tasks of every run (rules/lm_eval.smk)."""

@@ -1,0 +1,1 @@
+"""Language mixtures and cross-lingual instructions (rules/mixtures.smk)."""

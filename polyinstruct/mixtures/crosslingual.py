@@ -1,0 +1,243 @@
+"""Cross-lingual translation instructions from parallel text (BayLing 2).
+
+BayLing 2 transfers ability from its pivots (zh, en) to 100+ languages by tuning on translation
+instructions built from parallel text: sentence-level, document-level (k consecutive sentences),
+constrained ("the translation must contain these words") and interactive translation (translate,
+then revise on request). Prompts are written in the pivot language, in both directions.
+
+Parallel text is line-aligned files (FLORES `{lang}.devtest`), TSV pairs or JSONL pairs. Every
+random choice (constraint words, the word the interactive draft omits) comes from a generator
+seeded by (seed, task, direction, line), so re-running yields byte-identical records.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from polyinstruct import languages
+from polyinstruct.io import InputError
+
+TASKS = ("sentence", "document", "constrained", "interactive")
+# scripts written without spaces between words: constraint "words" are character bigrams there
+UNSPACED_SCRIPTS = {"Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr"}
+CROSSLINGUAL = "crosslingual"  # the share key of mixtures and the `lang` counted in their manifests
+
+
+def joiner(lang: str) -> str:
+    """What consecutive sentences are joined with: nothing in unspaced scripts, a space elsewhere."""
+    return "" if languages.get(lang).script in UNSPACED_SCRIPTS else " "
+
+
+def load_prompts(prompts_dir: str | Path, lang: str) -> dict:
+    """The prompt file of one pivot language (`<prompts_dir>/<lang>.yaml`)."""
+    path = Path(prompts_dir) / f"{lang}.yaml"
+    if not path.exists():
+        raise InputError(
+            f"config key 'crosslingual.prompts_dir': no prompt file '{path}' for pivot language '{lang}' "
+            f"(write one like {Path(prompts_dir) / 'en.yaml'})"
+        )
+    prompts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [k for k in ("sentence", "document", "constrained", "revise") if k not in prompts]
+    if missing:
+        raise InputError(f"{path}: missing prompt(s) {', '.join(missing)}")
+    return prompts
+
+
+def language_name(prompts: dict, lang: str) -> str:
+    return (prompts.get("names") or {}).get(lang) or languages.get(lang).name
+
+
+# ---- reading parallel text ---------------------------------------------------------------------
+
+
+def read_lines(path: str | Path) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [line.rstrip("\n").rstrip("\r") for line in fh]
+
+
+def read_parallel(fmt: str, paths: dict[str, str], pivot: str, lang: str) -> list[tuple[str, str]]:
+    """(pivot sentence, other-language sentence) pairs, in file order.
+
+    `lines`: paths {pivot: file, lang: file}, line i of one is line i of the other.
+    `tsv`: paths {"pair": file} with columns pivot<TAB>lang. `jsonl`: paths {"pair": file}, objects keyed by code.
+    """
+    if fmt == "lines":
+        left, right = read_lines(paths[pivot]), read_lines(paths[lang])
+        if len(left) != len(right):
+            raise InputError(
+                f"{paths[lang]}: {len(right)} lines, but {paths[pivot]} has {len(left)}; "
+                f"line-aligned files must have the same number of lines"
+            )
+        return list(zip(left, right))
+    path = paths["pair"]
+    pairs = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if fmt == "tsv":
+                cells = line.rstrip("\n").split("\t")
+                if len(cells) != 2:
+                    raise InputError(
+                        f"{path}:{lineno}: expected 2 tab-separated columns ({pivot}, {lang}), got {len(cells)}"
+                    )
+                pairs.append((cells[0], cells[1]))
+            else:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
+                if pivot not in row or lang not in row:
+                    raise InputError(f"{path}:{lineno}: needs keys '{pivot}' and '{lang}'")
+                pairs.append((row[pivot], row[lang]))
+    return pairs
+
+
+def parallel_paths(spec: dict, pivot: str, lang: str) -> dict[str, str]:
+    """The files `crosslingual.parallel` names for one (pivot, language)."""
+    from polyinstruct.data import sources
+
+    pattern = spec["path"]
+    if spec["format"] == "lines":
+        return {pivot: sources.resolve(pattern, lang=pivot), lang: sources.resolve(pattern, lang=lang)}
+    return {"pair": sources.resolve(pattern, pivot=pivot, lang=lang)}
+
+
+# ---- building instructions ---------------------------------------------------------------------
+
+
+def _clean(pairs: list[tuple[str, str]], dropped: Counter) -> list[tuple[int, str, str]]:
+    kept = []
+    for i, (a, b) in enumerate(pairs):
+        a, b = a.strip(), b.strip()
+        if not a or not b:
+            dropped["empty_side"] += 1
+            continue
+        kept.append((i, a, b))
+    return kept
+
+
+def constraint_words(text: str, lang: str) -> list[str]:
+    """Candidate constraint words of a reference, in order, without repeats.
+
+    Spaced scripts: tokens of 4+ letters (punctuation stripped). Unspaced scripts: letter bigrams.
+    """
+    if languages.get(lang).script in UNSPACED_SCRIPTS:
+        letters = [c for c in text if unicodedata.category(c).startswith("L")]
+        words = ["".join(letters[i : i + 2]) for i in range(0, len(letters) - 1, 2)]
+    else:
+        words = [re.sub(r"^\W+|\W+$", "", token) for token in text.split()]
+        words = [w for w in words if len(w) >= 4 and not any(c.isdigit() for c in w)]
+    return list(dict.fromkeys(words))
+
+
+def _rng(seed: int, *parts) -> random.Random:
+    return random.Random(":".join(map(str, (seed, *parts))))
+
+
+def _record(task: str, src: str, tgt: str, pivot: str, index: int, body: dict) -> dict:
+    return {
+        "id": f"xl-{task}-{src}-{tgt}-{index}",
+        "source": CROSSLINGUAL,
+        "lang": pivot,
+        "task": task,
+        "direction": f"{src}-{tgt}",
+        **body,
+    }
+
+
+def _task_records(
+    task: str,
+    rows: list[tuple[int, str, str]],
+    src: str,
+    tgt: str,
+    pivot: str,
+    prompts: dict,
+    settings: dict,
+    seed: int,
+    dropped: Counter,
+) -> list[dict]:
+    names = {"src_name": language_name(prompts, src), "tgt_name": language_name(prompts, tgt)}
+    out = []
+    if task == "document":
+        k = settings["document_sentences"]
+        for start in range(0, len(rows) - k + 1, k):
+            window = rows[start : start + k]
+            body = {
+                "instruction": prompts["document"].format(**names),
+                "input": joiner(src).join(r[1] for r in window),
+                "output": joiner(tgt).join(r[2] for r in window),
+            }
+            out.append(_record(task, src, tgt, pivot, window[0][0], body))
+        dropped[f"document_tail_{src}-{tgt}"] += len(rows) % k
+        return out
+    for index, source, reference in rows:
+        if task == "sentence":
+            body = {"instruction": prompts["sentence"].format(**names), "input": source, "output": reference}
+        else:
+            candidates = constraint_words(reference, tgt)
+            rng = _rng(seed, task, src, tgt, index)
+            if task == "constrained":
+                n = settings["constraint_words"]
+                if len(candidates) < n:
+                    dropped["constrained_too_few_words"] += 1
+                    continue
+                words = sorted(rng.sample(candidates, n), key=reference.index)
+                separator = prompts.get("word_separator", ", ")
+                body = {
+                    "instruction": prompts["constrained"].format(**names, words=separator.join(words)),
+                    "input": source,
+                    "output": reference,
+                }
+            else:
+                if not candidates:
+                    dropped["interactive_no_word"] += 1
+                    continue
+                word = rng.choice(candidates)
+                # the first answer omits the word; the request to revise restores the reference
+                draft = re.sub(r"\s{2,}", " ", reference.replace(word, "", 1)).strip()
+                first = prompts["sentence"].format(**names) + "\n\n" + source
+                body = {
+                    "messages": [
+                        {"role": "user", "content": first},
+                        {"role": "assistant", "content": draft},
+                        {"role": "user", "content": prompts["revise"].format(word=word)},
+                        {"role": "assistant", "content": reference},
+                    ]
+                }
+        out.append(_record(task, src, tgt, pivot, index, body))
+    return out
+
+
+def build(
+    pairs: list[tuple[str, str]], pivot: str, lang: str, prompts: dict, settings: dict, seed: int
+) -> tuple[list[dict], Counter]:
+    """Every configured task in both directions (pivot->lang, lang->pivot) for one parallel corpus.
+
+    `settings` is `crosslingual` of the config: tasks, directions, document_sentences,
+    constraint_words, max_per_task. Returns (records, dropped counts by reason).
+    """
+    dropped: Counter = Counter()
+    rows = _clean(pairs, dropped)
+    directions = {"both": [(pivot, lang), (lang, pivot)], "from_pivot": [(pivot, lang)], "to_pivot": [(lang, pivot)]}[
+        settings["directions"]
+    ]
+    records = []
+    for src, tgt in directions:
+        oriented = rows if src == pivot else [(i, b, a) for i, a, b in rows]
+        for task in settings["tasks"]:
+            built = _task_records(task, oriented, src, tgt, pivot, prompts, settings, seed, dropped)
+            cap = settings["max_per_task"]
+            if cap is not None and len(built) > cap:
+                dropped["over_max_per_task"] += len(built) - cap
+                built = _rng(seed, "cap", task, src, tgt).sample(built, cap)
+                built.sort(key=lambda r: r["id"])
+            records.extend(built)
+    return records, +dropped

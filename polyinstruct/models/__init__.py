@@ -1,0 +1,1 @@
+"""Base models: preparing, loading, prompt formats (rules/models.smk)."""

@@ -1,0 +1,62 @@
+"""Prompt formats shared by training and generation, so a run is prompted the way it was trained.
+
+`chat` uses the tokenizer's chat template; `alpaca` is the Stanford Alpaca text template that
+several of the studies fine-tuned with.
+"""
+
+from __future__ import annotations
+
+from polyinstruct.data import records as rec
+
+ALPACA = (
+    "Below is an instruction that describes a task. Write a response that appropriately "
+    "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
+)
+ALPACA_WITH_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that provides further "
+    "context. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+)
+TEMPLATES = ("chat", "alpaca")
+
+
+def _alpaca_prompt(instruction: str, extra: str = "") -> str:
+    if extra:
+        return ALPACA_WITH_INPUT.format(instruction=instruction, input=extra)
+    return ALPACA.format(instruction=instruction)
+
+
+def training_example(record: dict, template: str) -> dict:
+    """A prompt/completion pair in the form TRL's SFTTrainer takes (completion-only loss ready)."""
+    if template == "chat":
+        if "messages" in record:
+            *context, last = record["messages"]
+            return {"prompt": context, "completion": [last]}
+        return {
+            "prompt": [{"role": "user", "content": rec.user_prompt(record)}],
+            "completion": [{"role": "assistant", "content": rec.response(record)}],
+        }
+    if template == "alpaca":
+        if "messages" in record:
+            return {"prompt": _alpaca_prompt(rec.user_prompt(record)), "completion": rec.response(record)}
+        return {
+            "prompt": _alpaca_prompt(record["instruction"], record.get("input", "")),
+            "completion": record["output"],
+        }
+    raise ValueError(f"unknown prompt template '{template}' (one of {TEMPLATES})")
+
+
+def render(messages: list[dict], template: str, tokenizer) -> str:
+    """The text a model continues: the conversation so far, ending where the assistant speaks."""
+    if template == "chat":
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    if template == "alpaca":
+        # earlier turns are folded in as Alpaca blocks; the last user turn is the instruction
+        text = ""
+        for message in messages:
+            if message["role"] == "user":
+                text += _alpaca_prompt(message["content"])
+            elif message["role"] == "assistant":
+                text += message["content"] + "\n\n"
+        return text
+    raise ValueError(f"unknown prompt template '{template}' (one of {TEMPLATES})")

@@ -1,0 +1,1 @@
+"""Language ID, LLM judges, gating, surface metrics, agreement (rules/score.smk)."""

@@ -1,0 +1,243 @@
+"""The experiment grid a config declares: mixtures, runs (`paths.Run`), learning rates, shards, pairs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from polyinstruct.io import InputError
+from polyinstruct.workflow.paths import SELECTED, Run
+
+
+def lr_token(lr: float) -> str:
+    """The {lr} wildcard: a short, exact spelling of the learning rate (3e-4 -> '0.0003')."""
+    return f"{float(lr):g}"
+
+
+def mixture_ids(config: dict) -> list[str]:
+    source = config["source_language"]
+    others = [lang for lang in config["languages"] if lang != source]
+    ids: list[str] = []
+    for kind in config["mixtures"]["kinds"]:
+        if kind == "english-only":
+            ids.append(f"mono-{source}")
+        elif kind == "monolingual":
+            ids.extend(f"mono-{lang}" for lang in others)
+        elif kind == "multilingual":
+            ids.append("multilingual")
+        elif kind == "downsampled":
+            ids.append("downsampled")
+        elif kind == "sampled":
+            ids.append("sampled")
+        elif kind == CROSSLINGUAL:
+            ids += [CROSSLINGUAL, *([NO_CROSSLINGUAL] if config["crosslingual"]["ablation"] else [])]
+    return list(dict.fromkeys(ids))
+
+
+CROSSLINGUAL = "crosslingual"  # the mixture of instruction data and cross-lingual instructions (BayLing 2)
+NO_CROSSLINGUAL = "no-crosslingual"  # its ablation: the same instruction records, no cross-lingual part
+
+
+def is_share_mixture(mixture: str) -> bool:
+    return mixture in (CROSSLINGUAL, NO_CROSSLINGUAL)
+
+
+def crosslingual_pairs(config: dict) -> list[tuple[str, str]]:
+    """(pivot, language) of every parallel corpus the cross-lingual instructions are built from."""
+    x = config["crosslingual"]
+    return [(pivot, lang) for pivot in x["pivots"] for lang in x["languages"] if lang != pivot]
+
+
+def mixture_languages(config: dict, mixture: str) -> list[str]:
+    """Languages whose data a mixture reads: editing another language's data leaves it alone."""
+    if mixture.startswith("mono-"):
+        return [mixture[len("mono-") :]]
+    if is_share_mixture(mixture):
+        return [key for key in config["crosslingual"]["mixture"]["shares"] if key != CROSSLINGUAL]
+    return list(config["languages"])
+
+
+def mixture_datasets(config: dict) -> list[str]:
+    return list(config["mixtures"]["datasets"] or config["datasets"])
+
+
+def eval_languages(config: dict) -> list[str]:
+    return list(config["eval_languages"] or config["languages"])
+
+
+def translation_languages(config: dict) -> list[str]:
+    return [lang for lang in config["languages"] if lang != config["source_language"]]
+
+
+def learning_rates(config: dict, method: str, model: str | None = None) -> list[str]:
+    """The {lr} tokens trained for a method (and model): the model's own list for the method
+    (`models.<name>.learning_rates`, BayLing 2's 2e-6 for Llama-3-8B), else the method's, else
+    train.learning_rates."""
+    own = (config["models"].get(model) or {}).get("learning_rates") or {} if model else {}
+    rates = own.get(method) or config["train"][method].get("learning_rates") or config["train"]["learning_rates"]
+    return list(dict.fromkeys(lr_token(lr) for lr in rates))
+
+
+def selects_lr(config: dict) -> bool:
+    return config["train"]["lr_selection"]["criterion"] != "none"
+
+
+def training_runs(config: dict) -> list[Run]:
+    """Every (model, method, dataset, mixture, lr) that is trained, sweep points included."""
+    return [
+        Run(model, method, dataset, mixture, lr)
+        for model in config["models"]
+        for method in config["train"]["methods"]
+        for dataset in mixture_datasets(config)
+        for mixture in mixture_ids(config)
+        for lr in learning_rates(config, method, model)
+    ]
+
+
+def runs(config: dict) -> list[Run]:
+    """The runs evaluated: base models first, then the trained ones (the sweep winner, when selecting)."""
+    result = [Run.base(model) for model in config["models"]]
+    if not selects_lr(config):
+        return result + training_runs(config)
+    winners = dict.fromkeys(Run(r.model, r.method, r.dataset, r.mixture, SELECTED) for r in training_runs(config))
+    return result + list(winners)
+
+
+def lr_selection_languages(config: dict) -> list[str]:
+    chosen = config["train"]["lr_selection"]["languages"] or eval_languages(config)
+    return [lang for lang in chosen if lang != config["source_language"]]
+
+
+def lr_selection_evalset(config: dict) -> str:
+    return config["train"]["lr_selection"]["evalset"] or next(iter(config["evalsets"]))
+
+
+def judge_model(config: dict) -> str:
+    return config["score"]["judge"]["model"] or next(iter(config["models"]))
+
+
+PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
+
+
+def without_planning_keys(spec: dict) -> dict:
+    """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
+    setting or editing them re-runs nothing (nor does an unset eval-set `limit`, added after results existed)."""
+    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS and not (k == "limit" and v is None)}
+
+
+def count_records(spec: dict, name: str) -> int:
+    """Records in a dataset's source, known at planning time, so shards can be wildcards.
+
+    Local JSONL lines are counted (an upper bound: normalisation may drop some, leaving the
+    last shard short or empty); hub datasets need `num_records` or the hub's split metadata.
+    """
+    if spec.get("num_records") is not None:
+        return int(spec["num_records"])
+    if spec.get("path"):
+        from polyinstruct.data import sources
+
+        if sources.is_url(spec["path"]):
+            raise InputError(
+                f"config key 'datasets.{name}.num_records': set it for '{spec['path']}' (a URL is "
+                f"fetched when the workflow runs, and planning downloads nothing)"
+            )
+        path = Path(spec["path"])
+        if not path.exists():
+            raise InputError(f"config key 'datasets.{name}.path': file '{path}' does not exist")
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            with open(path, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if suffix == ".json":
+            with open(path, encoding="utf-8") as fh:
+                return len(json.load(fh))
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        raise InputError(f"config key 'datasets.{name}.path': unsupported file type '{suffix}' (json, jsonl, parquet)")
+    import datasets
+
+    builder = datasets.load_dataset_builder(spec["hub"], spec.get("hub_config"), revision=spec.get("revision"))
+    splits = builder.info.splits or {}
+    if spec["split"] not in splits:
+        raise InputError(
+            f"config key 'datasets.{name}.num_records': the hub does not list the size of split "
+            f"'{spec['split']}' of '{spec['hub']}'; set num_records"
+        )
+    return splits[spec["split"]].num_examples
+
+
+def shard_ids(config: dict, dataset: str) -> list[str]:
+    size = config["translate"]["shard_size"]
+    spec = config["datasets"][dataset]
+    count = count_records(spec, dataset)
+    if spec.get("limit") is not None:
+        count = min(count, spec["limit"])
+    n = max(1, math.ceil(count / size))
+    width = max(3, len(str(n - 1)))
+    return [f"{i:0{width}d}" for i in range(n)]
+
+
+def single_protocols(config: dict) -> list[str]:
+    """Protocols judging one response at a time, in config order, then the enabled surface-metric protocols
+    (relevance when surface.relevance.enabled)."""
+    from polyinstruct.score.judge import protocols
+
+    judged = [p for p in config["score"]["judge"]["protocols"] if not protocols.get(p).pairwise]
+    surface = [name for name, p in protocols.REGISTRY.items() if p.surface_metric and p.block(config)["enabled"]]
+    return judged + surface
+
+
+def pairwise_protocols(config: dict) -> list[str]:
+    from polyinstruct.score.judge import protocols
+
+    return [p for p in config["score"]["judge"]["protocols"] if protocols.get(p).pairwise]
+
+
+def judges_pairwise(config: dict) -> bool:
+    return bool(pairwise_protocols(config))
+
+
+def agreement_protocol(config: dict) -> str | None:
+    """The pairwise protocol whose verdicts are compared with human votes (the first configured)."""
+    return next(iter(pairwise_protocols(config)), None)
+
+
+def baseline_path(config: dict, run: Run, lang: str, protocol: str) -> str:
+    """The run path `score.judge.<protocol>.baseline` names for `run` answering in `lang`."""
+    pattern = config["score"]["judge"][protocol]["baseline"]
+    try:
+        return pattern.format(model=run.model, method=run.method, dataset=run.dataset, lr=run.lr, lang=lang)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InputError(
+            f"config key 'score.judge.{protocol}.baseline': {pattern!r} has an unknown placeholder "
+            f"{exc} (allowed: {{model}}, {{method}}, {{dataset}}, {{lr}}, {{lang}})"
+        ) from None
+
+
+def pairwise_pairs(config: dict, protocol: str) -> list[tuple[Run, str, Run]]:
+    """(run, language, baseline run) for every run whose baseline is another run of the grid.
+
+    Runs whose baseline path is not in the grid (e.g. base runs, for a mixture baseline) have no pair;
+    a baseline that matches no run at all is an error (see config checks).
+    """
+    evaluated = runs(config)
+    by_path = {r.path: r for r in evaluated}
+    pairs = []
+    for run in evaluated:
+        for lang in eval_languages(config):
+            baseline = by_path.get(baseline_path(config, run, lang, protocol))
+            if baseline is not None and baseline != run:
+                pairs.append((run, lang, baseline))
+    return pairs
+
+
+def judge_backend_settings(config: dict) -> dict:
+    judge = config["score"]["judge"]
+    return {
+        "backend": judge["backend"],
+        "model": judge_model(config),
+        "engine": judge["engine"] or config["generate"]["backend"],
+    }

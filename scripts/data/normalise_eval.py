@@ -1,0 +1,12 @@
+from polyinstruct.data import normalise
+from polyinstruct.io import write_json, write_jsonl
+from polyinstruct.workflow.job import job
+
+with job(snakemake):
+    spec, lang = snakemake.params.spec, snakemake.wildcards.lang
+    path = snakemake.input.source if snakemake.input else None
+    if "types" in snakemake.input.keys():
+        spec = {**spec, "types_path": snakemake.input.types}  # the local copy of a fetched task-type file
+    records, dropped = normalise.load_eval(spec, path, snakemake.wildcards.evalset, lang)
+    write_jsonl(snakemake.output.records, records)
+    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped))

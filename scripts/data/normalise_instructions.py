@@ -1,0 +1,12 @@
+from polyinstruct.data import normalise
+from polyinstruct.io import write_json, write_jsonl
+from polyinstruct.workflow.job import job
+
+with job(snakemake):
+    spec, name = snakemake.params.spec, snakemake.wildcards.dataset
+    path = snakemake.input[0] if len(snakemake.input) else None  # the local copy of a URL source
+    records, dropped = normalise.normalise_instructions(
+        normalise.iter_source(spec, path), name, snakemake.params.lang, spec["fields"], spec.get("limit")
+    )
+    write_jsonl(snakemake.output.records, records)
+    write_json(snakemake.output.manifest, normalise.manifest(spec, spec.get("path"), len(records), dropped))

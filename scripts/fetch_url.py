@@ -1,6 +1,0 @@
-from polyinstruct import sources
-from polyinstruct.snakemake_job import job
-
-with job(snakemake):
-    fetched = sources.download(snakemake.params.url, snakemake.output[0])
-    print(f"fetched {fetched['url']}: {fetched['bytes']} bytes, sha256 {fetched['sha256']}")

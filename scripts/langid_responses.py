@@ -1,9 +1,0 @@
-from polyinstruct import assets
-from polyinstruct.io import load_jsonl, write_jsonl
-from polyinstruct.langid import LanguageIdentifier, response_rows
-from polyinstruct.snakemake_job import job
-
-with job(snakemake):
-    settings = snakemake.params.langid
-    identifier = LanguageIdentifier(assets.resolve(settings["model"], key="score.langid.model"), settings["scheme"])
-    write_jsonl(snakemake.output.scores, response_rows(load_jsonl(snakemake.input.responses), identifier))

@@ -1,0 +1,31 @@
+from collections import Counter
+
+from polyinstruct.io import sha256_file, write_json, write_jsonl
+from polyinstruct.mixtures import crosslingual
+from polyinstruct.workflow.job import job
+
+with job(snakemake):
+    p = snakemake.params
+    settings, spec = p.settings, p.settings["parallel"]
+    records, dropped, per_pair = [], Counter(), {}
+    for pivot, lang in p.pairs:
+        prompts = crosslingual.load_prompts(settings["prompts_dir"], pivot)
+        pairs = crosslingual.read_parallel(spec["format"], crosslingual.parallel_paths(spec, pivot, lang), pivot, lang)
+        built, pair_dropped = crosslingual.build(pairs, pivot, lang, prompts, settings, p.seed)
+        records += built
+        dropped += pair_dropped
+        per_pair[f"{pivot}-{lang}"] = {"parallel": len(pairs), "records": len(built)}
+    write_jsonl(snakemake.output.records, records)
+    write_json(
+        snakemake.output.manifest,
+        {
+            "records": len(records),
+            "pairs": per_pair,
+            "tasks": dict(sorted(Counter(r["task"] for r in records).items())),
+            "directions": dict(sorted(Counter(r["direction"] for r in records).items())),
+            "dropped": dict(sorted(dropped.items())),
+            "dropped_total": sum(dropped.values()),
+            "inputs": {path: sha256_file(path) for path in snakemake.input},
+            "seed": p.seed,
+        },
+    )

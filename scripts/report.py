@@ -1,9 +1,0 @@
-from polyinstruct import report
-from polyinstruct.snakemake_job import job
-
-with job(snakemake):
-    out = snakemake.output
-    report.write_report(list(snakemake.input.summaries), list(snakemake.input.calls), out.csv, out.markdown,
-                        out.figure, out.gating, snakemake.params.title,
-                        significance_csv=snakemake.input.significance,
-                        significance_settings=snakemake.params.significance, protocol=snakemake.params.protocol)

@@ -1,0 +1,11 @@
+from polyinstruct.report import figures
+from polyinstruct.workflow.job import job
+
+with job(snakemake):
+    figures.write_size_figure(
+        list(snakemake.input.summaries),
+        dict(snakemake.params.parameters),
+        snakemake.params.protocol,
+        snakemake.output.figure,
+        snakemake.params.title,
+    )

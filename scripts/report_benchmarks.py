@@ -1,8 +1,0 @@
-from polyinstruct import benchmark_report
-from polyinstruct.snakemake_job import job
-
-with job(snakemake):
-    out = {k: str(snakemake.output[k]) for k in ("mt_csv", "mt_md", "lm_csv", "lm_md", "figures")}
-    figures = benchmark_report.write(list(snakemake.input.mt), list(snakemake.input.comet),
-                                     list(snakemake.input.lm_eval), out, snakemake.params.title)
-    print("figures:", figures)

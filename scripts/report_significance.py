@@ -1,7 +1,0 @@
-from polyinstruct import significance
-from polyinstruct.snakemake_job import job
-
-with job(snakemake):
-    s = snakemake.params.settings
-    significance.write_significance(list(snakemake.input.summaries), list(snakemake.input.rows), snakemake.output.csv,
-                                    s["n_resamples"], s["confidence"], s["alpha"], s["seed"])

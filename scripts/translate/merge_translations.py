@@ -1,0 +1,8 @@
+from polyinstruct.io import write_json, write_jsonl
+from polyinstruct.translate import merge_shards
+from polyinstruct.workflow.job import job
+
+with job(snakemake):
+    records, manifest = merge_shards(list(snakemake.input.shards), list(snakemake.input.qa))
+    write_jsonl(snakemake.output.records, records)
+    write_json(snakemake.output.manifest, manifest)

@@ -1,0 +1,26 @@
+from polyinstruct import assets
+from polyinstruct.io import load_jsonl, write_json, write_jsonl
+from polyinstruct.score.langid import LanguageIdentifier
+from polyinstruct.translate import make_engine, select_shard, translate_shard
+from polyinstruct.workflow.job import job
+
+with job(snakemake, torch_threads=True):
+    p = snakemake.params
+    shard = select_shard(load_jsonl(snakemake.input.records), snakemake.wildcards.shard, p.shard_size)
+    engine = make_engine(p.engine, p.engine_settings)
+    fallback = make_engine(p.fallback["name"], p.fallback["settings"]) if p.fallback else None
+    identifier = LanguageIdentifier(assets.resolve(p.langid["model"], key="score.langid.model"), p.langid["scheme"])
+    kept, manifest = translate_shard(
+        shard,
+        engine,
+        p.source_lang,
+        snakemake.wildcards.lang,
+        identifier,
+        p.policy,
+        fallback=fallback,
+        length_ratio=tuple(p.length_ratio),
+    )
+    manifest["shard"] = snakemake.wildcards.shard
+    print(f"shard {snakemake.wildcards.shard}: {manifest}")
+    write_jsonl(snakemake.output.records, kept)
+    write_json(snakemake.output.qa, manifest)
