@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from pathlib import Path
 
 from polyinstruct import languages
@@ -112,10 +111,8 @@ def input_files(layout: dict) -> list[str]:
 def run_labels(run_paths: list[str]) -> list[str]:
     """`Run.label` of each run; runs whose labels collide (they differ in dataset only) get the dataset too."""
     runs = [Run.parse(p) for p in run_paths]
-    counts = defaultdict(int)
-    for run in runs:
-        counts[run.label] += 1
-    return [f"{r.label} ({r.dataset})" if counts[r.label] > 1 else r.label for r in runs]
+    found = paths.labels(runs)
+    return [found[run] for run in runs]
 
 
 # ---- one (eval set, language) --------------------------------------------------------------------

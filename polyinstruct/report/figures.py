@@ -26,7 +26,7 @@ from polyinstruct.report.plotting import (
     save,
     series_label,
 )
-from polyinstruct.report.tables import RUN, load_table, run_label, scale_of
+from polyinstruct.report.tables import RUN, load_table, run_labeller, scale_of
 from polyinstruct.score.judge.criteria import CRITERIA
 from polyinstruct.score.scores import HEADLINE_CRITERION
 
@@ -307,6 +307,7 @@ def criteria_heatmap(rows: list[dict], path: str | Path, title: str) -> None:
     plt = pyplot()
     panels = list(dict.fromkeys((r["evalset"], r["lang"]) for r in rows))
     runs = sorted({tuple(r[k] for k in RUN) for r in rows}, key=lambda run: _run_order(dict(zip(RUN, run))))
+    run_label = run_labeller(dict(zip(RUN, run)) for run in runs)
     labels = [run_label(dict(zip(RUN, run))) for run in runs]
     several = len({r["evalset"] for r in rows}) > 1
     low, high = scale_of("criteria")

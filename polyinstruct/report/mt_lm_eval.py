@@ -13,7 +13,7 @@ from pathlib import Path
 
 from polyinstruct.io import read_json, write_text
 from polyinstruct.report.plotting import pyplot, save
-from polyinstruct.workflow.paths import RUN_KEYS, Run
+from polyinstruct.workflow.paths import RUN_KEYS, Run, labels
 
 RUN = RUN_KEYS
 MT_COLUMNS = [
@@ -32,8 +32,10 @@ MT_COLUMNS = [
 LM_COLUMNS = [*RUN, "task", "metric", "value", "stderr", "n_samples"]
 
 
-def run_label(row: dict) -> str:
-    return Run(*(str(row[k]) for k in RUN_KEYS)).label
+def run_labeller(rows: list[dict]):
+    """A function row -> the label of its run, the dataset added where labels collide (`paths.labels`)."""
+    found = labels(Run(*(str(r[k]) for k in RUN_KEYS)) for r in rows)
+    return lambda row: found[Run(*(str(row[k]) for k in RUN_KEYS))]
 
 
 def mt_rows(score_paths: list[str], comet_paths: list[str]) -> list[dict]:
@@ -100,6 +102,7 @@ def _fmt(value) -> str:
 
 
 def _pivot(rows: list[dict], row_key, value_key: str, heading: str) -> list[str]:
+    run_label = run_labeller(rows)
     runs = list(dict.fromkeys(run_label(r) for r in rows))
     keys = list(dict.fromkeys(row_key(r) for r in rows))
     cell = {(row_key(r), run_label(r)): r[value_key] for r in rows}
@@ -144,6 +147,7 @@ def bars(rows: list[dict], metric: str, key, path: Path, title: str) -> bool:
     if not rows:
         return False
     plt = pyplot()
+    run_label = run_labeller(rows)
     runs = list(dict.fromkeys(run_label(r) for r in rows))
     keys = list(dict.fromkeys(key(r) for r in rows))
     cell = {(key(r), run_label(r)): r[metric] for r in rows}

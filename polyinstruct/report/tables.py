@@ -19,7 +19,7 @@ from polyinstruct.report.plotting import (
     save,
     series_label,
 )
-from polyinstruct.workflow.paths import RUN_KEYS, Run
+from polyinstruct.workflow.paths import RUN_KEYS, Run, labels
 
 RUN = list(RUN_KEYS)
 COLUMNS = [
@@ -110,8 +110,14 @@ def scale_of(protocol: str | None) -> tuple[int, int]:
     return protocols.REGISTRY[protocol].scale if protocol in protocols.REGISTRY else (0, 10)
 
 
-def run_label(row: dict) -> str:
-    return Run(*(str(row[k]) for k in RUN_KEYS)).label
+def row_run(row: dict) -> Run:
+    return Run(*(str(row[k]) for k in RUN_KEYS))
+
+
+def run_labeller(rows):
+    """A function row -> the label of its run, the dataset added where labels collide (`paths.labels`)."""
+    found = labels(row_run(r) for r in rows)
+    return lambda row: found[row_run(row)]
 
 
 def _fmt(value) -> str:
@@ -180,6 +186,7 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
             "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | calls | cache hits |",
             "|---|" + "---|" * (len(langs) + 5),
         ]
+        run_label = run_labeller(part.iter_rows(named=True))
         for _, group in part.group_by(RUN, maintain_order=True):
             cells = {r["lang"]: r for r in group.iter_rows(named=True)}
             first = next(iter(cells.values()))
@@ -289,6 +296,7 @@ def gating_figure(table, path: str | Path, title: str) -> None:
             .group_by(RUN, maintain_order=True)
             .agg(pl.col("ungated_mean").mean(), pl.col("gated_mean").mean())
         )
+        run_label = run_labeller(part.iter_rows(named=True))
         labels = [run_label(r) for r in part.iter_rows(named=True)]
         xs = list(range(len(labels)))
         ax.bar([x - 0.2 for x in xs], [v if v is not None else 0 for v in part["ungated_mean"]], 0.4, label="ungated")

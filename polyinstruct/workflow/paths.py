@@ -201,6 +201,9 @@ class Run:
         """How tables, figures and the answer browser name the run."""
         return f"{self.model} base" if self.is_base else f"{self.model} {self.method} {self.mixture} lr={self.lr}"
 
+    def with_dataset_label(self) -> str:
+        return f"{self.label} ({self.dataset})"
+
     def fill(self, pattern: str, baseline: Run | None = None, **fields) -> str:
         """`pattern` with this run's (and the baseline's) keys and `fields` filled in."""
         keys = dict(self.keys)
@@ -214,3 +217,13 @@ class Run:
 
     def selection(self) -> str:
         return self.fill(SELECTION)
+
+
+def labels(runs) -> dict[Run, str]:
+    """`Run.label` of each run; runs whose labels collide (they differ in dataset only, e.g. Dolly and
+    Dolly-DT) are told apart by their dataset."""
+    runs = list(dict.fromkeys(runs))
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.label] = counts.get(run.label, 0) + 1
+    return {run: run.with_dataset_label() if counts[run.label] > 1 else run.label for run in runs}
