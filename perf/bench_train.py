@@ -207,11 +207,18 @@ def gpu_rows(
 ) -> list[dict]:
     """One short run per (method, batching); a row each with the run's throughput and MFU. `on_row(rows)` is
     called after every run (so a time-boxed caller keeps what finished); run directories are removed."""
+    import gc
     import shutil
+
+    import torch
 
     rows = []
     for method, batching in runs:
         name = f"{method}-{batching}"
+        gc.collect()  # the previous run's model and optimiser, so each run's peak memory is its own
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
         settings = {
             "max_length": max_length,
             "micro_batch_size": micro,

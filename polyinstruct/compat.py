@@ -47,3 +47,34 @@ def length_grouping_arguments(enabled: bool, fields: frozenset[str] | None = Non
     if "group_by_length" in fields:
         return {"group_by_length": bool(enabled)}
     return {"train_sampling_strategy": "group_by_length" if enabled else "random"}
+
+
+def gguf_load_arguments(transformers_module=None) -> dict:
+    """Extra `from_pretrained` arguments for a GGUF file: dense weights, whatever kernels the machine has.
+
+    4.x always de-quantises GGUF weights at load (no extra argument). 5.x may keep them packed in GGUF
+    blocks when a matmul kernel exists for the device (`GgufConfig`), and such a model cannot be saved;
+    `GgufConfig(dequantize=True)` asks for the dense model we save as an HF checkpoint.
+    """
+    if transformers_module is None:
+        import transformers as transformers_module
+    config_class = getattr(transformers_module, "GgufConfig", None)
+    return {} if config_class is None else {"quantization_config": config_class(dequantize=True)}
+
+
+def drop_gguf_quantizer(model):
+    """A de-quantised GGUF model as a plain dense one, so `save_pretrained` writes it.
+
+    5.x leaves the GGUF quantizer on the model even when every weight was unpacked, and refuses to save
+    any model that carries it; 4.x attaches none. Raises if weights were left packed.
+    """
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is None:
+        return model
+    config = quantizer.quantization_config
+    if str(getattr(config, "quant_method", "")).lower().removeprefix("quantizationmethod.") != "gguf":
+        return model
+    if not getattr(config, "dequantize", False):
+        raise InputError("the GGUF weights were left packed in GGUF blocks; load with GgufConfig(dequantize=True)")
+    quantizer.remove_quantization_config(model)
+    return model
