@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS := wheels
 
-.PHONY: run test lint dry-run report clean slurm-packages browser-package browse-screenshot judge-plan plan
+.PHONY: run test lint dry-run report clean slurm-packages browser-package browse-screenshot judge-plan plan \
+	gpu-wheels gpu-check-dry-run
 
 # The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
 # numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
@@ -64,6 +65,18 @@ plan: $(VENV)/.installed  ## jobs, GPU-hours and judge cost of a config before r
 
 judge-plan: $(VENV)/.installed  ## how many judge calls the config would make now (runs generation first)
 	$(BIN)/snakemake judge_plan --cores all --forcerun judge_plan
+
+# Wheels for the one-call GPU check (perf/gpu_check.sh): what a bare GPU machine (Python 3.12, its own torch and
+# transformers 5) lacks, for CPython 3.12 / manylinux x86_64, into wheels-gpu/ (git-ignored); fails unless the
+# wheels and the working tree fit the 64 MiB that travels. The venv is created when missing but not reinstalled
+# for this (DeepSpeed's sdist is built against its torch).
+gpu-wheels:  ## wheels-gpu/ for perf/gpu_check.sh on a GPU machine
+	test -x $(BIN)/python || $(MAKE) $(VENV)/.installed
+	$(BIN)/python perf/gpu_wheels.py
+
+gpu-check-dry-run:  ## the GPU check on this CPU at tiny sizes (what tests/test_gpu_check.py runs)
+	test -x $(BIN)/python || $(MAKE) $(VENV)/.installed
+	PYTHON=$(BIN)/python bash perf/gpu_check.sh results/gpu-check-dry-run --dry-run
 
 clean:
 	rm -rf results logs .snakemake

@@ -37,9 +37,12 @@ def one_at_a_time(model, tokenizer, prompts: list[str], tokens: int) -> tuple[li
     import torch
 
     texts, new_tokens = [], 0
+    device = next(model.parameters()).device
+    _synchronize(device)
     started = time.perf_counter()
     for prompt in prompts:
-        ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
+        encoded = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(device)
+        ids = {key: encoded[key] for key in ("input_ids", "attention_mask")}  # no token_type_ids (Llama has none)
         with torch.inference_mode():
             out = model.generate(
                 **ids,
@@ -53,7 +56,51 @@ def one_at_a_time(model, tokenizer, prompts: list[str], tokens: int) -> tuple[li
             continuation = continuation[: continuation.index(tokenizer.eos_token_id)]
         new_tokens += len(continuation)
         texts.append(tokenizer.decode(continuation, skip_special_tokens=True).strip())
+    _synchronize(device)
     return texts, new_tokens, time.perf_counter() - started
+
+
+def _synchronize(device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(model, tokenizer, prompts: list[str], tokens: int, batch: int) -> dict:
+    """Both paths on the same prompts (after a short warm-up): seconds, responses/s, new tokens/s, the ratio."""
+    from polyinstruct.generate import answers
+
+    one_at_a_time(model, tokenizer, prompts[:2], 4)  # warm-up
+    answers.batched_generate(model, tokenizer, prompts[:batch], batch_size=batch, max_new_tokens=4)
+    single, single_tokens, single_s = one_at_a_time(model, tokenizer, prompts, tokens)
+    device = next(model.parameters()).device
+    _synchronize(device)
+    started = time.perf_counter()
+    batched, stats = answers.batched_generate(model, tokenizer, prompts, batch_size=batch, max_new_tokens=tokens)
+    _synchronize(device)
+    batched_s = time.perf_counter() - started
+    return {
+        "prompts": len(prompts),
+        "max_new_tokens": tokens,
+        "batch_size": batch,
+        "device": str(device),
+        "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
+        "one_at_a_time": {
+            "seconds": round(single_s, 2),
+            "responses_per_s": round(len(prompts) / single_s, 2),
+            "new_tokens_per_s": round(single_tokens / single_s, 1),
+            "new_tokens": single_tokens,
+        },
+        "batched": {
+            "seconds": round(batched_s, 2),
+            "responses_per_s": round(len(prompts) / batched_s, 2),
+            "new_tokens_per_s": round(stats["new_tokens"] / batched_s, 1),
+            "new_tokens": stats["new_tokens"],
+        },
+        "speedup_responses_per_s": round(single_s / batched_s, 2),
+        "identical_responses": sum(a == b for a, b in zip(single, batched)),
+    }
 
 
 def main() -> None:
@@ -66,7 +113,6 @@ def main() -> None:
 
     import torch
 
-    from polyinstruct.generate import answers
     from polyinstruct.models import loader
 
     torch.set_num_threads(args.threads)
@@ -85,35 +131,11 @@ def main() -> None:
         pointer = loader.prepare(args.model, spec, Path(tmp) / "prepared")
         model, tokenizer = loader.load_causal_lm(pointer), loader.load_tokenizer(pointer)
         prompts = prompts_for(tokenizer)
-        one_at_a_time(model, tokenizer, prompts[:2], 4)  # warm-up
-        single, single_tokens, single_s = one_at_a_time(model, tokenizer, prompts, args.tokens)
-        started = time.perf_counter()
-        batched, stats = answers.batched_generate(
-            model, tokenizer, prompts, batch_size=args.batch, max_new_tokens=args.tokens
-        )
-        batched_s = time.perf_counter() - started
-    same = sum(a == b for a, b in zip(single, batched))
-    result = {
-        "model": args.model,
-        "prompts": len(prompts),
-        "max_new_tokens": args.tokens,
-        "batch_size": args.batch,
-        "threads": args.threads,
-        "one_at_a_time": {
-            "seconds": round(single_s, 2),
-            "responses_per_s": round(len(prompts) / single_s, 2),
-            "new_tokens_per_s": round(single_tokens / single_s, 1),
-            "new_tokens": single_tokens,
-        },
-        "batched": {
-            "seconds": round(batched_s, 2),
-            "responses_per_s": round(len(prompts) / batched_s, 2),
-            "new_tokens_per_s": round(stats["new_tokens"] / batched_s, 1),
-            "new_tokens": stats["new_tokens"],
-        },
-        "speedup_responses_per_s": round(single_s / batched_s, 2),
-        "identical_responses": same,
-    }
+        result = {
+            "model": args.model,
+            "threads": args.threads,
+            **measure(model, tokenizer, prompts, args.tokens, args.batch),
+        }
     print(json.dumps(result, indent=2))
 
 

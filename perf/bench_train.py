@@ -6,12 +6,14 @@ shuffled padded batches, length-grouped batches and packed (padding-free) rows; 
 (non-padding) tokens/s, the padding share and the ratio against padded batches.
 
 GPU (`--device cuda`): a ~1.1B Llama-architecture model, random init (hidden 2048, 16 layers, 32 heads,
-8 KV heads, ffn 5632, as TinyLlama), bf16, LoRA and full fine-tuning on 1,024-token examples; tokens/s
-per GPU and MFU against the device's dense bf16 peak (polyinstruct.train.efficiency). Anchors:
+8 KV heads, ffn 5632, as TinyLlama), bf16, LoRA and full fine-tuning, each with padded, length-grouped and
+packed batches of examples of varied length (log-normal, median 80 words, up to 1,024 tokens); tokens/s
+per GPU and MFU against the device's dense bf16 peak (polyinstruct.train.efficiency), over the whole run
+and without its first step (`steady_*`). perf/gpu_check.sh runs the same through `gpu_rows`. Anchors:
 torchtitan reports 33-39% MFU for Llama-3-8B in bf16 on H100s.
 
     .venv/bin/python perf/bench_train.py [--examples 300] [--epochs 1] [--threads 2]
-    .venv/bin/python perf/bench_train.py --device cuda [--examples 2048]
+    .venv/bin/python perf/bench_train.py --device cuda [--examples 1600] [--steps 20]
 """
 
 from __future__ import annotations
@@ -41,22 +43,35 @@ def shipped_records() -> list[dict]:
     return records
 
 
-def long_records(n: int, words: int) -> list[dict]:
-    """GPU benchmark examples of about `words` words each, cycled from the shipped outputs."""
-    pool = " ".join(r["output"] for r in shipped_records()).split()
-    return [
-        {
-            "id": f"g{i}",
-            "lang": "en",
-            "instruction": "Continue the text.",
-            "input": "",
-            "output": " ".join(pool[(i * 97 + j) % len(pool)] for j in range(words)),
-        }
-        for i in range(n)
-    ]
+def varied_records(n: int, *, median_words: int = 80, sigma: float = 0.9, max_words: int = 700, seed: int = 0):
+    """`n` instruction/response examples whose response lengths are log-normal (as instruction data is),
+    the words drawn from the shipped responses; instructions cycle through the shipped ones."""
+    import math
+    import random
+
+    shipped = shipped_records()
+    pool = " ".join(r["output"] for r in shipped).split()
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        words = min(max_words, max(5, int(rng.lognormvariate(math.log(median_words), sigma))))
+        start = rng.randrange(len(pool))
+        source = shipped[i % len(shipped)]
+        records.append(
+            {
+                "id": f"g{i}",
+                "lang": "en",
+                "instruction": source["instruction"],
+                "input": source.get("input", ""),
+                "output": " ".join(pool[(start + j) % len(pool)] for j in range(words)),
+            }
+        )
+    return records
 
 
-def build_model(out_dir: Path, corpus: list[str], shape: dict) -> Path:
+def build_model(out_dir: Path, corpus: list[str], shape: dict, *, device: str = "cpu", dtype=None) -> Path:
+    """A random-init Llama of `shape` with a BPE tokenizer trained on `corpus`; built on `device`, saved in
+    `dtype` (bf16 halves the checkpoint of the 1.1B model; full fine-tuning loads it back in fp32)."""
     import torch
     from tiny_models import build_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -72,8 +87,17 @@ def build_model(out_dir: Path, corpus: list[str], shape: dict) -> Path:
         pad_token_id=tokenizer.pad_token_id,
         **shape,
     )
-    LlamaForCausalLM(config).save_pretrained(out_dir)
+    with torch.device(device):
+        model = LlamaForCausalLM(config)
+    if dtype is not None:
+        model = model.to(dtype)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    del model
+    if device == "cuda":
+        torch.cuda.empty_cache()
     return out_dir
 
 
@@ -139,58 +163,126 @@ def cpu(args, root: Path) -> list[dict]:
     return rows
 
 
-def gpu(args, root: Path) -> list[dict]:
+GPU_RUNS = (
+    ("lora", "packed"),
+    ("full", "packed"),
+    ("lora", "length-grouped"),
+    ("full", "length-grouped"),
+    ("lora", "padded"),
+    ("full", "padded"),
+)
+LEARNING_RATES = {"lora": 1e-4, "full": 1e-5}
+
+
+def gpu_data(root: Path, examples: int, shape: dict, *, device: str = "cuda") -> tuple[dict, dict]:
+    """The random model (built once under `root`, reused when there) and the varied-length training data."""
+    import torch
+
     from polyinstruct.io import write_jsonl
     from polyinstruct.models import loader
 
-    records = long_records(args.examples, words=700)
-    model_dir = build_model(root / "model", [r["output"] for r in records[:64]], GPU_SHAPE)
+    model_dir = root / "model"
+    if not (model_dir / "config.json").exists():
+        corpus = [r["instruction"] + " " + r["output"] for r in shipped_records()]
+        build_model(model_dir, corpus, shape, device=device, dtype=torch.bfloat16 if device == "cuda" else None)
     pointer = loader.prepare("bench-1b", {"path": str(model_dir)}, root / "prepared")
     data = {"train": root / "train.jsonl", "valid": root / "valid.jsonl"}
-    write_jsonl(data["train"], records)
+    write_jsonl(data["train"], varied_records(examples))
     write_jsonl(data["valid"], [])
+    return pointer, data
+
+
+def gpu_rows(
+    root: Path,
+    pointer: dict,
+    data: dict,
+    *,
+    steps: int,
+    max_length: int,
+    micro: int,
+    runs=GPU_RUNS,
+    peak_measured: float | None = None,
+    on_row=None,
+    **overrides,
+) -> list[dict]:
+    """One short run per (method, batching); a row each with the run's throughput and MFU. `on_row(rows)` is
+    called after every run (so a time-boxed caller keeps what finished); run directories are removed."""
+    import gc
+    import shutil
+
+    import torch
+
     rows = []
-    for method, micro, lr in (("lora", 8, 1e-4), ("full", 8, 1e-5)):
-        m = run(
-            method,
-            pointer,
-            data,
-            root,
-            method,
-            lr,
-            max_length=1024,
-            micro_batch_size=micro,
-            global_batch_size=micro,
-            batching="packed",
-            max_steps=args.steps,
-            gradient_checkpointing=False,
-        )
-        rows.append(
-            {
-                "method": method,
-                "steps": m["steps"],
-                "tokens_per_second_per_device": m["tokens_per_second_per_device"],
-                "mfu": m["mfu"],
-                "device": m["device"],
-                "peak_gpu_mib": m.get("peak_gpu_mib"),
-                "trainable_parameters": m["trainable_parameters"],
-            }
-        )
+    for method, batching in runs:
+        name = f"{method}-{batching}"
+        gc.collect()  # the previous run's model and optimiser, so each run's peak memory is its own
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        settings = {
+            "max_length": max_length,
+            "micro_batch_size": micro,
+            "global_batch_size": micro,
+            "batching": batching,
+            "max_steps": steps,
+            "gradient_checkpointing": False,
+            **overrides,
+        }
+        m = run(method, pointer, data, root, name, LEARNING_RATES[method], **settings)
+        shutil.rmtree(root / name, ignore_errors=True)
+        rows.append(row(m, peak_measured))
+        if on_row:
+            on_row(rows)
     return rows
+
+
+def row(m: dict, peak_measured: float | None = None) -> dict:
+    """The figures of one run's metrics; MFU also against a measured peak (FLOP/s) when given."""
+    steady = m.get("steady_tokens_per_second_per_device")
+    per_token = m["model_flops_per_token"]
+    return {
+        "method": m["method"],
+        "batching": m["batching"],
+        "deepspeed": bool(m.get("deepspeed")),
+        "steps": m["steps"],
+        "examples_seen": m["examples_seen"],
+        "tokens_seen": m["tokens_seen"],
+        "mean_tokens_per_example": round(m["tokens_seen"] / m["examples_seen"], 1) if m["examples_seen"] else None,
+        "padding_share": m["padding_share"],
+        "train_seconds": m["train_seconds"],
+        "tokens_per_second_per_device": m["tokens_per_second_per_device"],
+        "steady_tokens_per_second_per_device": steady,
+        "model_flops_per_token": per_token,
+        "mfu_datasheet": m["mfu"],
+        "steady_mfu_datasheet": m.get("steady_mfu"),
+        "steady_mfu_measured_peak": round(steady * per_token / peak_measured, 4) if steady and peak_measured else None,
+        "peak_flops_datasheet": m["peak_flops"],
+        "device": m["device"],
+        "peak_gpu_mib": m.get("peak_gpu_mib"),
+        "trainable_parameters": m["trainable_parameters"],
+        "final_loss": m["final_loss"],
+    }
+
+
+def gpu(args, root: Path) -> list[dict]:
+    pointer, data = gpu_data(root, args.examples, GPU_SHAPE)
+    return gpu_rows(root, pointer, data, steps=args.steps, max_length=1024, micro=16)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--examples", type=int, default=300)
+    parser.add_argument("--examples", type=int, default=None, help="300 on the CPU, 1600 on the GPU")
     parser.add_argument("--epochs", type=float, default=1)
-    parser.add_argument("--steps", type=int, default=30, help="optimiser steps per GPU measurement")
+    parser.add_argument("--steps", type=int, default=20, help="optimiser steps per GPU measurement")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.examples is None:
+        args.examples = 1600 if args.device == "cuda" else 300
     with tempfile.TemporaryDirectory() as tmp:
         rows = (gpu if args.device == "cuda" else cpu)(args, Path(tmp))
     for row in rows:

@@ -66,6 +66,14 @@ def test_wrong_type_is_named():
         configuration.validate(cfg, SCHEMA)
 
 
+def test_warmup_share_must_stay_below_one():
+    # transformers 5 reads warmup_steps >= 1 as a step count, so a share of 1 could not mean the same there
+    cfg = default_config()
+    cfg["train"]["warmup_ratio"] = 1
+    with pytest.raises(configuration.ConfigError, match=r"config key 'train.warmup_ratio': 1 is greater than"):
+        configuration.validate(cfg, SCHEMA)
+
+
 def test_unknown_language_code_is_named_with_suggestions():
     cfg = default_config()
     cfg["languages"] = ["en", "fz"]

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from polyinstruct import assets
+from polyinstruct import assets, compat
 from polyinstruct.io import InputError, read_json, write_json
 
 
@@ -62,7 +62,11 @@ def prepare(name: str, spec: dict, out_dir: str | Path) -> dict:
         tmp_dir = out_dir / ".hf.tmp"
         shutil.rmtree(tmp_dir, ignore_errors=True)
         tokenizer = AutoTokenizer.from_pretrained(**load_args)
-        model = AutoModelForCausalLM.from_pretrained(**load_args)
+        if spec.get("gguf"):
+            model = AutoModelForCausalLM.from_pretrained(**load_args, **compat.gguf_load_arguments())
+            compat.drop_gguf_quantizer(model)  # transformers 5 keeps it on the dense model and then refuses to save
+        else:
+            model = AutoModelForCausalLM.from_pretrained(**load_args)
         _fix_tokenizer(tokenizer, spec.get("tokenizer") or {})
         if spec.get("chat_template"):
             tokenizer.chat_template = Path(spec["chat_template"]).read_text(encoding="utf-8")

@@ -31,6 +31,8 @@ class Counters(TrainerCallback):
         self.totals = dict.fromkeys(FIELDS, 0)
         self._pending = [0, 0, 0]
         self._clock: float | None = None
+        # totals once this process's first optimiser step ended (start-up: allocation, kernel selection)
+        self.after_first_step: dict | None = None
 
     def add(self, inputs: dict) -> None:
         for i, n in enumerate(batch_counts(inputs)):
@@ -61,6 +63,8 @@ class Counters(TrainerCallback):
         now = time.perf_counter()
         self.totals["train_seconds"] += now - (self._clock or now)
         self._clock = now
+        if self.after_first_step is None:
+            self.after_first_step = dict(self.totals)
 
     def on_save(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
@@ -72,6 +76,14 @@ class Counters(TrainerCallback):
         path = Path(checkpoint) / FILE
         if path.exists():
             self.totals.update(json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def steady(self) -> dict | None:
+        """Totals without this process's first step (its start-up), or None before a second step ended."""
+        first = self.after_first_step
+        if first is None or self.totals["train_seconds"] <= first["train_seconds"]:
+            return None
+        return {field: self.totals[field] - first[field] for field in FIELDS}
 
     @property
     def padding_share(self) -> float | None:

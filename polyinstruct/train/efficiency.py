@@ -66,17 +66,29 @@ def model_shape(model) -> dict:
     return {"params": params, "layers": config.num_hidden_layers, "hidden": config.hidden_size}
 
 
-def summary(counters: dict, shape: dict, method: str, devices: int, device_name: str | None) -> dict:
+def summary(
+    counters: dict, shape: dict, method: str, devices: int, device_name: str | None, steady: dict | None = None
+) -> dict:
+    """Throughput and MFU over the whole run, and `steady_*` without the first step (`steady`: the counters
+    from the second step on), which on a GPU holds the start-up (allocation, kernel selection) of a short run."""
     seconds = counters["train_seconds"]
     tokens_per_second = counters["tokens"] / seconds if seconds else 0.0
     sequence = counters["tokens"] / counters["examples"] if counters["examples"] else 0.0
     per_token = flops_per_token(shape["params"], shape["layers"], shape["hidden"], sequence, method)
     peak = peak_flops(device_name) if device_name else None
+    per_device = tokens_per_second / max(1, devices)
+    steady_per_device = None
+    if steady and steady["train_seconds"]:
+        steady_per_device = steady["tokens"] / steady["train_seconds"] / max(1, devices)
     return {
         "tokens_per_second": round(tokens_per_second, 2),
-        "tokens_per_second_per_device": round(tokens_per_second / max(1, devices), 2),
+        "tokens_per_second_per_device": round(per_device, 2),
+        "steady_tokens_per_second_per_device": None if steady_per_device is None else round(steady_per_device, 2),
         "model_flops_per_token": per_token,
         "device": device_name or "cpu",
         "peak_flops": peak,
-        "mfu": None if peak is None else round(mfu(tokens_per_second / max(1, devices), per_token, peak), 4),
+        "mfu": None if peak is None else round(mfu(per_device, per_token, peak), 4),
+        "steady_mfu": None
+        if peak is None or steady_per_device is None
+        else round(mfu(steady_per_device, per_token, peak), 4),
     }

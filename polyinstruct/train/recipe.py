@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from polyinstruct import compat
 from polyinstruct.io import InputError, atomic_path, load_jsonl, write_json, write_jsonl
 from polyinstruct.models import chat, loader
 from polyinstruct.train import budget, counters, efficiency, families, preemption, selection
@@ -66,13 +67,13 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
         gradient_accumulation_steps=accumulation,
         learning_rate=spec["learning_rate"],
         lr_scheduler_type=s["lr_scheduler"],
-        warmup_ratio=s["warmup_ratio"],
+        **compat.warmup_arguments(s["warmup_ratio"]),
         weight_decay=s["weight_decay"],
         adam_beta1=s["adam_beta1"],
         adam_beta2=s["adam_beta2"],
         max_length=s["max_length"],
         completion_only_loss=not s["loss_on_prompt"],
-        group_by_length=s["batching"] == "length-grouped",
+        **compat.length_grouping_arguments(s["batching"] == "length-grouped"),
         packing=s["batching"] == "packed",
         packing_strategy="bfd",  # best-fit decreasing into max_length rows, padding-free
         gradient_checkpointing=s["gradient_checkpointing"],
@@ -264,7 +265,7 @@ def _metrics(
         "kept_step": choice.get("best_step", state.global_step),
         "resumed_from_step": _step_of(spec.get("resume_from")),
         "train_seconds": round(totals["train_seconds"], 2),
-        **efficiency.summary(totals, shape, spec["method"], world, device_name),
+        **efficiency.summary(totals, shape, spec["method"], world, device_name, run_counters.steady),
         **efficiency.peak_memory(),
         "trainable_parameters": sum(efficiency.numel(p) for p in trainer.model.parameters() if p.requires_grad),
     }

@@ -1,0 +1,80 @@
+"""Where transformers 4.57 (the lock) and 5.x (the GPU machines' images) differ, the one place that knows both.
+
+The pipeline is pinned to transformers 4.57 (unbabel-comet needs <5), but GPU images ship 5.x; every
+call that changed between them goes through a helper here, decided by what the installed library offers
+(a field, a signature), not by its version number. tests/test_compat.py covers each helper with both
+spellings; transformers' MIGRATION_GUIDE_V5.md lists the changes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from polyinstruct.io import InputError
+
+
+@cache
+def training_argument_names() -> frozenset[str]:
+    """The fields of the installed `transformers.TrainingArguments` (TRL's configs subclass it)."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
+
+
+def warmup_arguments(ratio: float, fields: frozenset[str] | None = None) -> dict:
+    """Linear warm-up over a share of the training steps, as the installed TrainingArguments takes it.
+
+    4.x: `warmup_ratio=r`. 5.x removed `warmup_ratio`; `warmup_steps` takes a float, read as a share
+    of the steps when below 1 (and as a step count from 1 up), so a share must stay below 1.
+    """
+    fields = training_argument_names() if fields is None else fields
+    ratio = float(ratio or 0.0)
+    if "warmup_ratio" in fields:
+        return {"warmup_ratio": ratio}
+    if ratio >= 1:
+        raise InputError(f"config key 'train.warmup_ratio': {ratio} is not a share of the steps below 1")
+    return {"warmup_steps": ratio}
+
+
+def length_grouping_arguments(enabled: bool, fields: frozenset[str] | None = None) -> dict:
+    """Batches of similar lengths (transformers' `LengthGroupedSampler`), as the installed version names it.
+
+    4.x: `group_by_length=True`. 5.x: `train_sampling_strategy="group_by_length"` (default "random").
+    """
+    fields = training_argument_names() if fields is None else fields
+    if "group_by_length" in fields:
+        return {"group_by_length": bool(enabled)}
+    return {"train_sampling_strategy": "group_by_length" if enabled else "random"}
+
+
+def gguf_load_arguments(transformers_module=None) -> dict:
+    """Extra `from_pretrained` arguments for a GGUF file: dense weights, whatever kernels the machine has.
+
+    4.x always de-quantises GGUF weights at load (no extra argument). 5.x may keep them packed in GGUF
+    blocks when a matmul kernel exists for the device (`GgufConfig`), and such a model cannot be saved;
+    `GgufConfig(dequantize=True)` asks for the dense model we save as an HF checkpoint.
+    """
+    if transformers_module is None:
+        import transformers as transformers_module
+    config_class = getattr(transformers_module, "GgufConfig", None)
+    return {} if config_class is None else {"quantization_config": config_class(dequantize=True)}
+
+
+def drop_gguf_quantizer(model):
+    """A de-quantised GGUF model as a plain dense one, so `save_pretrained` writes it.
+
+    5.x leaves the GGUF quantizer on the model even when every weight was unpacked, and refuses to save
+    any model that carries it; 4.x attaches none. Raises if weights were left packed.
+    """
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is None:
+        return model
+    config = quantizer.quantization_config
+    if str(getattr(config, "quant_method", "")).lower().removeprefix("quantizationmethod.") != "gguf":
+        return model
+    if not getattr(config, "dequantize", False):
+        raise InputError("the GGUF weights were left packed in GGUF blocks; load with GgufConfig(dequantize=True)")
+    quantizer.remove_quantization_config(model)
+    return model
