@@ -34,10 +34,6 @@ def pytest_runtest_protocol(item, nextitem):
     item._suite_cpu = (time.monotonic(), *_cpu())
 
 
-def pytest_runtest_logfinish(nodeid, location):
-    pass
-
-
 def pytest_runtest_makereport(item, call):
     if call.when != "teardown" or not hasattr(item, "_suite_cpu"):
         return
@@ -64,8 +60,10 @@ def summarise(paths: list[str]) -> None:
         rows.update(json.loads(Path(path).read_text()))
     total = lambda sel: sum(r["cpu"] + r["cpu_children"] for r in sel)  # noqa: E731
     quick = [r for r in rows.values() if not r["markers"]]
-    print(f"{len(rows)} tests: CPU {total(rows.values()) / 60:.1f} min, of which not workflow/slurm "
-          f"{total(quick) / 60:.1f} min; wall (as measured) {sum(r['wall'] for r in rows.values()) / 60:.1f} min")
+    print(
+        f"{len(rows)} tests: CPU {total(rows.values()) / 60:.1f} min, of which not workflow/slurm "
+        f"{total(quick) / 60:.1f} min; wall (as measured) {sum(r['wall'] for r in rows.values()) / 60:.1f} min"
+    )
     print("slowest 15 by CPU seconds (own + children), wall seconds as measured:")
     for nodeid, r in sorted(rows.items(), key=lambda kv: -(kv[1]["cpu"] + kv[1]["cpu_children"]))[:15]:
         print(f"  {r['cpu'] + r['cpu_children']:7.1f} cpu {r['wall']:7.1f} wall  {nodeid}")

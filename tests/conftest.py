@@ -165,10 +165,11 @@ def tiny_workdir(tmp_path, tiny_llama) -> Path:
 
 @pytest.fixture(scope="session")
 def finished_tiny_run(tmp_path_factory, tiny_llama) -> Path:
-    """The tiny experiment run end to end once; tests read its outputs."""
+    """The tiny experiment run end to end once; tests read its outputs, and its plan (the 'Job stats' table the
+    run printed before its first job) from run.log."""
     root = tmp_path_factory.mktemp("tiny-run")
     tiny_experiment(root, tiny_llama)
-    snakemake(root)
+    (root / "run.log").write_text(snakemake(root).stderr, encoding="utf-8")
     return root
 
 
