@@ -27,10 +27,11 @@ run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --cores all
 	$(BIN)/snakemake --report results/report/report.html
 
-# The suite runs on TEST_WORKERS pytest-xdist workers: many tests wait rather than compute (Slurm's status
-# checks, the judge server, subprocesses), so two cores keep more than two workers busy. --dist loadgroup
-# keeps each xdist_group on one worker: the Slurm tests share one test cluster, the heavy end-to-end runs
-# are spread so that at most two compute at once (tests/conftest.py). --durations lists the slowest tests.
+# The suite runs on TEST_WORKERS pytest-xdist workers: some tests wait rather than compute (the Slurm tests
+# on the executor's status checks, others on subprocesses), so two cores keep more than two workers busy.
+# --dist loadgroup keeps the tests of one expensive shared fixture on one worker (tests/conftest.py: the Slurm
+# test cluster, the judge server, the finished tiny run, ...), and conftest hands out the longest work units
+# first (--no-loadscope-reorder keeps its order). --durations lists the slowest tests.
 TEST_WORKERS ?= 4
 PYTEST := $(BIN)/python -m pytest -q -rs -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 
