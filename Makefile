@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS := wheels
 
-.PHONY: run test lint dry-run report clean slurm-packages browser-package browse-screenshot judge-plan plan \
-	gpu-wheels gpu-check-dry-run
+.PHONY: run test test-quick test-packages lint dry-run report clean slurm-packages slurm-profile browser-package \
+	browse-screenshot judge-plan plan gpu-wheels gpu-check-dry-run
 
 # The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
 # numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
@@ -33,15 +33,38 @@ run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --report results/report/report.html
 	$(BIN)/python -m polyinstruct.report.chromium screenshot --fragment "$(BROWSE_VIEW)" --if-available
 
-test: $(VENV)/.installed slurm-packages browser-package  ## lint, then the whole test suite
+# The suite runs on TEST_WORKERS pytest-xdist workers: some tests wait rather than compute (the Slurm tests
+# on the executor's status checks, others on subprocesses), so two cores keep more than two workers busy.
+# --dist loadgroup keeps the tests of one expensive shared fixture on one worker (tests/conftest.py: the Slurm
+# test cluster, the judge server, the finished tiny run, ...), and conftest hands out the longest work units
+# first (--no-loadscope-reorder keeps its order). --durations lists the slowest tests.
+TEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -q -rs -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
+
+test: $(VENV)/.installed test-packages browser-package  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q -rs tests
+	$(PYTEST) tests
 
-# Debian's slurm-wlm, munge, slurmdbd and mariadb-server for the Slurm test cluster (tests/slurm_cluster.py),
-# installed when missing if we are root with apt-get; otherwise the Slurm tests skip and say why.
-slurm-packages: $(VENV)/.installed
-	$(BIN)/python tests/slurm_cluster.py install
+test-quick: $(VENV)/.installed  ## the edit loop: lint and every test but the workflow and Slurm ones
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PYTEST) -m "not workflow and not slurm" tests
+
+# Debian packages of the tests (tests/system_packages.py): Slurm's slurm-wlm, munge, slurmdbd and mariadb-server
+# for the Slurm test cluster (tests/slurm_cluster.py) and the Hunspell dictionaries of the spelling tests,
+# installed when missing if we are root with apt-get; otherwise the tests that need them skip and say why.
+test-packages: $(VENV)/.installed
+	$(BIN)/python tests/system_packages.py install
+
+slurm-packages: test-packages
+
+# `snakemake --profile slurm`: installs profiles/slurm/config.yaml as the user profile `slurm`
+# ($$XDG_CONFIG_HOME/snakemake/slurm/, by default ~/.config/snakemake/slurm/); edit its SITE lines there.
+# An installed copy that differs (your edits) is kept unless FORCE=1. Needs no venv.
+FORCE ?=
+slurm-profile:  ## install the Slurm profile once, so that `snakemake --profile slurm` works
+	$(PYTHON) -m polyinstruct.cluster.profile install $(if $(FORCE),--force)
 
 # Debian's chromium for the answer browser's tests (tests/test_browse.py) and its screenshot, installed when
 # missing if we are root with apt-get; otherwise those tests skip and say why.

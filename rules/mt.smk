@@ -10,6 +10,7 @@ rule mt_prepare:
         segments=paths.MT_SEGMENTS,
         source=paths.MT_SOURCE,
         reference=paths.MT_REFERENCE,
+        manifest=paths.MT_MANIFEST,
     params:
         spec=lambda wc: grid.without_planning_keys(config["mt_eval"]["testsets"][wc.testset]),
         seed=config["seed"],

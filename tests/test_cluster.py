@@ -1,7 +1,9 @@
 """polyinstruct.cluster.distributed without a cluster: the smoke check's verdicts and the multi-node command lines."""
 
 import json
+import os
 import shlex
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -142,31 +144,70 @@ def test_multinode_batch_script():
     )
 
 
-def test_readme_cluster_commands_find_the_slurm_profile():
-    """The README's cluster commands, from the repository root, read profiles/slurm/ (and not profiles/default/)."""
+SMOKE_TARGET = "results/cluster/gpu_smoke/2gpu.json"
+
+
+def test_snakemake_profile_slurm_works_as_typed_after_make_slurm_profile(tmp_path, monkeypatch):
+    """The README's one-time step (`make slurm-profile`) puts profiles/slurm where `--profile slurm` looks
+    (XDG_CONFIG_HOME/snakemake/), and `snakemake --profile slurm` from the repository root then runs with the
+    cluster profile's settings: the default workflow profile, applied on top of it, overrides none of them."""
     import re
     import subprocess
     import sys
-    from pathlib import Path
 
+    import snakemake.common
+    import yaml
     from conftest import REPO
+    from snakemake.cli import parse_args
 
     readme = (REPO / "README.md").read_text()
     section = readme.split("## On a Slurm cluster", 1)[1].split("\n## ", 1)[0]
+    assert "make slurm-profile" in section
     commands = re.findall(r"^(\.venv/bin/snakemake [^#\n]*?)\s*(?:#|$)", section, flags=re.M)
-    assert commands and all(c.startswith(".venv/bin/snakemake --workflow-profile slurm") for c in commands)
+    assert commands and all(c.startswith(".venv/bin/snakemake --profile slurm") for c in commands)
+    makefile = (REPO / "Makefile").read_text()
+    assert "$(PYTHON) -m polyinstruct.cluster.profile install" in makefile.split("\nslurm-profile:", 1)[1]
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "polyinstruct.cluster.profile", "install"], cwd=REPO, env=env, check=True)
+    installed = tmp_path / "snakemake/slurm/config.yaml"
+    assert installed.read_text() == (REPO / "profiles/slurm/config.yaml").read_text()
+
+    slurm = yaml.safe_load(installed.read_text())
+    default = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
+    assert not {"cores", "latency-wait", "executor", "jobs", "default-resources", "set-resources"} & set(default)
+    assert all(slurm[key] == value for key, value in default.items() if key in slurm)
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setattr(snakemake.common, "APPDIRS", None)  # Snakemake caches the user's config directory
+    monkeypatch.chdir(REPO)
+    _, args = parse_args(["--profile", "slurm", "-n"])
+    assert (args.executor, args.jobs, args.latency_wait, args.retries, args.local_cores) == ("slurm", 50, 60, 2, 2)
+    assert args.cores is None  # nothing caps the jobs' threads at the login node's cores
+
     proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "snakemake"),
-            "--workflow-profile",
-            "slurm",
-            "-n",
-            "--forceall",
-            "results/cluster/gpu_smoke/2gpu.json",
-        ],
+        [str(Path(sys.executable).parent / "snakemake"), "--profile", "slurm", "-n", "--forceall", SMOKE_TARGET],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Using workflow specific profile profiles/slurm for setting default" in proc.stdout + proc.stderr
+    assert "Using profiles slurm and workflow specific profile profiles/default" in proc.stderr
+
+
+def test_slurm_profile_install_keeps_an_edited_copy_unless_forced(tmp_path):
+    from polyinstruct.cluster import profile
+
+    target, what = profile.install(tmp_path / "slurm")
+    assert what == "installed" and profile.install(tmp_path / "slurm") == (target, "unchanged")
+    target.write_text(target.read_text().replace('slurm_partition: "cpu"', 'slurm_partition: "compute"'))
+    with pytest.raises(FileExistsError, match="differs from .*profiles/slurm/config.yaml.*FORCE=1"):
+        profile.install(tmp_path / "slurm")
+    assert 'slurm_partition: "compute"' in target.read_text()
+    assert profile.install(tmp_path / "slurm", force=True) == (target, "installed")
+    tuned = profile.render({"seconds-between-status-checks": 1})
+    assert "\nseconds-between-status-checks: 1\n" in tuned
+    assert tuned.count("\n") == profile.SHIPPED.read_text().count("\n")  # one line replaced, the comments kept
+    assert profile.user_profiles_dir({"HOME": "/home/u"}) == Path("/home/u/.config/snakemake")
+    assert profile.user_profiles_dir({"HOME": "/home/u", "XDG_CONFIG_HOME": "/x"}) == Path("/x/snakemake")

@@ -74,3 +74,23 @@ def test_shard_count_of_missing_file_names_key(tmp_path):
     spec = {"path": str(tmp_path / "nope.jsonl")}
     with pytest.raises(InputError, match="config key 'datasets.d.path'"):
         grid.count_records(spec, "d")
+
+
+def test_a_judge_only_model_is_prepared_and_judges_but_is_never_trained_or_evaluated():
+    from polyinstruct.workflow import targets
+
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    judge = next(iter(raw["models"]))
+    raw["models"]["other"] = {"path": "models/other"}
+    raw["models"][judge]["judge_only"] = True
+    raw["score"]["judge"]["model"] = judge
+    c = configuration.load(raw, REPO / "schemas/config.schema.yaml")
+    assert {r.model for r in grid.runs(c)} == {"other"} and {r.model for r in grid.training_runs(c)} == {"other"}
+    jobs = targets.jobs(c)
+    assert paths.MODEL.format(model=judge) in jobs["prepare_model"]
+    assert all(f"/{judge}/" not in p for p in jobs["train"] + jobs["generate"])
+    raw["score"]["judge"]["model"] = "other"
+    with pytest.raises(
+        configuration.ConfigError, match=rf"config key 'models\.{judge}\.judge_only': '{judge}' is not the local judge"
+    ):
+        configuration.load(raw, REPO / "schemas/config.schema.yaml")

@@ -29,12 +29,19 @@ def twin(name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory) -> dict[str, dict[str, int]]:
+def plan_dirs(tmp_path_factory) -> dict[str, Path]:
+    """Each preset's dry run (one Snakemake invocation per preset for every test here), in its own directory."""
     out = {}
     for name in PRESETS:
         workdir = tmp_path_factory.mktemp(name)
-        out[name] = job_counts(snakemake(workdir, "-n", configfiles=[preset(name)]).stdout)
+        (workdir / "dry-run.log").write_text(snakemake(workdir, "-n", configfiles=[preset(name)]).stdout)
+        out[name] = workdir
     return out
+
+
+@pytest.fixture(scope="module")
+def plans(plan_dirs) -> dict[str, dict[str, int]]:
+    return {name: job_counts((workdir / "dry-run.log").read_text()) for name, workdir in plan_dirs.items()}
 
 
 def test_the_planner_counts_every_job_snakemake_plans(plans):
@@ -90,9 +97,8 @@ def test_bayling_plans_a_hundred_languages_without_downloading(plans):
     assert plan["train"] == 3 * 2 and plan["build_crosslingual"] == 1
 
 
-def test_dry_run_leaves_nothing_downloaded(tmp_path):
-    snakemake(tmp_path, "-n", configfiles=[preset("bayling2")])
-    assert not (tmp_path / "results").exists()
+def test_dry_run_leaves_nothing_downloaded(plan_dirs):
+    assert not (plan_dirs["bayling2"] / "results").exists()  # nothing fetched, nothing extracted
 
 
 # ---- the twins run end to end ----------------------------------------------------------------------
@@ -114,17 +120,18 @@ def workdir_for(tmp: Path) -> Path:
     return tmp
 
 
-def tiny_layer(tmp: Path, models: dict[str, Path], keep_smollm2: bool = False, **extra) -> Path:
-    """The test-only layer: tiny random models instead of SmolLM2 (also as judge), or beside it (SmolLM2 judging)."""
+def tiny_layer(tmp: Path, models: dict[str, Path], smollm2_judge: bool = False, **extra) -> Path:
+    """The test-only layer: tiny random models instead of SmolLM2, which is dropped, or kept as the judge only
+    (`judge_only`: prepared and judging, never trained; the suite's one SmolLM2 run)."""
     layer = {
         "models": {
-            **({} if keep_smollm2 else {"smollm2-135m": None}),
+            "smollm2-135m": {"judge_only": True} if smollm2_judge else None,
             **{
                 name: {"path": str(path), "parameters": 2.0e5 * (i + 1)}
                 for i, (name, path) in enumerate(models.items())
             },
         },
-        "score": {"judge": {"model": "smollm2-135m" if keep_smollm2 else next(iter(models))}},
+        "score": {"judge": {"model": "smollm2-135m" if smollm2_judge else next(iter(models))}},
     }
     for key, value in extra.items():
         layer[key] = {**layer.get(key, {}), **value}
@@ -134,31 +141,33 @@ def tiny_layer(tmp: Path, models: dict[str, Path], keep_smollm2: bool = False, *
 
 
 def run_twin(tmp: Path, name: str, layer: Path) -> tuple[dict[str, int], Path]:
+    """One Snakemake invocation: the plan is the 'Job stats' table the run prints before its first job."""
     files = [preset(name), twin(name), layer]
-    plan = job_counts(snakemake(tmp, "-n", configfiles=files).stdout)
-    snakemake(tmp, configfiles=files)
-    return plan, tmp
+    run = snakemake(tmp, configfiles=files)
+    return job_counts(run.stderr), tmp
 
 
 @pytest.mark.workflow
 def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
-    """The twin as shipped (SmolLM2 trained, generating and judging), plus a tiny model as a second size."""
+    """The twin with two tiny random models as the two sizes, judged by SmolLM2 as shipped (the local judge
+    behind "Rating: [[")."""
     import polars as pl
 
     workdir = workdir_for(tmp_path)
-    layer = tiny_layer(tmp_path, {"tiny-pythia": tiny_models["tiny-pythia"]}, keep_smollm2=True)
+    layer = tiny_layer(tmp_path, tiny_models, smollm2_judge=True)
     plan, root = run_twin(workdir, "chen2024_alpaca", layer)
     assert plan["train"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
+    assert plan["prepare_model"] == 3  # the two sizes and the judge, which is never trained
     scores = pl.read_csv(root / "results/report/scores.csv")
-    smollm2 = scores.filter(pl.col("model") == "smollm2-135m")
-    assert smollm2.height == 6 * 3 and smollm2["n"].to_list() == [4] * 18  # 6 runs x 3 languages, 4 prompts each
-    assert smollm2["gated_mean"].drop_nulls().len() == 18  # SmolLM2's ratings parse behind "Rating: [["
+    assert set(scores["model"]) == {"tiny-llama", "tiny-pythia"}
+    assert scores.height == 2 * 6 * 3 and scores["n"].to_list() == [4] * 36  # 6 runs x 3 languages, 4 prompts
+    assert scores["ungated_mean"].drop_nulls().len() == 36  # SmolLM2's ratings parse behind "Rating: [["
     significance = pl.read_csv(root / "results/report/significance.csv")
-    paired = significance.filter((pl.col("model") == "smollm2-135m") & (pl.col("n_paired") > 0))
+    paired = significance.filter((pl.col("model") == "tiny-llama") & (pl.col("n_paired") > 0))
     assert paired.height == 3 * 10  # 5 mixtures -> 10 pairs, per language
     markdown = (root / "results/report/scores.md").read_text()
-    assert re.search(r"\| smollm2-135m lora mono-fr lr=0\.002 \|.*\) ref \|", markdown)  # the reference in fr
-    assert re.search(r"\| smollm2-135m lora multilingual lr=0\.002 \|.*\) [▲▼·] \|", markdown)
+    assert re.search(r"\| tiny-llama lora mono-fr lr=0\.002 \|.*\) ref \|", markdown)  # the reference in fr
+    assert re.search(r"\| tiny-llama lora multilingual lr=0\.002 \|.*\) [▲▼·] \|", markdown)
     for figure in ("scores_by_language.png", "gating_drop.png", "score_vs_size.png"):
         assert (root / "results/report" / figure).stat().st_size > 10_000, figure
 

@@ -86,7 +86,7 @@ EXPECTED = [
     ("translate_shard", "2", "8000M", "04:00:00", "cpu", None),
     ("merge_translations", "1", "2000M", "00:30:00", "cpu", None),
     ("build_mixture", "1", "4000M", "00:30:00", "cpu", None),
-    ("train_lora", "2", "32000M", "12:00:00", "gpu", "1"),
+    ("train", "2", "32000M", "12:00:00", "gpu", "1"),  # LoRA: train.smk asks 32 GB and 12 h for it
     ("generate", "1", "16000M", "02:00:00", "gpu", "1"),
     ("judge", "1", "16000M", "02:00:00", "gpu", "1"),
     ("langid_responses", "1", "2000M", "00:10:00", "cpu", None),
@@ -139,7 +139,7 @@ def test_preempted_training_job_resumes_from_its_checkpoint(slurm_cluster, tmp_p
     config["train"].update(epochs=150, save_every_steps=3)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     run_dir = tmp_path / "results/train/tiny-llama/lora/tiny/mono-en/0.0003"
-    before = {r["JobID"] for r in slurm_cluster.rule_jobs("train_lora")}  # the session's earlier tests
+    before = {r["JobID"] for r in slurm_cluster.rule_jobs("train")}  # the session's earlier tests
 
     background = slurm_cluster.snakemake(tmp_path, str(run_dir.relative_to(tmp_path) / "metrics.json"), background=True)
     try:
@@ -150,7 +150,7 @@ def test_preempted_training_job_resumes_from_its_checkpoint(slurm_cluster, tmp_p
             ]
             time.sleep(0.2)
         # the executor names each job's log after its Slurm job id
-        (job_log,) = (tmp_path / ".snakemake/slurm_logs/rule_train_lora").glob("*/*.log")
+        (job_log,) = (tmp_path / ".snakemake/slurm_logs/rule_train").glob("*/*.log")
         # the job's steps only (not --full: bash, the batch shell, would die at once and take srun with it)
         slurm_cluster.run("scancel", "--signal=TERM", job_log.stem)
         assert background.wait(timeout=900) == 0, (tmp_path / "snakemake.log").read_text()[-4000:]
@@ -158,7 +158,7 @@ def test_preempted_training_job_resumes_from_its_checkpoint(slurm_cluster, tmp_p
         if background.poll() is None:
             background.kill()
 
-    jobs = [r for r in slurm_cluster.rule_jobs("train_lora") if r["JobID"] not in before]
+    jobs = [r for r in slurm_cluster.rule_jobs("train") if r["JobID"] not in before]
     assert [j["State"] for j in jobs] == ["FAILED", "COMPLETED"], jobs
     metrics = json.loads((run_dir / "metrics.json").read_text())
     manifest = json.loads((tmp_path / "results/mixtures/tiny/mono-en/manifest.json").read_text())

@@ -12,7 +12,6 @@ seeded by (seed, task, direction, line), so re-running yields byte-identical rec
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import unicodedata
@@ -22,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from polyinstruct import languages
-from polyinstruct.io import InputError
+from polyinstruct.io import InputError, Malformed, read_jsonl, read_text, read_text_lines
 
 TASKS = ("sentence", "document", "constrained", "interactive")
 # scripts written without spaces between words: constraint "words" are character bigrams there
@@ -43,7 +42,7 @@ def load_prompts(prompts_dir: str | Path, lang: str) -> dict:
             f"config key 'crosslingual.prompts_dir': no prompt file '{path}' for pivot language '{lang}' "
             f"(write one like {Path(prompts_dir) / 'en.yaml'})"
         )
-    prompts = yaml.safe_load(path.read_text(encoding="utf-8"))
+    prompts = yaml.safe_load(read_text(path))
     missing = [k for k in ("sentence", "document", "constrained", "revise") if k not in prompts]
     if missing:
         raise InputError(f"{path}: missing prompt(s) {', '.join(missing)}")
@@ -57,46 +56,59 @@ def language_name(prompts: dict, lang: str) -> str:
 # ---- reading parallel text ---------------------------------------------------------------------
 
 
-def read_lines(path: str | Path) -> list[str]:
-    with open(path, encoding="utf-8") as fh:
-        return [line.rstrip("\n").rstrip("\r") for line in fh]
+def read_lines(path: str | Path, malformed: Malformed | None = None) -> list[str | None]:
+    """The lines of a UTF-8 text file (a BOM dropped); a line with bad bytes stops naming file:line, or under
+    `on_malformed: skip` is None (so line-aligned readers drop the pair)."""
+    return [line for _, line in read_text_lines(path, malformed)]
 
 
-def read_parallel(fmt: str, paths: dict[str, str], pivot: str, lang: str) -> list[tuple[str, str]]:
+def read_aligned(left: str | Path, right: str | Path, malformed: Malformed | None = None) -> list[tuple[int, str, str]]:
+    """(line index, left line, right line) of two line-aligned files; pairs with a skipped line are dropped."""
+    a, b = read_lines(left, malformed), read_lines(right, malformed)
+    if len(a) != len(b):
+        raise InputError(
+            f"{right}: {len(b)} lines, but {left} has {len(a)}; line-aligned files must have the same number of lines"
+        )
+    return [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None]
+
+
+def read_parallel(
+    fmt: str, paths: dict[str, str], pivot: str, lang: str, malformed: Malformed | None = None
+) -> list[tuple[str, str]]:
     """(pivot sentence, other-language sentence) pairs, in file order.
 
     `lines`: paths {pivot: file, lang: file}, line i of one is line i of the other.
     `tsv`: paths {"pair": file} with columns pivot<TAB>lang. `jsonl`: paths {"pair": file}, objects keyed by code.
+    A line that cannot be read goes to `malformed` (default: stop naming file:line; skip drops the pair).
+    An empty source is refused.
     """
+    malformed = malformed or Malformed()
     if fmt == "lines":
-        left, right = read_lines(paths[pivot]), read_lines(paths[lang])
-        if len(left) != len(right):
-            raise InputError(
-                f"{paths[lang]}: {len(right)} lines, but {paths[pivot]} has {len(left)}; "
-                f"line-aligned files must have the same number of lines"
-            )
-        return list(zip(left, right))
-    path = paths["pair"]
-    pairs = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if fmt == "tsv":
-                cells = line.rstrip("\n").split("\t")
+        pairs = [(x, y) for _, x, y in read_aligned(paths[pivot], paths[lang], malformed)]
+        source = f"{paths[pivot]} and {paths[lang]}"
+    else:
+        path = source = paths["pair"]
+        pairs = []
+        if fmt == "tsv":
+            for lineno, line in read_text_lines(path, malformed):
+                if line is None or not line.strip():
+                    continue
+                cells = line.split("\t")
                 if len(cells) != 2:
-                    raise InputError(
-                        f"{path}:{lineno}: expected 2 tab-separated columns ({pivot}, {lang}), got {len(cells)}"
+                    malformed(
+                        f"{path}:{lineno}", f"expected 2 tab-separated columns ({pivot}, {lang}), got {len(cells)}"
                     )
+                    continue
                 pairs.append((cells[0], cells[1]))
-            else:
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
-                if pivot not in row or lang not in row:
-                    raise InputError(f"{path}:{lineno}: needs keys '{pivot}' and '{lang}'")
+        else:
+            for lineno, row in read_jsonl(path, malformed):
+                if not isinstance(row.get(pivot), str) or not isinstance(row.get(lang), str):
+                    malformed(f"{path}:{lineno}", f"needs string values for keys '{pivot}' and '{lang}'")
+                    continue
                 pairs.append((row[pivot], row[lang]))
+    if not pairs:
+        skipped = f" ({malformed.count} malformed line(s) skipped)" if malformed.count else ""
+        raise InputError(f"{source}: no {pivot}-{lang} sentence pairs{skipped} (config key 'crosslingual.parallel')")
     return pairs
 
 

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from polyinstruct import assets, compat
-from polyinstruct.io import InputError, read_json, write_json
+from polyinstruct.io import InputError, read_json, read_text, write_json
 
 
 def _fix_tokenizer(tokenizer, overrides: dict) -> None:
@@ -69,7 +69,7 @@ def prepare(name: str, spec: dict, out_dir: str | Path) -> dict:
             model = AutoModelForCausalLM.from_pretrained(**load_args)
         _fix_tokenizer(tokenizer, spec.get("tokenizer") or {})
         if spec.get("chat_template"):
-            tokenizer.chat_template = Path(spec["chat_template"]).read_text(encoding="utf-8")
+            tokenizer.chat_template = read_text(spec["chat_template"])
         model.generation_config.eos_token_id = tokenizer.eos_token_id
         model.generation_config.pad_token_id = tokenizer.pad_token_id
         model.config.eos_token_id = tokenizer.eos_token_id

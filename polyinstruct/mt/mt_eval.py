@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 
-from polyinstruct.io import InputError
+from polyinstruct.io import InputError, Malformed
 from polyinstruct.mixtures import crosslingual
 from polyinstruct.models import chat
 
@@ -69,21 +70,41 @@ def files(spec: dict, src: str, tgt: str, name: str = "") -> dict[str, str]:
     return out
 
 
-def _aligned(source: str, reference: str) -> list[tuple[str, str]]:
-    left, right = crosslingual.read_lines(source), crosslingual.read_lines(reference)
-    if len(left) != len(right):
-        raise InputError(f"{reference}: {len(right)} lines, but {source} has {len(left)}; they must be line-aligned")
-    return list(zip(left, right))
+def items(
+    paths: dict[str, str],
+    shots: int,
+    seed: int,
+    src: str,
+    tgt: str,
+    limit: int | None = None,
+    malformed: Malformed | None = None,
+    dropped: Counter | None = None,
+) -> list[dict]:
+    """Test items with their k shots; shots drawn from dev by a generator seeded by (seed, direction, item).
 
-
-def items(paths: dict[str, str], shots: int, seed: int, src: str, tgt: str, limit: int | None = None) -> list[dict]:
-    """Test items with their k shots; shots drawn from dev by a generator seeded by (seed, direction, item)."""
-    test = _aligned(paths["source"], paths["reference"])[:limit]
-    dev = _aligned(paths["dev_source"], paths["dev_reference"]) if shots else []
+    A segment whose source or reference line is empty is left out and counted in `dropped` (`empty_segment`);
+    a line with bad bytes stops naming file:line, or under `on_malformed: skip` drops its pair (counted by
+    `malformed`). Ids keep the line index, so they do not shift. A test set left with no segments is refused.
+    """
+    dropped = Counter() if dropped is None else dropped
+    test = crosslingual.read_aligned(paths["source"], paths["reference"], malformed)[:limit]
+    kept = [(i, s, r) for i, s, r in test if s.strip() and r.strip()]
+    if len(kept) < len(test):
+        dropped["empty_segment"] += len(test) - len(kept)
+    if not kept:
+        raise InputError(
+            f"{paths['source']}: no test segments left for {src}-{tgt} "
+            f"({'the files are empty' if not test else f'all {len(test)} have an empty side'})"
+        )
+    dev = (
+        [(s, r) for _, s, r in crosslingual.read_aligned(paths["dev_source"], paths["dev_reference"], malformed)]
+        if shots
+        else []
+    )
     if shots > len(dev):
         raise InputError(f"{paths.get('dev_source')}: {len(dev)} dev segments, fewer than {shots} shots")
     out = []
-    for i, (source, reference) in enumerate(test):
+    for i, source, reference in kept:
         rng = random.Random(f"{seed}:{src}-{tgt}:{i}")
         out.append(
             {

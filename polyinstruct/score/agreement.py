@@ -11,13 +11,14 @@ Confidence intervals are percentile bootstraps over questions, seeded, hence rep
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyinstruct.io import InputError
+from polyinstruct.io import InputError, read_text
 
 REQUIRED_COLUMNS = ("question_id", "model_a", "model_b", "annotator", "winner")
 WINNERS = {
@@ -52,11 +53,12 @@ def read_human_votes(path: str | Path, merge_both_bad: bool = True) -> list[Vote
     """Votes from a CSV with columns question_id, model_a, model_b, annotator, winner (and optional turn).
 
     `winner` is model_a | model_b | tie | tie (bothbad) (MT-Bench's human judgments) or A | B.
-    Every bad row raises naming file:line; the same annotator voting twice on a pair is an error.
+    Every bad row raises naming file:line; the same annotator voting twice on a pair is an error; a file
+    with no votes is refused.
     """
     votes: list[Vote] = []
     seen: dict[tuple, str] = {}
-    with open(path, encoding="utf-8", newline="") as fh:
+    with io.StringIO(read_text(path), newline="") as fh:  # bad bytes name file:line; a BOM is dropped
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -90,6 +92,8 @@ def read_human_votes(path: str | Path, merge_both_bad: bool = True) -> list[Vote
                 )
             seen[(annotator, key)] = where
             votes.append(Vote(key, label, annotator, where))
+    if not votes:
+        raise InputError(f"{path}: no votes (only a header); agreement needs at least one vote")
     return votes
 
 

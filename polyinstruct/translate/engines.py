@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 
 from polyinstruct.data import records as rec
-from polyinstruct.io import InputError, read_jsonl
+from polyinstruct.io import InputError, Malformed, read_jsonl
 from polyinstruct.translate import structure
 
 
@@ -41,10 +41,12 @@ def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
 class PrecomputedEngine(Engine):
     name = "precomputed"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, on_malformed: str = "stop"):
+        """`on_malformed: skip` drops unreadable lines (named in the log); their records then count as
+        `missing_translation` in every shard's manifest, like any record without a translation."""
         self.path = path
         self.by_id: dict[str, tuple[str, dict]] = {}
-        for lineno, record in read_jsonl(path):
+        for lineno, record in read_jsonl(path, Malformed(on_malformed, "translate.precomputed")):
             if "id" not in record:
                 raise InputError(f"{path}:{lineno}: missing field 'id'")
             self.by_id[str(record["id"])] = (f"{path}:{lineno}", record)

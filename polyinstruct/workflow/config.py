@@ -162,6 +162,14 @@ def _check_semantics(config: dict) -> None:
     judge = config["score"]["judge"]["model"]
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
+    for name, spec in config["models"].items():
+        if spec.get("judge_only") and (name != judge or config["score"]["judge"]["backend"] != "local"):
+            raise ConfigError(
+                f"config key 'models.{name}.judge_only': '{name}' is not the local judge "
+                f"(score.judge.model: {judge!r}, score.judge.backend: {config['score']['judge']['backend']!r})"
+            )
+    if all(spec.get("judge_only") for spec in config["models"].values()):
+        raise ConfigError("config key 'models': every model is judge_only; name at least one model to study")
     _check_training(config)
     _check_evaluation(config)
     _check_crosslingual(config)

@@ -83,11 +83,16 @@ def selects_lr(config: dict) -> bool:
     return config["train"]["lr_selection"]["criterion"] != "none"
 
 
+def studied_models(config: dict) -> list[str]:
+    """The models trained and evaluated: every configured model but a judge_only one."""
+    return [model for model, spec in config["models"].items() if not (spec or {}).get("judge_only")]
+
+
 def training_runs(config: dict) -> list[Run]:
     """Every (model, method, dataset, mixture, lr) that is trained, sweep points included."""
     return [
         Run(model, method, dataset, mixture, lr)
-        for model in config["models"]
+        for model in studied_models(config)
         for method in config["train"]["methods"]
         for dataset in mixture_datasets(config)
         for mixture in mixture_ids(config)
@@ -97,7 +102,7 @@ def training_runs(config: dict) -> list[Run]:
 
 def runs(config: dict) -> list[Run]:
     """The runs evaluated: base models first, then the trained ones (the sweep winner, when selecting)."""
-    result = [Run.base(model) for model in config["models"]]
+    result = [Run.base(model) for model in studied_models(config)]
     if not selects_lr(config):
         return result + training_runs(config)
     winners = dict.fromkeys(Run(r.model, r.method, r.dataset, r.mixture, SELECTED) for r in training_runs(config))

@@ -102,7 +102,10 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     name = name or engine(config, wildcards)
     lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
-        return {"path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang)}
+        return {
+            "path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang),
+            "on_malformed": t["precomputed"]["on_malformed"],
+        }
     common = {"segment_max_chars": t["segment_max_chars"]}
     pointer = paths.MODEL.format(model=llm_model(config))
     if name == "hf-seq2seq":

@@ -113,6 +113,7 @@ JUDGE_PLAN = "results/score/judge_plan.json"
 MT_SEGMENTS = "results/mt/data/{testset}/{src}-{tgt}.jsonl"
 MT_SOURCE = "results/mt/data/{testset}/{src}-{tgt}.src"
 MT_REFERENCE = "results/mt/data/{testset}/{src}-{tgt}.ref"
+MT_MANIFEST = "results/mt/data/{testset}/{src}-{tgt}.manifest.json"
 MT_TRANSLATIONS = _pattern("results/mt/translations/{run}/{testset}/{src}-{tgt}.jsonl")
 MT_HYPOTHESES = _pattern("results/mt/translations/{run}/{testset}/{src}-{tgt}.hyp")
 MT_SCORES = _pattern("results/mt/scores/{run}/{testset}/{src}-{tgt}.json")

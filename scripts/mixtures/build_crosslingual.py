@@ -1,6 +1,6 @@
 from collections import Counter
 
-from polyinstruct.io import sha256_file, write_json, write_jsonl
+from polyinstruct.io import Malformed, sha256_file, write_json, write_jsonl
 from polyinstruct.mixtures import crosslingual
 from polyinstruct.workflow.job import job
 
@@ -9,9 +9,12 @@ with job(snakemake):
     settings, spec = p.settings, p.settings["parallel"]
     records, dropped, per_pair = [], Counter(), {}
     for pivot, lang in p.pairs:
+        malformed = Malformed.of(spec, "crosslingual.parallel")
         prompts = crosslingual.load_prompts(settings["prompts_dir"], pivot)
-        pairs = crosslingual.read_parallel(spec["format"], crosslingual.parallel_paths(spec, pivot, lang), pivot, lang)
+        paths = crosslingual.parallel_paths(spec, pivot, lang)
+        pairs = crosslingual.read_parallel(spec["format"], paths, pivot, lang, malformed)
         built, pair_dropped = crosslingual.build(pairs, pivot, lang, prompts, settings, p.seed)
+        malformed.add_to(pair_dropped)
         records += built
         dropped += pair_dropped
         per_pair[f"{pivot}-{lang}"] = {"parallel": len(pairs), "records": len(built)}

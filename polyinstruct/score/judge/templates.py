@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from polyinstruct import languages
+from polyinstruct.io import read_text
 
 
 class Template:
@@ -24,7 +25,7 @@ class Template:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"judge template {self.path} does not exist")
-        self.text = self.path.read_text(encoding="utf-8")
+        self.text = read_text(self.path)  # bad bytes name file:line; a BOM is dropped
         self.version = self.path.stem
         self.required = tuple(required)
         for field in self.required:
