@@ -58,7 +58,9 @@ def test_padding_share_is_the_least_possible_and_below_transformers_mega_batches
 
     lengths = shipped_lengths()
     ours = batching.padding_share(lengths, batching.epoch_order(lengths, 16, seed=0), 16)
-    plain = batching.padding_share(lengths, torch.randperm(len(lengths), generator=torch.Generator().manual_seed(0)), 16)
+    plain = batching.padding_share(
+        lengths, torch.randperm(len(lengths), generator=torch.Generator().manual_seed(0)), 16
+    )
     mega = list(LengthGroupedSampler(16, lengths=lengths, generator=torch.Generator().manual_seed(0)))
     theirs = batching.padding_share(lengths, mega, 16)
     # the least padding any cut into batches of 16 can have: that of the sorted order itself (here 5.7% of
