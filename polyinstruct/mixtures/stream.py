@@ -40,16 +40,16 @@ from pathlib import Path
 import numpy as np
 
 from polyinstruct.io import atomic_path
+from polyinstruct.mixtures import draws
 from polyinstruct.mixtures.compose import KEEP_FIELDS, _rng
 
 log = logging.getLogger(__name__)
-BLOCK_BYTES = 16 << 20  # read and parse the files this much at a time
-BUCKET_BYTES = 64 << 20  # reorder the output this much at a time
+BLOCK_BYTES = 8 << 20  # read and parse the files this much at a time
+BUCKET_BYTES = 32 << 20  # reorder the output this much at a time
 SELECT_FIELDS = ("id", "lang", "task")  # what the choice reads
 _ESCAPE_FROM = ["\\", '"'] + [chr(i) for i in range(32)]
 _SHORT = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}
 _ESCAPE_TO = ["\\\\", '\\"'] + [_SHORT.get(i, f"\\u{i:04x}") for i in range(32)]
-_NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
 _EXPLICIT_NULL = re.compile(rb'"(?:' + b"|".join(k.encode() for k in KEEP_FIELDS) + rb')"\s*:\s*null')
 
 
@@ -110,10 +110,15 @@ def _check_bytes(data: bytes, path: Path) -> None:
         raise Unavailable(f"{path}: carriage returns (Python splits lines there)")
     if b"\xef\xbb\xbf" in data:
         raise Unavailable(f"{path}: a byte-order mark")
+    import pyarrow as pa
+
+    text = pa.Array.from_buffers(
+        pa.large_utf8(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+    )
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Unavailable(f"{path}: not UTF-8 ({exc.reason})") from None
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        raise Unavailable(f"{path}: not UTF-8") from None
 
 
 def _parse(data: bytes, names, path: Path, rows: int):
@@ -144,7 +149,7 @@ def index(path: str | os.PathLike) -> Part:
         s, e = _lines(data)
         table = _parse(data, SELECT_FIELDS, part.path, len(s))
         for name in SELECT_FIELDS:
-            chunks[name].append(table.column(name))
+            chunks[name].extend(table.column(name).chunks)
         part.blocks.append((offset, len(data), rows, len(s)))
         starts.append(s + offset)
         ends.append(e + offset)
@@ -162,35 +167,32 @@ def index(path: str | os.PathLike) -> Part:
 # ---- the choice (step 2): compose's draws on row numbers --------------------------------------------
 
 
-def _coins(parts: list[Part], seed: int, fraction: float) -> list[np.ndarray]:
-    """compose.is_validation of every record, computed once per distinct id."""
+def _coins(table: _Rows, seed: int, fraction: float) -> list[np.ndarray]:
+    """compose.is_validation of every record of every part, computed once per distinct id."""
     import pyarrow as pa
 
-    if not parts:
+    if not table.parts:
         return []
-    ids = pa.chunked_array([p.columns["id"] for p in parts], pa.string()).combine_chunks().dictionary_encode()
-    prefix = f"{seed}:"
-    sha256, scale = hashlib.sha256, 2**64
-    coin = np.array(
-        [
-            int.from_bytes(sha256((prefix + rid).encode()).digest()[:8], "big") / scale < fraction
-            for rid in ids.dictionary.to_pylist()
-        ],
-        dtype=bool,
-    )
+    ids = table.column["id"].dictionary_encode()
+    prefix, sha256 = f"{seed}:".encode(), hashlib.sha256
+    digests = b"".join([sha256(prefix + rid).digest() for rid in ids.dictionary.cast(pa.binary()).to_pylist()])
+    # the first 8 bytes, big-endian, as a float (rounded as Python's int -> float) over 2**64
+    first8 = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)[:, 0].astype(np.float64)
+    coin = first8 / 2.0**64 < fraction
     flags = coin[ids.indices.to_numpy(zero_copy_only=False)]
-    out, at = [], 0
-    for p in parts:
-        out.append(flags[at : at + len(p)])
-        at += len(p)
-    return out
+    return [flags[table.offsets[k] : table.offsets[k + 1]] for k in range(len(table.parts))]
 
 
-def _split(rows: np.ndarray, coins: np.ndarray) -> tuple[list[int], list[int]]:
-    return rows[~coins].tolist(), rows[coins].tolist()
+def _split(rows: np.ndarray, coins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rows[~coins], rows[coins]
 
 
-def _sampled(by_lang: dict[str, list[int]], languages: list[str], rng: random.Random, ids) -> list[int]:
+def _shuffled(rng: random.Random, rows: np.ndarray) -> np.ndarray:
+    """rows in the order rng.shuffle(list(rows)) leaves them."""
+    return rows[draws.permutation(rng, len(rows))]
+
+
+def _sampled(by_lang: dict[str, np.ndarray], languages: list[str], rng: random.Random, ids) -> np.ndarray:
     """compose._sampled on row numbers (`ids`: the record id of every row, an Arrow string array)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -201,24 +203,23 @@ def _sampled(by_lang: dict[str, list[int]], languages: list[str], rng: random.Ra
         rows = pa.array(by_lang[lang], pa.int64())
         keys = ids.take(rows)
         order = pc.sort_indices(keys)
-        ordered[lang] = (keys.take(order), rows.take(order))
+        ordered[lang] = (keys.take(order), rows.take(order).to_numpy())
     first = ordered[languages[0]][0]
     if all(pc.count_distinct(keys).as_py() == len(keys) and keys.equals(first) for keys, _ in ordered.values()):
         # every id once in every language: the sorted ids are shuffled, and then the least-used language
         # with the rotating tie order is the i-th one round the list (compose's loop, worked out)
-        perm = list(range(len(first)))
-        rng.shuffle(perm)
-        perm = np.asarray(perm, dtype=np.int64)
+        perm = draws.permutation(rng, len(first))
         out = np.empty(len(perm), dtype=np.int64)
         for k, lang in enumerate(languages):
-            out[k::m] = ordered[lang][1].to_numpy()[perm[k::m]]
-        return out.tolist()
+            out[k::m] = ordered[lang][1][perm[k::m]]
+        return out
     # otherwise compose's own loop, on id -> row maps (the last row of an id, as compose's dict keeps)
     index = {
-        lang: dict(zip(ids.take(pa.array(by_lang[lang], pa.int64())).to_pylist(), by_lang[lang])) for lang in languages
+        lang: dict(zip(ids.take(pa.array(by_lang[lang], pa.int64())).to_pylist(), by_lang[lang].tolist()))
+        for lang in languages
     }
     keys = sorted({rid for lang in languages for rid in index[lang]})
-    rng.shuffle(keys)
+    keys = [keys[i] for i in draws.permutation(rng, len(keys)).tolist()]
     available_in = {rid: [lang for lang in languages if rid in index[lang]] for rid in keys}
     keys.sort(key=lambda rid: len(available_in[rid]))
     used: Counter = Counter({lang: 0 for lang in languages})
@@ -229,22 +230,21 @@ def _sampled(by_lang: dict[str, list[int]], languages: list[str], rng: random.Ra
         lang = min(available, key=lambda lg: (used[lg], rotation[lg]))
         used[lang] += 1
         out.append(index[lang][rid])
-    return out
+    return np.asarray(out, dtype=np.int64)
 
 
-def _compose(mixture, part, by_lang, languages, source_lang, seed, ids) -> list[int]:
+def _compose(mixture, part, by_lang, languages, source_lang, seed, ids) -> np.ndarray:
     rng = _rng(seed, mixture, part)
     if mixture.startswith("mono-"):
-        rows = list(by_lang[mixture[len("mono-") :]])
+        rows = by_lang[mixture[len("mono-") :]]
     elif mixture == "multilingual":
-        rows = [r for lang in languages for r in by_lang[lang]]
+        rows = np.concatenate([by_lang[lang] for lang in languages])
     elif mixture == "downsampled":
-        pool = [r for lang in languages for r in by_lang[lang]]
-        rows = rng.sample(pool, min(len(by_lang[source_lang]), len(pool)))
+        pool = np.concatenate([by_lang[lang] for lang in languages])
+        rows = pool[draws.sample_indices(rng, len(pool), min(len(by_lang[source_lang]), len(pool)))]
     else:  # sampled (build checks the name)
         rows = _sampled(by_lang, languages, rng, ids)
-    rng.shuffle(rows)
-    return rows
+    return _shuffled(rng, rows)
 
 
 class _Rows:
@@ -259,6 +259,8 @@ class _Rows:
             name: pa.chunked_array([p.columns[name] for p in parts], pa.string()).combine_chunks()
             for name in SELECT_FIELDS
         }
+        for part in parts:  # one copy of the columns is enough
+            part.columns = {}
 
     def rows(self, k: int) -> np.ndarray:
         return np.arange(self.offsets[k], self.offsets[k + 1], dtype=np.int64)
@@ -266,14 +268,14 @@ class _Rows:
     def values(self, name: str, rows: list[int]) -> list:
         import pyarrow as pa
 
-        return self.column[name].take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+        return self.column[name].take(pa.array(rows, pa.int64())).to_pylist() if len(rows) else []
 
 
 def _language_counts(table: _Rows, rows: list[int]) -> dict:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not rows:
+    if not len(rows):
         return {}
     counts = pc.value_counts(table.column["lang"].take(pa.array(rows, pa.int64()))).to_pylist()
     return dict(sorted((c["values"], c["counts"]) for c in counts))
@@ -283,7 +285,7 @@ def _distinct_ids(table: _Rows, rows: list[int]) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.count_distinct(table.column["id"].take(pa.array(rows, pa.int64()))).as_py() if rows else 0
+    return pc.count_distinct(table.column["id"].take(pa.array(rows, pa.int64()))).as_py() if len(rows) else 0
 
 
 def build(
@@ -307,15 +309,16 @@ def build(
     present = [lang for lang in languages if lang in paths]
     parts = [index(paths[lang]) for lang in present]
     table = _Rows(parts)
-    coins = dict(zip(present, _coins(parts, seed, validation_fraction)))
+    coins = dict(zip(present, _coins(table, seed, validation_fraction)))
     train_by_lang, valid_by_lang = {}, {}
     for lang in languages:
         if lang in coins:
             train_by_lang[lang], valid_by_lang[lang] = _split(table.rows(present.index(lang)), coins[lang])
         else:
-            train_by_lang[lang], valid_by_lang[lang] = [], []
+            train_by_lang[lang] = valid_by_lang[lang] = np.zeros(0, dtype=np.int64)
     train = _compose(mixture, "train", train_by_lang, languages, source_lang, seed, table.column["id"])
     valid = _compose(mixture, "valid", valid_by_lang, languages, source_lang, seed, table.column["id"])
+    del train_by_lang, valid_by_lang
     write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
     return {
         "train": _language_counts(table, train),
@@ -341,7 +344,7 @@ def build_shares(
     present = [key for key in shares if key in paths]
     parts = [index(paths[key]) for key in present]
     table = _Rows(parts)
-    coins = dict(zip(present, _coins(parts, seed, validation_fraction)))
+    coins = dict(zip(present, _coins(table, seed, validation_fraction)))
     total = sum(shares.values())
     valid_budget = round(budget * validation_fraction)
     train, valid, shortfall = [], [], {}
@@ -349,21 +352,21 @@ def build_shares(
         if key in coins:
             part_train, part_valid = _split(table.rows(present.index(key)), coins[key])
         else:
-            part_train, part_valid = [], []
+            part_train = part_valid = np.zeros(0, dtype=np.int64)
         want_train = round(shares[key] / total * budget)
         want_valid = round(shares[key] / total * valid_budget)
         rng = _rng(seed, "shares", key)
-        drawn_train = rng.sample(part_train, min(want_train, len(part_train)))
-        drawn_valid = rng.sample(part_valid, min(want_valid, len(part_valid)))
+        drawn_train = part_train[draws.sample_indices(rng, len(part_train), min(want_train, len(part_train)))]
+        drawn_valid = part_valid[draws.sample_indices(rng, len(part_valid), min(want_valid, len(part_valid)))]
         missing = (want_train - len(drawn_train), want_valid - len(drawn_valid))
         if any(missing):
             shortfall[key] = {"train": missing[0], "valid": missing[1]}
         if key in drop:
             continue
-        train += drawn_train
-        valid += drawn_valid
-    for part, rows in (("train", train), ("valid", valid)):
-        _rng(seed, mixture, part).shuffle(rows)
+        train.append(drawn_train)
+        valid.append(drawn_valid)
+    train = _shuffled(_rng(seed, mixture, "train"), np.concatenate([np.zeros(0, np.int64), *train]))
+    valid = _shuffled(_rng(seed, mixture, "valid"), np.concatenate([np.zeros(0, np.int64), *valid]))
     write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
 
     def by_part(rows):
@@ -387,20 +390,16 @@ def build_shares(
 # ---- the output (step 3) ----------------------------------------------------------------------------
 
 
-def encode(table) -> list[str]:
-    """`polyinstruct.io.dumps` of each row's kept fields (string columns; null = absent), vectorised."""
+def encode(table):
+    """`polyinstruct.io.dumps` of each row's kept fields plus a newline (string columns; null = absent), as
+    an Arrow string array: vectorised string operations in Polars."""
     import polars as pl
 
     frame = pl.from_arrow(table)
     names = [name for name in KEEP_FIELDS if name in frame.columns and frame[name].null_count() < len(frame)]
 
     def text(name: str):
-        column = pl.col(name)
-        return (
-            pl.when(column.str.contains(_NEEDS_ESCAPE))
-            .then(column.str.replace_many(_ESCAPE_FROM, _ESCAPE_TO))
-            .otherwise(column)
-        )
+        return pl.col(name).str.replace_many(_ESCAPE_FROM, _ESCAPE_TO)
 
     pieces = [pl.lit('{"id": "'), text("id"), pl.lit('"')]
     for name in names:
@@ -408,14 +407,26 @@ def encode(table) -> list[str]:
             continue
         piece = pl.lit(f', "{name}": "') + text(name) + pl.lit('"')
         pieces.append(pl.when(pl.col(name).is_null()).then(pl.lit("")).otherwise(piece))
-    pieces.append(pl.lit("}"))
-    return frame.select(pl.concat_str(pieces).alias("line"))["line"]
+    pieces.append(pl.lit("}\n"))
+    return frame.select(pl.concat_str(pieces).alias("line"))["line"].to_arrow()
 
 
-def write(table: _Rows, outputs: dict[str, tuple[list[int], str | os.PathLike]]) -> None:
-    """Encode the chosen rows of every part and write each output in its order (bucketed by position)."""
-    import polars as pl
+def _spans(array) -> tuple[memoryview, np.ndarray]:
+    """The data buffer and the offsets of an Arrow (large) string array without nulls."""
+    import pyarrow as pa
 
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_unicode(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    return memoryview(array.buffers()[2]), offsets
+
+
+def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]) -> None:
+    """Encode the chosen rows of every part and write each output in its order.
+
+    The encoded lines go to bucket files by output position as the parts are read in file order; each
+    bucket (at most about BUCKET_BYTES) is then read back, put in order and appended to its output."""
     total = int(table.offsets[-1])
     target = np.full(total, -1, dtype=np.int8)
     position = np.zeros(total, dtype=np.int64)
@@ -428,52 +439,67 @@ def write(table: _Rows, outputs: dict[str, tuple[list[int], str | os.PathLike]])
         position[rows] = np.arange(len(rows))
         size = int(lengths[rows].sum()) + 24 * len(rows)  # the lines, and a little for separators
         n_buckets[k], n_rows[k] = max(1, math.ceil(size / BUCKET_BYTES)), max(1, len(rows))
+    del lengths
     first_out = Path(outputs[names[0]][1])
     first_out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".mixture-", dir=first_out.parent) as tmp, ExitStack() as stack:
-        files, positions = {}, {}
-        for k, part in enumerate(table.parts):
-            base = int(table.offsets[k])
-            with open(part.path, "rb") as fh:
-                for offset, size, first, count in part.blocks:
-                    chosen = np.flatnonzero(target[base + first : base + first + count] >= 0)
-                    if not len(chosen):
-                        continue
-                    fh.seek(offset)
-                    data = fh.read(size)
-                    if 2 * len(chosen) > count:  # most of the block: parse it whole, keep the chosen rows
-                        text = data
-                        parsed = _parse(data, KEEP_FIELDS, part.path, count).take(chosen)
-                    else:
-                        starts = (part.starts[first : first + count][chosen] - offset).tolist()
-                        ends = (part.ends[first : first + count][chosen] - offset).tolist()
-                        text = b"\n".join([data[s:e] for s, e in zip(starts, ends)])
-                        parsed = _parse(text, KEEP_FIELDS, part.path, len(chosen))
-                    if b"null" in text and _EXPLICIT_NULL.search(text):
-                        raise Unavailable(f"{part.path}: a kept field is null (json writes it, an absent one not)")
-                    rows = base + first + chosen
-                    out, pos = target[rows], position[rows]
-                    frame = pl.DataFrame(
-                        {"line": encode(parsed), "out": out, "bucket": pos * n_buckets[out] // n_rows[out], "pos": pos}
-                    )
-                    for (o, b), group in frame.group_by(["out", "bucket"]):
-                        key = (names[o], b)
-                        if key not in files:
-                            files[key] = stack.enter_context(open(Path(tmp) / f"{names[o]}-{b}", "wb"))
-                            positions[key] = []
-                        files[key].write(group["line"].str.join("\n").item().encode("utf-8") + b"\n")
-                        positions[key].append(group["pos"].to_numpy())
-        stack.close()
+    with tempfile.TemporaryDirectory(prefix=".mixture-", dir=first_out.parent) as tmp:
+        buckets = {}  # (output, bucket) -> positions of its lines, in the order they were written
+        with ExitStack() as stack:
+            files = {}
+            for k, part in enumerate(table.parts):
+                base = int(table.offsets[k])
+                with open(part.path, "rb") as fh:
+                    for offset, size, first, count in part.blocks:
+                        chosen = np.flatnonzero(target[base + first : base + first + count] >= 0)
+                        if not len(chosen):
+                            continue
+                        fh.seek(offset)
+                        lines = _encoded(fh.read(size), part, offset, first, count, chosen)
+                        rows = base + first + chosen
+                        out, pos = target[rows], position[rows]
+                        bucket = out.astype(np.int64) * (1 << 40) + pos * n_buckets[out] // n_rows[out]
+                        order = np.argsort(bucket, kind="stable")
+                        data, offsets = _spans(lines.take(order))
+                        bucket, pos = bucket[order], pos[order]
+                        cuts = np.flatnonzero(np.diff(bucket)) + 1
+                        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(bucket)]):
+                            key = (names[int(bucket[a] >> 40)], int(bucket[a] & ((1 << 40) - 1)))
+                            if key not in files:
+                                files[key] = stack.enter_context(open(Path(tmp) / f"{key[0]}-{key[1]}", "wb"))
+                                buckets[key] = []
+                            files[key].write(data[offsets[a] : offsets[b]])
+                            buckets[key].append(pos[a:b])
+        del target, position
         for k, name in enumerate(names):
             with atomic_path(outputs[name][1]) as tmp_out, open(tmp_out, "wb") as out:
                 for b in range(int(n_buckets[k])):
-                    key = (name, b)
-                    if key not in files:
-                        continue
-                    lines = (Path(tmp) / f"{name}-{b}").read_bytes().split(b"\n")[:-1]
-                    order = np.argsort(np.concatenate(positions[key]), kind="stable").tolist()
-                    out.write(b"\n".join([lines[i] for i in order]) + b"\n")
-                    del lines
+                    if (name, b) in buckets:
+                        out.write(_in_order(Path(tmp) / f"{name}-{b}", np.concatenate(buckets[(name, b)])))
+
+
+def _encoded(data: bytes, part: Part, offset: int, first: int, count: int, chosen: np.ndarray):
+    """The encoded lines (with newlines) of the `chosen` rows of one block of `part`."""
+    if 2 * len(chosen) > count:  # most of the block: parse it whole, keep the chosen rows
+        text = data
+        parsed = _parse(data, KEEP_FIELDS, part.path, count).take(chosen)
+    else:
+        starts = (part.starts[first : first + count][chosen] - offset).tolist()
+        ends = (part.ends[first : first + count][chosen] - offset).tolist()
+        text = b"\n".join([data[s:e] for s, e in zip(starts, ends)])
+        parsed = _parse(text, KEEP_FIELDS, part.path, len(chosen))
+    if b"null" in text and _EXPLICIT_NULL.search(text):
+        raise Unavailable(f"{part.path}: a kept field is null (json writes it, an absent one not)")
+    return encode(parsed)
+
+
+def _in_order(path: Path, positions: np.ndarray) -> bytes:
+    """The lines of one bucket file, sorted by their output positions."""
+    data = path.read_bytes()
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    view = memoryview(data)
+    order = np.argsort(positions, kind="stable")
+    return b"".join([view[s:e] for s, e in zip(starts[order].tolist(), ends[order].tolist())])
 
 
 # ---- the entry point: streamed, or compose when the input is outside what streaming reproduces -------
