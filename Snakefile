@@ -34,3 +34,5 @@ rule all:
 
 # Every rule's params.code: a hash of the package modules its script imports (workflow/fingerprint.py).
 add_code_params(workflow)
+# Each input/params function's signature is read once here, not by Snakemake for every job (workflow/signatures.py).
+pin_signatures(workflow)

@@ -1,14 +1,19 @@
-"""How long planning a large preset takes: `snakemake -n` (the DAG) and the planning summary.
+"""How long planning a large preset takes: `snakemake -n` per job against a trivial workflow, and the summary.
 
-Times, for one config, the wall-clock of `snakemake -n --forceall --replace-workflow-config` (a subprocess,
-as a researcher runs it) with its job count, then the planning summary: the sizes and estimates alone
-(`planning.summarise`, no Snakemake) and the whole command (`python -m polyinstruct.workflow.planning`, which runs its
-own dry run). Default config: configs/bayling2.yaml; until that preset exists, or with --synthetic, a
-BayLing-sized config generated in a temporary directory (every registry language with a FLORES code in
-mt_eval X<->en and X<->zh directions, lm-eval tasks over them, 3 models, the crosslingual mixture and its
-ablation, MT-Bench-style judging through an API).
+Times, for one config, `snakemake -n --forceall --replace-workflow-config` (a subprocess, as a researcher
+runs it) with its job count, and the same dry run of a trivial three-rule workflow (a -> b -> c over one
+wildcard, `shell: touch`, no input functions, params, logs or scripts) generated in a temporary directory
+with exactly the same number of jobs. It prints both per-job costs (wall-clock and the child's CPU
+seconds, the best of --repeat runs each, alternating) and their ratio: the planning overhead our input
+functions, params and rule features add on top of Snakemake's own. Then the planning summary: the sizes
+and estimates alone (`planning.summarise`, no Snakemake) and the whole command (`python -m
+polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
 
-    .venv/bin/python perf/bench_plan.py [--configfile F | --synthetic] [--repeat 1] [--profile]
+Default config: configs/bayling2.yaml; with --synthetic, a BayLing-sized config generated in a temporary
+directory (every registry language with a FLORES code in mt_eval X<->en and X<->zh directions, lm-eval
+tasks over them, 3 models, the crosslingual mixture and its ablation, MT-Bench-style judging through an API).
+
+    .venv/bin/python perf/bench_plan.py [--configfile F | --synthetic] [--repeat 3] [--no-summary] [--profile]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,37 +99,108 @@ def synthetic_bayling(root: Path) -> Path:
     return path
 
 
-def time_dry_run(configfile: Path) -> tuple[float, int]:
+TRIVIAL = """\
+N = {chains}
+EXTRA = {extra}
+
+
+rule all:
+    input:
+        expand("c/{{i}}.txt", i=range(N)),
+        expand("a/{{i}}.txt", i=range(N, N + EXTRA)),
+
+
+rule a:
+    output:
+        "a/{{i}}.txt",
+    shell:
+        "touch {{output}}"
+
+
+rule b:
+    input:
+        "a/{{i}}.txt",
+    output:
+        "b/{{i}}.txt",
+    shell:
+        "touch {{output}}"
+
+
+rule c:
+    input:
+        "b/{{i}}.txt",
+    output:
+        "c/{{i}}.txt",
+    shell:
+        "touch {{output}}"
+"""
+
+
+def trivial_workflow(root: Path, jobs: int) -> tuple[Path, list[str]]:
+    """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args."""
+    root.mkdir(parents=True, exist_ok=True)
+    chains, extra = divmod(jobs - 1, 3)
+    (root / "Snakefile").write_text(TRIVIAL.format(chains=chains, extra=extra), encoding="utf-8")
+    return root, []
+
+
+def dry_run(cwd: Path, args: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the child, job count) of one `snakemake -n --forceall` in `cwd`."""
     from polyinstruct.workflow import planning
 
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-n",
-        "--forceall",
-        "--nolock",
-        "--cores",
-        "1",
-        "--quiet",
-        "rules",
-        "--replace-workflow-config",
-        "--configfile",
-        str(configfile),
-    ]
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--forceall", "--nolock", "--cores", "1", "--quiet", "rules"]
+    env = {**os.environ, **planning.OFFLINE_ENV, "PYTHONPATH": str(REPO)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, **planning.OFFLINE_ENV})
+    proc = subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"snakemake -n failed:\n{proc.stderr[-3000:]}")
-    return seconds, sum(planning.parse_job_stats(proc.stdout).values())
+        raise SystemExit(f"snakemake -n failed in {cwd}:\n{proc.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, sum(planning.parse_job_stats(proc.stdout).values())
+
+
+def time_dry_run(configfile: Path) -> tuple[float, int]:
+    seconds, _, jobs = dry_run(REPO, ["--replace-workflow-config", "--configfile", str(configfile)])
+    return seconds, jobs
+
+
+def compare(configfile: Path, root: Path, repeat: int) -> dict:
+    """Best-of-`repeat` per-job wall and CPU milliseconds of ours and of the trivial workflow, and the ratios."""
+    ours_args = ["--replace-workflow-config", "--configfile", str(configfile)]
+    best = {"ours": [float("inf"), float("inf")], "trivial": [float("inf"), float("inf")]}
+    jobs = None
+    trivial = None
+    for i in range(repeat):
+        wall, cpu, n = dry_run(REPO, ours_args)
+        if jobs is None:
+            jobs = n
+            trivial = trivial_workflow(root / "trivial", jobs)
+        best["ours"] = [min(best["ours"][0], wall), min(best["ours"][1], cpu)]
+        t_wall, t_cpu, t_jobs = dry_run(trivial[0], trivial[1])
+        if t_jobs != jobs:
+            raise SystemExit(f"trivial workflow planned {t_jobs} jobs, not {jobs}")
+        best["trivial"] = [min(best["trivial"][0], t_wall), min(best["trivial"][1], t_cpu)]
+        print(
+            f"  run {i + 1}: ours {wall:.1f} s wall / {cpu:.1f} s CPU, trivial {t_wall:.1f} s wall / {t_cpu:.1f} s CPU",
+            flush=True,
+        )
+    per_job = {k: {"wall_ms": 1000 * v[0] / jobs, "cpu_ms": 1000 * v[1] / jobs} for k, v in best.items()}
+    return {
+        "jobs": jobs,
+        **per_job,
+        "ratio_wall": per_job["ours"]["wall_ms"] / per_job["trivial"]["wall_ms"],
+        "ratio_cpu": per_job["ours"]["cpu_ms"] / per_job["trivial"]["cpu_ms"],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", type=Path, default=None)
     parser.add_argument("--synthetic", action="store_true", help="the generated BayLing-sized config")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="dry runs of each workflow; the best counts")
+    parser.add_argument("--no-summary", action="store_true", help="only the per-job comparison")
     parser.add_argument("--profile", action="store_true", help="cProfile the planning summary's estimates")
     args = parser.parse_args()
 
@@ -135,9 +212,14 @@ def main() -> None:
         else:
             configfile = (args.configfile or DEFAULT).resolve()
         print(f"config: {configfile}")
-        for _ in range(args.repeat):
-            seconds, jobs = time_dry_run(configfile)
-            print(f"snakemake -n: {jobs:,} jobs in {seconds:.1f} s")
+        result = compare(configfile, Path(tmp), args.repeat)
+        print(f"snakemake -n, {result['jobs']:,} jobs each, best of {args.repeat}:")
+        for name in ("ours", "trivial"):
+            row = result[name]
+            print(f"  {name:<8} {row['wall_ms']:.2f} ms/job wall  {row['cpu_ms']:.2f} ms/job CPU")
+        print(f"ratio ours/trivial: {result['ratio_wall']:.2f}x wall, {result['ratio_cpu']:.2f}x CPU (target <= 1.5x)")
+        if args.no_summary:
+            return
 
         config = planning.load_config([configfile])
         start = time.perf_counter()

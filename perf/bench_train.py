@@ -12,7 +12,7 @@ per GPU and MFU against the device's dense bf16 peak (polyinstruct.train.efficie
 and without its first step (`steady_*`). perf/gpu_check.sh runs the same through `gpu_rows`. Anchors:
 torchtitan reports 33-39% MFU for Llama-3-8B in bf16 on H100s.
 
-    .venv/bin/python perf/bench_train.py [--examples 300] [--epochs 1] [--threads 2]
+    .venv/bin/python perf/bench_train.py [--examples 300] [--epochs 1] [--threads 2] [--repeat 1]
     .venv/bin/python perf/bench_train.py --device cuda [--examples 1600] [--steps 20]
 """
 
@@ -144,20 +144,23 @@ def cpu(args, root: Path) -> list[dict]:
     data = {"train": root / "train.jsonl", "valid": root / "valid.jsonl"}
     write_jsonl(data["train"], records)
     write_jsonl(data["valid"], [])
-    rows = []
-    for batching in ("padded", "length-grouped", "packed"):
-        m = run("lora", pointer, data, root, batching, 1e-4, batching=batching, epochs=args.epochs)
-        rows.append(
-            {
+    best = {}
+    for attempt in range(args.repeat):  # alternate the batchings, keep each one's fastest run
+        for batching in ("padded", "length-grouped", "packed"):
+            m = run("lora", pointer, data, root, f"{batching}-{attempt}", 1e-4, batching=batching, epochs=args.epochs)
+            row = {
                 "batching": batching,
                 "steps": m["steps"],
+                "examples_seen": m["examples_seen"],
                 "tokens_seen": m["tokens_seen"],
                 "padding_share": m["padding_share"],
                 "train_seconds": m["train_seconds"],
                 "tokens_per_second": m["tokens_per_second"],
             }
-        )
-    padded = rows[0]["tokens_per_second"]
+            if batching not in best or row["tokens_per_second"] > best[batching]["tokens_per_second"]:
+                best[batching] = row
+    rows = list(best.values())
+    padded = best["padded"]["tokens_per_second"]
     for row in rows:
         row["ratio_vs_padded"] = round(row["tokens_per_second"] / padded, 2)
     return rows
@@ -276,6 +279,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--steps", type=int, default=20, help="optimiser steps per GPU measurement")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="CPU: runs of each batching, alternating; the best")
     args = parser.parse_args()
 
     import torch
@@ -287,6 +291,14 @@ def main() -> None:
         rows = (gpu if args.device == "cuda" else cpu)(args, Path(tmp))
     for row in rows:
         print(json.dumps(row))
+    if args.device == "cpu":
+        grouped = rows[1]
+        same = len({(r["examples_seen"], r["tokens_seen"]) for r in rows}) == 1
+        print(
+            f"length-grouped: padding share {grouped['padding_share']:.1%} (target <= 5%), "
+            f"{grouped['ratio_vs_padded']:.2f}x plain padded batches in real tokens/s (target >= 1.5x); "
+            f"the same examples and tokens seen in every batching: {same}"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from polyinstruct.workflow import config as configuration
 from polyinstruct.workflow import grid, paths, targets
 from polyinstruct.workflow import inputs
 from polyinstruct.workflow.fingerprint import add_code_params
+from polyinstruct.workflow.signatures import pin_signatures
 from polyinstruct.workflow.paths import log, timing
 
 try:

@@ -234,13 +234,23 @@ def test_token_budget_stops_at_the_first_step_past_it(pointer, data, tmp_path):
 
 
 def test_length_grouping_pads_less_than_plain_batches(pointer, data, tmp_path):
-    # transformers sorts within mega-batches of a quarter of the data at most (here 8 examples, 4 batches of 2)
+    # length-grouped batches are cut from the whole epoch sorted by length (train/batching.py): the least
+    # padding batches of 2 can have, whatever order the batches then come in
+    from polyinstruct.models import chat
+    from polyinstruct.train import batching
+
     batch = dict(epochs=1, micro_batch_size=2, global_batch_size=2, max_length=128)
     grouped = train("lora", pointer, data, tmp_path / "grouped", **batch)
     plain = train("lora", pointer, data, tmp_path / "plain", batching="padded", **batch)
     packed = train("lora", pointer, data, tmp_path / "packed", batching="packed", **batch)
     assert grouped["tokens_seen"] == plain["tokens_seen"] == packed["tokens_seen"]
+    assert grouped["examples_seen"] == plain["examples_seen"] == 32
     assert grouped["padding_share"] < plain["padding_share"]
+    tokenizer = loader.load_tokenizer(pointer, padding_side="right")
+    examples = [chat.training_example(r, "chat") for r in RECORDS[:32]]
+    lengths = [len(tokenizer.apply_chat_template(e["prompt"] + e["completion"])) for e in examples]
+    least = batching.padding_share(lengths, sorted(range(32), key=lengths.__getitem__), 2)
+    assert grouped["padding_share"] == pytest.approx(least, abs=1e-4)
     assert packed["padding_share"] == 0 and packed["examples_seen"] == 32 and packed["steps"] < grouped["steps"]
     assert grouped["train_examples_used"] == packed["train_examples_used"] == 32
 

@@ -19,12 +19,22 @@ class Prediction:
     prob: float
 
 
+_EMPTY = Prediction(None, "", 0.0)
+
+
 def _clean(text: str) -> str:
     # fastText rejects "\n" inside a line; one line per text is also how it was trained.
     return " ".join(text.split())
 
 
 class LanguageIdentifier:
+    """fastText language ID with labels mapped to registry codes.
+
+    `predict` makes one batched call into fastText's C++ `multilinePredict` (what `model.predict(list)`
+    does, without its per-line Python check: our lines are cleaned first) and maps each of the model's
+    labels to a registry code once, when the model is loaded, not once per line.
+    """
+
     def __init__(self, model_path: str | Path, scheme: str = "lid176"):
         import fasttext
 
@@ -32,16 +42,38 @@ class LanguageIdentifier:
             raise ValueError(f"unknown language-ID label scheme '{scheme}' (one of {languages.LID_SCHEMES})")
         self.scheme = scheme
         self.model = fasttext.load_model(str(model_path))
+        self._labels: dict[str, tuple[str | None, str]] = {}
+        for label in self.model.get_labels():
+            self._label(label)
+
+    def _label(self, label: str) -> tuple[str | None, str]:
+        """(registry code or None, raw label) of a `__label__xx` label, computed once per label."""
+        mapped = self._labels.get(label)
+        if mapped is None:
+            raw = label.removeprefix("__label__")
+            mapped = self._labels[label] = (languages.from_lid_label(raw, self.scheme), raw)
+        return mapped
 
     def predict(self, texts: list[str]) -> list[Prediction]:
+        import numpy as np
+
         cleaned = [_clean(t) for t in texts]
         todo = [i for i, t in enumerate(cleaned) if t]
-        out = [Prediction(None, "", 0.0)] * len(texts)
-        if todo:
-            labels, probs = self.model.predict([cleaned[i] for i in todo], k=1)
-            for i, label, prob in zip(todo, labels, probs):
-                raw = label[0].removeprefix("__label__")
-                out[i] = Prediction(languages.from_lid_label(raw, self.scheme), raw, float(min(prob[0], 1.0)))
+        out = [_EMPTY] * len(texts)
+        if not todo:
+            return out
+        every = len(todo) == len(cleaned)
+        lines = [t + "\n" for t in cleaned] if every else [cleaned[i] + "\n" for i in todo]
+        # what fastText's predict(list, k=1) runs (it appends the same newline), one call for the batch
+        labels, probs = self.model.f.multilinePredict(lines, 1, 0.0, "strict")
+        if any(len(label) != 1 for label in labels):
+            raise ValueError("fastText returned no label for a non-empty line")
+        # fastText's probabilities can exceed 1 by rounding; min() as before, NaN kept
+        values = np.minimum(np.concatenate(probs), 1.0).tolist() if probs else []
+        label_of = self._labels
+        for i, label, prob in zip(todo, labels, values):
+            lang, raw = label_of.get(label[0]) or self._label(label[0])
+            out[i] = Prediction(lang, raw, prob)
         return out
 
 

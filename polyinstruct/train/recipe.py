@@ -19,7 +19,7 @@ from pathlib import Path
 from polyinstruct import compat
 from polyinstruct.io import InputError, atomic_path, load_jsonl, write_json, write_jsonl
 from polyinstruct.models import chat, loader
-from polyinstruct.train import budget, counters, efficiency, families, preemption, selection
+from polyinstruct.train import batching, budget, counters, efficiency, families, preemption, selection
 from polyinstruct.workflow import paths
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,22 @@ def _trainer_class():
     from trl import SFTTrainer
 
     class CountingSFTTrainer(SFTTrainer):
-        """SFTTrainer that reports every training micro-batch to the run's counters."""
+        """SFTTrainer that reports every training micro-batch to the run's counters.
+
+        With `group_by_length` (batching `length-grouped`) its training batches are bucketed by length
+        over the whole epoch (`batching.LengthBucketSampler`, seeded by `data_seed`) instead of inside
+        transformers' mega-batches; evaluation batches are transformers' as before.
+        """
 
         counters: counters.Counters
+
+        def _get_train_sampler(self, train_dataset=None):
+            dataset = self.train_dataset if train_dataset is None else train_dataset
+            if not self.args.group_by_length or dataset is None:
+                return super()._get_train_sampler(train_dataset)
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            lengths = [len(ids) for ids in dataset["input_ids"]]
+            return batching.LengthBucketSampler(lengths, self._train_batch_size, seed)
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             self.counters.add(inputs)

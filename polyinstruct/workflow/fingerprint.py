@@ -66,9 +66,18 @@ def _candidates(node: ast.AST, current: str, is_package: bool) -> list[str]:
 
 def imported_modules(path: Path, package_dir: Path = PACKAGE_DIR, *, references: bool = True) -> set[str]:
     """polyinstruct modules a file imports anywhere in it (and names as strings, when `references`)."""
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    path = Path(path)
+    stat = path.stat()
+    return set(_imported_modules(str(path), stat.st_mtime_ns, stat.st_size, str(package_dir), references))
+
+
+@cache
+def _imported_modules(path: str, mtime_ns: int, size: int, package_dir: str, references: bool) -> frozenset[str]:
+    # parsed once per file version: the ~40 rules' closures share most modules (planning cost, issue 20)
+    package = Path(package_dir)
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     try:
-        current = module_name(Path(path), package_dir)
+        current = module_name(Path(path), package)
     except ValueError:  # a script outside the package
         current = "__main__"
     is_package = Path(path).name == "__init__.py"
@@ -77,9 +86,9 @@ def imported_modules(path: Path, package_dir: Path = PACKAGE_DIR, *, references:
         if isinstance(node, ast.Constant) and not references:
             continue
         for name in _candidates(node, current, is_package):
-            if name.split(".")[0] == PACKAGE and module_file(name, package_dir) is not None:
+            if name.split(".")[0] == PACKAGE and module_file(name, package) is not None:
                 found.add(name)
-    return found
+    return frozenset(found)
 
 
 def _with_parents(name: str) -> list[str]:

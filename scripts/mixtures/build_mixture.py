@@ -1,25 +1,21 @@
-from polyinstruct.io import load_jsonl, sha256_file, write_json, write_jsonl
-from polyinstruct.mixtures import compose
+from polyinstruct.io import sha256_file, write_json
+from polyinstruct.mixtures import stream
 from polyinstruct.workflow.job import job
 
 with job(snakemake):
     p = snakemake.params
     mixture = snakemake.wildcards.mixture
-    parts = {key: load_jsonl(path) for key, path in snakemake.input.items()}
-    if p.shares:
-        train, valid, counts = compose.build_shares(
-            mixture,
-            parts,
-            p.shares["shares"],
-            p.shares["budget"],
-            p.seed,
-            p.validation_fraction,
-            drop=tuple(p.shares["drop"]),
-        )
-    else:
-        train, valid, counts = compose.build(mixture, parts, p.languages, p.source_lang, p.seed, p.validation_fraction)
-    write_jsonl(snakemake.output.train, train)
-    write_jsonl(snakemake.output.valid, valid)
+    counts = stream.build_files(
+        mixture,
+        dict(snakemake.input.items()),
+        snakemake.output.train,
+        snakemake.output.valid,
+        seed=p.seed,
+        validation_fraction=p.validation_fraction,
+        languages=p.languages,
+        source_lang=p.source_lang,
+        shares=p.shares,
+    )
     write_json(
         snakemake.output.manifest,
         {

@@ -1,0 +1,561 @@
+"""Mixtures built from the files, streamed: the same bytes as `compose` in a fraction of its time and memory.
+
+`compose.build`/`build_shares` hold every record as a Python dict (3.2M records: about 10 GB) and
+parse and re-encode each with `json`. Here the records stay in their files:
+
+1. index: each part file is read in blocks and parsed by Arrow's JSON reader, keeping only the ids,
+   languages and tasks (the fields the choice depends on) and the byte span of every record's line;
+2. choice: the same draws as `compose`, on row numbers instead of dicts: the validation coin per
+   distinct id, then `random.Random(f"{seed}:{mixture}:{part}")`'s `sample` and `shuffle`, whose
+   result depends only on the length of the list, so the order is the one `compose` gives;
+3. output: the chosen lines are parsed again (only those, block by block) and encoded with
+   `polyinstruct.io.dumps`'s exact format (the `compose.KEEP_FIELDS` present, in that order, strings
+   escaped as `json.dumps(..., ensure_ascii=False)` escapes them) by vectorised string operations; the
+   encoded lines go to bucket files by output position, and each bucket is put in order and appended
+   to the output, so memory holds one bucket, not the mixture.
+
+The result is byte-identical to `write_jsonl` of `compose`'s records. Whatever this path cannot
+reproduce exactly raises `Unavailable` before any output is written, and the caller builds that
+mixture with `compose` instead: a line Arrow reads differently from `json.loads` (not valid UTF-8, a
+byte-order mark, carriage returns, two objects on one line, a value `json` accepts and Arrow does not),
+a kept field that is not a string (`messages`, numeric ids), an explicit `null` in a kept field, or an
+unknown mixture (so that `compose` raises its own error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import math
+import os
+import random
+import re
+import tempfile
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from polyinstruct.io import atomic_path
+from polyinstruct.mixtures import draws
+from polyinstruct.mixtures.compose import KEEP_FIELDS, _rng
+
+log = logging.getLogger(__name__)
+BLOCK_BYTES = 8 << 20  # read and parse the files this much at a time
+BUCKET_BYTES = 32 << 20  # reorder the output this much at a time
+SELECT_FIELDS = ("id", "lang", "task")  # what the choice reads
+_ESCAPE_FROM = ["\\", '"'] + [chr(i) for i in range(32)]
+_SHORT = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}
+_ESCAPE_TO = ["\\\\", '\\"'] + [_SHORT.get(i, f"\\u{i:04x}") for i in range(32)]
+_EXPLICIT_NULL = re.compile(rb'"(?:' + b"|".join(k.encode() for k in KEEP_FIELDS) + rb')"\s*:\s*null')
+
+
+class Unavailable(Exception):
+    """The streaming path cannot reproduce `compose` byte for byte on this input; use `compose`."""
+
+
+@dataclass
+class Part:
+    """One input file: where each record's line is, and the fields the choice reads."""
+
+    path: Path
+    blocks: list[tuple[int, int, int, int]] = field(default_factory=list)  # (offset, size, first row, rows)
+    starts: np.ndarray = None  # byte offset of every record's line in the file
+    ends: np.ndarray = None
+    columns: dict = field(default_factory=dict)  # SELECT_FIELDS -> pyarrow array
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _blocks(path: Path):
+    """(file offset, bytes) of consecutive whole-line blocks of about BLOCK_BYTES."""
+    with open(path, "rb") as fh:
+        offset, rest = 0, b""
+        while True:
+            chunk = fh.read(BLOCK_BYTES)
+            data = rest + chunk
+            if not chunk:
+                if data:
+                    yield offset, data
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            yield offset, data[:cut]
+            offset += cut
+            rest = data[cut:]
+
+
+def _lines(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the lines of `data` that hold something (not only spaces and tabs)."""
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [len(data)]])
+    keep = ends > starts
+    for i in np.flatnonzero(
+        keep & np.isin(np.frombuffer(data, dtype=np.uint8)[np.minimum(starts, len(data) - 1)], (9, 32))
+    ):
+        keep[i] = bool(data[starts[i] : ends[i]].strip(b" \t"))
+    return starts[keep], ends[keep]
+
+
+def _check_bytes(data: bytes, path: Path) -> None:
+    """What `open(path, encoding="utf-8")` + `json.loads` per line would read differently from Arrow."""
+    if b"\r" in data:
+        raise Unavailable(f"{path}: carriage returns (Python splits lines there)")
+    if b"\xef\xbb\xbf" in data:
+        raise Unavailable(f"{path}: a byte-order mark")
+    import pyarrow as pa
+
+    text = pa.Array.from_buffers(
+        pa.large_utf8(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+    )
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        raise Unavailable(f"{path}: not UTF-8") from None
+
+
+def _parse(data: bytes, names, path: Path, rows: int):
+    """Arrow's reading of JSON lines as string columns `names`, checked to be one row per line."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    schema = pa.schema([(name, pa.string()) for name in names])
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 22), parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise Unavailable(f"{path}: {str(exc).splitlines()[0]}") from None
+    if table.num_rows != rows:
+        raise Unavailable(f"{path}: {table.num_rows} JSON objects on {rows} lines")
+    return table
+
+
+def index(path: str | os.PathLike) -> Part:
+    """Read one part file's ids, languages and tasks and its line spans (step 1)."""
+    import pyarrow as pa
+
+    part = Part(Path(path))
+    starts, ends, chunks = [], [], {name: [] for name in SELECT_FIELDS}
+    rows = 0
+    for offset, data in _blocks(part.path):
+        _check_bytes(data, part.path)
+        s, e = _lines(data)
+        table = _parse(data, SELECT_FIELDS, part.path, len(s))
+        for name in SELECT_FIELDS:
+            chunks[name].extend(table.column(name).chunks)
+        part.blocks.append((offset, len(data), rows, len(s)))
+        starts.append(s + offset)
+        ends.append(e + offset)
+        rows += len(s)
+    part.starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
+    part.ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+    for name in SELECT_FIELDS:
+        part.columns[name] = pa.chunked_array(chunks[name], pa.string()).combine_chunks()
+    for name in ("id", "lang"):
+        if part.columns[name].null_count:
+            raise Unavailable(f"{path}: a record without '{name}' (or with null)")
+    return part
+
+
+# ---- the choice (step 2): compose's draws on row numbers --------------------------------------------
+
+
+def _coins(table: _Rows, seed: int, fraction: float) -> list[np.ndarray]:
+    """compose.is_validation of every record of every part, computed once per distinct id."""
+    import pyarrow as pa
+
+    if not table.parts:
+        return []
+    ids = table.column["id"].dictionary_encode()
+    prefix, sha256 = f"{seed}:".encode(), hashlib.sha256
+    digests = b"".join([sha256(prefix + rid).digest() for rid in ids.dictionary.cast(pa.binary()).to_pylist()])
+    # the first 8 bytes, big-endian, as a float (rounded as Python's int -> float) over 2**64
+    first8 = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)[:, 0].astype(np.float64)
+    coin = first8 / 2.0**64 < fraction
+    flags = coin[ids.indices.to_numpy(zero_copy_only=False)]
+    return [flags[table.offsets[k] : table.offsets[k + 1]] for k in range(len(table.parts))]
+
+
+def _split(rows: np.ndarray, coins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rows[~coins], rows[coins]
+
+
+def _shuffled(rng: random.Random, rows: np.ndarray) -> np.ndarray:
+    """rows in the order rng.shuffle(list(rows)) leaves them."""
+    return rows[draws.permutation(rng, len(rows))]
+
+
+def _sampled(by_lang: dict[str, np.ndarray], languages: list[str], rng: random.Random, ids) -> np.ndarray:
+    """compose._sampled on row numbers (`ids`: the record id of every row, an Arrow string array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    m = len(languages)
+    ordered = {}  # language -> (its ids sorted as Python sorts str, its rows in that order)
+    for lang in languages:
+        rows = pa.array(by_lang[lang], pa.int64())
+        keys = ids.take(rows)
+        order = pc.sort_indices(keys)
+        ordered[lang] = (keys.take(order), rows.take(order).to_numpy())
+    first = ordered[languages[0]][0]
+    if all(pc.count_distinct(keys).as_py() == len(keys) and keys.equals(first) for keys, _ in ordered.values()):
+        # every id once in every language: the sorted ids are shuffled, and then the least-used language
+        # with the rotating tie order is the i-th one round the list (compose's loop, worked out)
+        perm = draws.permutation(rng, len(first))
+        out = np.empty(len(perm), dtype=np.int64)
+        for k, lang in enumerate(languages):
+            out[k::m] = ordered[lang][1][perm[k::m]]
+        return out
+    # otherwise compose's own loop, on id -> row maps (the last row of an id, as compose's dict keeps)
+    index = {
+        lang: dict(zip(ids.take(pa.array(by_lang[lang], pa.int64())).to_pylist(), by_lang[lang].tolist()))
+        for lang in languages
+    }
+    keys = sorted({rid for lang in languages for rid in index[lang]})
+    keys = [keys[i] for i in draws.permutation(rng, len(keys)).tolist()]
+    available_in = {rid: [lang for lang in languages if rid in index[lang]] for rid in keys}
+    keys.sort(key=lambda rid: len(available_in[rid]))
+    used: Counter = Counter({lang: 0 for lang in languages})
+    out = []
+    for i, rid in enumerate(keys):
+        available = available_in[rid]
+        rotation = {lang: (languages.index(lang) - i) % m for lang in available}
+        lang = min(available, key=lambda lg: (used[lg], rotation[lg]))
+        used[lang] += 1
+        out.append(index[lang][rid])
+    return np.asarray(out, dtype=np.int64)
+
+
+def _compose(mixture, part, by_lang, languages, source_lang, seed, ids) -> np.ndarray:
+    rng = _rng(seed, mixture, part)
+    if mixture.startswith("mono-"):
+        rows = by_lang[mixture[len("mono-") :]]
+    elif mixture == "multilingual":
+        rows = np.concatenate([by_lang[lang] for lang in languages])
+    elif mixture == "downsampled":
+        pool = np.concatenate([by_lang[lang] for lang in languages])
+        rows = pool[draws.sample_indices(rng, len(pool), min(len(by_lang[source_lang]), len(pool)))]
+    else:  # sampled (build checks the name)
+        rows = _sampled(by_lang, languages, rng, ids)
+    return _shuffled(rng, rows)
+
+
+class _Rows:
+    """All parts' records as one row numbering: part k's rows follow part k-1's."""
+
+    def __init__(self, parts: list[Part]):
+        import pyarrow as pa
+
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [len(p) for p in parts])
+        self.column = {
+            name: pa.chunked_array([p.columns[name] for p in parts], pa.string()).combine_chunks()
+            for name in SELECT_FIELDS
+        }
+        for part in parts:  # one copy of the columns is enough
+            part.columns = {}
+
+    def rows(self, k: int) -> np.ndarray:
+        return np.arange(self.offsets[k], self.offsets[k + 1], dtype=np.int64)
+
+    def values(self, name: str, rows: list[int]) -> list:
+        import pyarrow as pa
+
+        return self.column[name].take(pa.array(rows, pa.int64())).to_pylist() if len(rows) else []
+
+
+def _language_counts(table: _Rows, rows: list[int]) -> dict:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(rows):
+        return {}
+    counts = pc.value_counts(table.column["lang"].take(pa.array(rows, pa.int64()))).to_pylist()
+    return dict(sorted((c["values"], c["counts"]) for c in counts))
+
+
+def _distinct_ids(table: _Rows, rows: list[int]) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.count_distinct(table.column["id"].take(pa.array(rows, pa.int64()))).as_py() if len(rows) else 0
+
+
+def build(
+    mixture: str,
+    paths: dict[str, str | os.PathLike],
+    languages: list[str],
+    source_lang: str,
+    seed: int,
+    validation_fraction: float,
+    out_train: str | os.PathLike,
+    out_valid: str | os.PathLike,
+) -> dict:
+    """compose.build of the files `paths` (language -> JSONL), written to `out_train`/`out_valid`; the counts."""
+    known = mixture.startswith("mono-") or mixture in ("multilingual", "downsampled", "sampled")
+    if not known or len(set(languages)) != len(languages):
+        raise Unavailable(f"mixture '{mixture}' over {languages}: left to compose")
+    if mixture.startswith("mono-") and mixture[len("mono-") :] not in languages:
+        raise Unavailable(f"mixture '{mixture}' is not over {languages}: left to compose")
+    if mixture == "downsampled" and source_lang not in languages:
+        raise Unavailable(f"the source language {source_lang} is not among {languages}: left to compose")
+    present = [lang for lang in languages if lang in paths]
+    parts = [index(paths[lang]) for lang in present]
+    table = _Rows(parts)
+    coins = dict(zip(present, _coins(table, seed, validation_fraction)))
+    train_by_lang, valid_by_lang = {}, {}
+    for lang in languages:
+        if lang in coins:
+            train_by_lang[lang], valid_by_lang[lang] = _split(table.rows(present.index(lang)), coins[lang])
+        else:
+            train_by_lang[lang] = valid_by_lang[lang] = np.zeros(0, dtype=np.int64)
+    train = _compose(mixture, "train", train_by_lang, languages, source_lang, seed, table.column["id"])
+    valid = _compose(mixture, "valid", valid_by_lang, languages, source_lang, seed, table.column["id"])
+    del train_by_lang, valid_by_lang
+    write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
+    return {
+        "train": _language_counts(table, train),
+        "valid": _language_counts(table, valid),
+        "train_total": len(train),
+        "valid_total": len(valid),
+        "unique_source_ids_train": _distinct_ids(table, train),
+    }
+
+
+def build_shares(
+    mixture: str,
+    paths: dict[str, str | os.PathLike],
+    shares: dict[str, float],
+    budget: int,
+    seed: int,
+    validation_fraction: float,
+    out_train: str | os.PathLike,
+    out_valid: str | os.PathLike,
+    drop: tuple[str, ...] = (),
+) -> dict:
+    """compose.build_shares of the files `paths` (part -> JSONL), written to `out_train`/`out_valid`."""
+    present = [key for key in shares if key in paths]
+    parts = [index(paths[key]) for key in present]
+    table = _Rows(parts)
+    coins = dict(zip(present, _coins(table, seed, validation_fraction)))
+    total = sum(shares.values())
+    valid_budget = round(budget * validation_fraction)
+    train, valid, shortfall = [], [], {}
+    for key in shares:
+        if key in coins:
+            part_train, part_valid = _split(table.rows(present.index(key)), coins[key])
+        else:
+            part_train = part_valid = np.zeros(0, dtype=np.int64)
+        want_train = round(shares[key] / total * budget)
+        want_valid = round(shares[key] / total * valid_budget)
+        rng = _rng(seed, "shares", key)
+        drawn_train = part_train[draws.sample_indices(rng, len(part_train), min(want_train, len(part_train)))]
+        drawn_valid = part_valid[draws.sample_indices(rng, len(part_valid), min(want_valid, len(part_valid)))]
+        missing = (want_train - len(drawn_train), want_valid - len(drawn_valid))
+        if any(missing):
+            shortfall[key] = {"train": missing[0], "valid": missing[1]}
+        if key in drop:
+            continue
+        train.append(drawn_train)
+        valid.append(drawn_valid)
+    train = _shuffled(_rng(seed, mixture, "train"), np.concatenate([np.zeros(0, np.int64), *train]))
+    valid = _shuffled(_rng(seed, mixture, "valid"), np.concatenate([np.zeros(0, np.int64), *valid]))
+    write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
+
+    def by_part(rows):
+        tasks, langs = table.values("task", rows), table.values("lang", rows)
+        return dict(sorted(Counter(task and "crosslingual" or lang for task, lang in zip(tasks, langs)).items()))
+
+    return {
+        "train": by_part(train),
+        "valid": by_part(valid),
+        "train_total": len(train),
+        "valid_total": len(valid),
+        "unique_source_ids_train": _distinct_ids(table, train),
+        "budget": budget,
+        "shares": {k: shares[k] / total for k in shares},
+        "dropped_parts": list(drop),
+        "shortfall": shortfall,
+        "crosslingual_tasks": dict(sorted(Counter(t for t in table.values("task", train) if t).items())),
+    }
+
+
+# ---- the output (step 3) ----------------------------------------------------------------------------
+
+
+def encode(table):
+    """`polyinstruct.io.dumps` of each row's kept fields plus a newline (string columns; null = absent), as
+    an Arrow string array: vectorised string operations in Polars."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    names = [name for name in KEEP_FIELDS if name in frame.columns and frame[name].null_count() < len(frame)]
+
+    def text(name: str):
+        return pl.col(name).str.replace_many(_ESCAPE_FROM, _ESCAPE_TO)
+
+    pieces = [pl.lit('{"id": "'), text("id"), pl.lit('"')]
+    for name in names:
+        if name == "id":
+            continue
+        piece = pl.lit(f', "{name}": "') + text(name) + pl.lit('"')
+        pieces.append(pl.when(pl.col(name).is_null()).then(pl.lit("")).otherwise(piece))
+    pieces.append(pl.lit("}\n"))
+    return frame.select(pl.concat_str(pieces).alias("line"))["line"].to_arrow()
+
+
+def _spans(array) -> tuple[memoryview, np.ndarray]:
+    """The data buffer and the offsets of an Arrow (large) string array without nulls."""
+    import pyarrow as pa
+
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_unicode(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    return memoryview(array.buffers()[2]), offsets
+
+
+def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]) -> None:
+    """Encode the chosen rows of every part and write each output in its order.
+
+    The encoded lines go to bucket files by output position as the parts are read in file order; each
+    bucket (at most about BUCKET_BYTES) is then read back, put in order and appended to its output."""
+    total = int(table.offsets[-1])
+    target = np.full(total, -1, dtype=np.int8)
+    position = np.zeros(total, dtype=np.int64)
+    names = list(outputs)
+    lengths = np.concatenate([p.ends - p.starts for p in table.parts]) if table.parts else np.zeros(0, np.int64)
+    n_buckets, n_rows = np.ones(len(names), np.int64), np.ones(len(names), np.int64)
+    for k, name in enumerate(names):
+        rows = np.asarray(outputs[name][0], dtype=np.int64)
+        target[rows] = k
+        position[rows] = np.arange(len(rows))
+        size = int(lengths[rows].sum()) + 24 * len(rows)  # the lines, and a little for separators
+        n_buckets[k], n_rows[k] = max(1, math.ceil(size / BUCKET_BYTES)), max(1, len(rows))
+    del lengths
+    first_out = Path(outputs[names[0]][1])
+    first_out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".mixture-", dir=first_out.parent) as tmp:
+        buckets = {}  # (output, bucket) -> positions of its lines, in the order they were written
+        with ExitStack() as stack:
+            files = {}
+            for k, part in enumerate(table.parts):
+                base = int(table.offsets[k])
+                with open(part.path, "rb") as fh:
+                    for offset, size, first, count in part.blocks:
+                        chosen = np.flatnonzero(target[base + first : base + first + count] >= 0)
+                        if not len(chosen):
+                            continue
+                        fh.seek(offset)
+                        lines = _encoded(fh.read(size), part, offset, first, count, chosen)
+                        rows = base + first + chosen
+                        out, pos = target[rows], position[rows]
+                        bucket = out.astype(np.int64) * (1 << 40) + pos * n_buckets[out] // n_rows[out]
+                        order = np.argsort(bucket, kind="stable")
+                        data, offsets = _spans(lines.take(order))
+                        bucket, pos = bucket[order], pos[order]
+                        cuts = np.flatnonzero(np.diff(bucket)) + 1
+                        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(bucket)]):
+                            key = (names[int(bucket[a] >> 40)], int(bucket[a] & ((1 << 40) - 1)))
+                            if key not in files:
+                                files[key] = stack.enter_context(open(Path(tmp) / f"{key[0]}-{key[1]}", "wb"))
+                                buckets[key] = []
+                            files[key].write(data[offsets[a] : offsets[b]])
+                            buckets[key].append(pos[a:b])
+        del target, position
+        for k, name in enumerate(names):
+            with atomic_path(outputs[name][1]) as tmp_out, open(tmp_out, "wb") as out:
+                for b in range(int(n_buckets[k])):
+                    if (name, b) in buckets:
+                        out.write(_in_order(Path(tmp) / f"{name}-{b}", np.concatenate(buckets[(name, b)])))
+
+
+def _encoded(data: bytes, part: Part, offset: int, first: int, count: int, chosen: np.ndarray):
+    """The encoded lines (with newlines) of the `chosen` rows of one block of `part`."""
+    if 2 * len(chosen) > count:  # most of the block: parse it whole, keep the chosen rows
+        text = data
+        parsed = _parse(data, KEEP_FIELDS, part.path, count).take(chosen)
+    else:
+        starts = (part.starts[first : first + count][chosen] - offset).tolist()
+        ends = (part.ends[first : first + count][chosen] - offset).tolist()
+        text = b"\n".join([data[s:e] for s, e in zip(starts, ends)])
+        parsed = _parse(text, KEEP_FIELDS, part.path, len(chosen))
+    if b"null" in text and _EXPLICIT_NULL.search(text):
+        raise Unavailable(f"{part.path}: a kept field is null (json writes it, an absent one not)")
+    return encode(parsed)
+
+
+def _in_order(path: Path, positions: np.ndarray) -> bytes:
+    """The lines of one bucket file, sorted by their output positions."""
+    data = path.read_bytes()
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    view = memoryview(data)
+    order = np.argsort(positions, kind="stable")
+    return b"".join([view[s:e] for s, e in zip(starts[order].tolist(), ends[order].tolist())])
+
+
+# ---- the entry point: streamed, or compose when the input is outside what streaming reproduces -------
+
+
+def build_files(
+    mixture: str,
+    paths: dict[str, str | os.PathLike],
+    out_train: str | os.PathLike,
+    out_valid: str | os.PathLike,
+    *,
+    seed: int,
+    validation_fraction: float,
+    languages: list[str] | None = None,
+    source_lang: str | None = None,
+    shares: dict | None = None,
+) -> dict:
+    """Write one mixture's train and valid files from its part files; returns the manifest counts.
+
+    `shares` ({"shares", "budget", "drop"}) selects `compose.build_shares`, otherwise `compose.build`
+    over `languages`. Streamed when the input allows it (the log says which path ran and why)."""
+    from polyinstruct.io import load_jsonl, write_jsonl
+    from polyinstruct.mixtures import compose
+
+    try:
+        if shares:
+            counts = build_shares(
+                mixture,
+                paths,
+                shares["shares"],
+                shares["budget"],
+                seed,
+                validation_fraction,
+                out_train,
+                out_valid,
+                drop=tuple(shares["drop"]),
+            )
+        else:
+            counts = build(mixture, paths, languages, source_lang, seed, validation_fraction, out_train, out_valid)
+        log.info("mixture %s: streamed from %d files", mixture, len(paths))
+        return counts
+    except Unavailable as reason:
+        log.info("mixture %s: built in memory by compose (%s)", mixture, reason)
+    parts = {key: load_jsonl(path) for key, path in paths.items()}
+    if shares:
+        train, valid, counts = compose.build_shares(
+            mixture,
+            parts,
+            shares["shares"],
+            shares["budget"],
+            seed,
+            validation_fraction,
+            drop=tuple(shares["drop"]),
+        )
+    else:
+        train, valid, counts = compose.build(mixture, parts, languages, source_lang, seed, validation_fraction)
+    write_jsonl(out_train, train)
+    write_jsonl(out_valid, valid)
+    return counts

@@ -1,0 +1,185 @@
+"""The streamed mixture builder writes exactly the bytes compose + write_jsonl write, or leaves the input to them."""
+
+import json
+
+import pytest
+from conftest import REPO
+
+from polyinstruct.io import InputError, dumps, write_jsonl
+from polyinstruct.mixtures import compose, stream
+
+LANGS = ["en", "fr", "de"]
+
+
+def shipped() -> dict[str, list[dict]]:
+    """The shipped polyalpaca records, shaped as the pipeline hands them to build_mixture: the translated
+    languages carry `qa` and `translation`, a few records a cross-lingual `task`, text with quotes,
+    backslashes, control characters, non-Latin script and emoji, and fr lacks some translations."""
+    parts = {}
+    for lang in LANGS:
+        records = []
+        for i, line in enumerate((REPO / f"resources/data/polyalpaca/{lang}.jsonl").read_text().splitlines()):
+            r = json.loads(line)
+            record = {
+                "id": r["id"],
+                "source": "polyalpaca",
+                "lang": lang,
+                **{k: r[k] for k in ("instruction", "input")},
+            }
+            record["output"] = r["output"] + ("" if i % 9 else ' — "ok" \\ \x01\t😀 中文')
+            if lang != "en":
+                record["translation"] = {"engine": "precomputed", "model": None}
+                record["qa"] = {"lid": lang, "lid_prob": 0.97, "flags": ["length"] if i % 11 == 0 else []}
+            if i % 6 == 0:
+                record["task"] = "sentence" if i % 12 else ""
+            if lang == "fr" and i % 10 == 3:
+                continue
+            records.append(record)
+        parts[lang] = records
+    return parts
+
+
+def write_parts(root, parts, *, blank_lines=False) -> dict[str, str]:
+    paths = {}
+    for key, records in parts.items():
+        path = root / f"{key}.jsonl"
+        lines = [dumps(r) + "\n" for r in records]
+        if blank_lines:
+            lines[3:3] = ["\n", "  \t \n"]
+        path.write_text("".join(lines), encoding="utf-8")
+        paths[key] = str(path)
+    return paths
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    """Many blocks and buckets on small files, as on large ones."""
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 7_000)
+    monkeypatch.setattr(stream, "BUCKET_BYTES", 20_000)
+
+
+def expected(tmp_path, train, valid) -> tuple[bytes, bytes]:
+    write_jsonl(tmp_path / "expected-train.jsonl", train)
+    write_jsonl(tmp_path / "expected-valid.jsonl", valid)
+    return (tmp_path / "expected-train.jsonl").read_bytes(), (tmp_path / "expected-valid.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "mixture,languages",
+    [
+        ("mono-fr", ["fr"]),
+        ("multilingual", LANGS),
+        ("downsampled", LANGS),
+        ("sampled", LANGS),  # fr lacks translations: compose's own loop
+        ("sampled", ["en", "de"]),  # every id in every language: the round-robin shortcut
+    ],
+)
+@pytest.mark.parametrize("seed", [1, 42])
+def test_streamed_mixture_is_byte_identical_to_compose(tmp_path, mixture, languages, seed):
+    parts = {lang: shipped()[lang] for lang in languages}
+    paths = write_parts(tmp_path, parts, blank_lines=True)
+    counts = stream.build(
+        mixture, paths, languages, "en", seed, 0.2, tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
+    )
+    train, valid, want = compose.build(mixture, parts, languages, "en", seed, 0.2)
+    assert ((tmp_path / "train.jsonl").read_bytes(), (tmp_path / "valid.jsonl").read_bytes()) == expected(
+        tmp_path, train, valid
+    )
+    assert counts == want and len(train) > 0 and len(valid) > 0
+
+
+@pytest.mark.parametrize("drop", [(), ("fr",)])
+def test_streamed_share_mixture_is_byte_identical_to_compose(tmp_path, drop):
+    parts = shipped()
+    paths = write_parts(tmp_path, parts)
+    shares = {"de": 0.43, "en": 0.26, "fr": 0.31, "crosslingual": 0.1}  # no crosslingual file: a shortfall
+    counts = stream.build_shares(
+        "mix", paths, shares, 150, 7, 0.1, tmp_path / "train.jsonl", tmp_path / "valid.jsonl", drop=drop
+    )
+    train, valid, want = compose.build_shares("mix", parts, shares, 150, 7, 0.1, drop=drop)
+    assert ((tmp_path / "train.jsonl").read_bytes(), (tmp_path / "valid.jsonl").read_bytes()) == expected(
+        tmp_path, train, valid
+    )
+    assert counts == want and want["shortfall"]["crosslingual"] and want["train"].get("crosslingual")
+
+
+def test_duplicate_ids_keep_composes_last_record(tmp_path):
+    parts = {lang: shipped()[lang][:40] for lang in ("en", "de")}
+    parts["de"].append({**parts["de"][5], "output": "a later record with the same id"})
+    paths = write_parts(tmp_path, parts)
+    stream.build("sampled", paths, ["en", "de"], "en", 3, 0.0, tmp_path / "train.jsonl", tmp_path / "valid.jsonl")
+    train, valid, _ = compose.build("sampled", parts, ["en", "de"], "en", 3, 0.0)
+    assert (tmp_path / "train.jsonl").read_bytes() == expected(tmp_path, train, valid)[0]
+
+
+LEFT_TO_COMPOSE = {
+    "messages": lambda r: {**r, "messages": [{"role": "user", "content": r["instruction"]}]},
+    "explicit null": lambda r: {**r, "input": None},
+    "numeric id": lambda r: {**r, "id": 7},
+}
+
+
+@pytest.mark.parametrize("change", sorted(LEFT_TO_COMPOSE))
+def test_records_streaming_cannot_reproduce_go_to_compose(tmp_path, change):
+    parts = {lang: shipped()[lang][:30] for lang in ("en", "fr")}
+    parts["fr"][4] = LEFT_TO_COMPOSE[change](parts["fr"][4])
+    paths = write_parts(tmp_path, parts)
+    with pytest.raises(stream.Unavailable):
+        stream.build("multilingual", paths, ["en", "fr"], "en", 1, 0.1, tmp_path / "t.jsonl", tmp_path / "v.jsonl")
+    assert not (tmp_path / "t.jsonl").exists()
+    kwargs = dict(seed=1, validation_fraction=0.1, languages=["en", "fr"], source_lang="en")
+    counts = stream.build_files("multilingual", paths, tmp_path / "train.jsonl", tmp_path / "valid.jsonl", **kwargs)
+    train, valid, want = compose.build("multilingual", parts, ["en", "fr"], "en", 1, 0.1)
+    assert counts == want
+    assert ((tmp_path / "train.jsonl").read_bytes(), (tmp_path / "valid.jsonl").read_bytes()) == expected(
+        tmp_path, train, valid
+    )
+
+
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        (b'{"id": "a", "lang": "fr"}\r\n{"id": "b", "lang": "fr"}\r\n', "carriage returns"),
+        (b'\xef\xbb\xbf{"id": "a", "lang": "fr"}\n', "byte-order mark"),
+        (b'{"id": "a", "lang": "fr"} {"id": "b", "lang": "fr"}\n', "2 JSON objects on 1 lines"),
+        (b'{"id": "\xff", "lang": "fr"}\n', "not UTF-8"),
+        (b'{"id": "a", "lang": "fr", "n": 1e999}\n', "JSON parse error"),
+    ],
+)
+def test_lines_json_reads_differently_go_to_compose(tmp_path, text, why):
+    (tmp_path / "fr.jsonl").write_bytes(text)
+    with pytest.raises(stream.Unavailable, match=why):
+        stream.index(tmp_path / "fr.jsonl")
+
+
+def test_a_malformed_line_still_gets_composes_error(tmp_path):
+    parts = {"fr": shipped()["fr"][:5]}
+    paths = write_parts(tmp_path, parts)
+    with open(paths["fr"], "a", encoding="utf-8") as fh:
+        fh.write('{"id": "x", "lang": "fr",\n')
+    with pytest.raises(InputError, match=r"fr\.jsonl:6: malformed JSON"):
+        stream.build_files(
+            "mono-fr",
+            paths,
+            tmp_path / "t.jsonl",
+            tmp_path / "v.jsonl",
+            seed=1,
+            validation_fraction=0.1,
+            languages=["fr"],
+            source_lang="en",
+        )
+
+
+def test_unknown_mixture_gets_composes_error(tmp_path):
+    paths = write_parts(tmp_path, {"fr": shipped()["fr"][:5]})
+    with pytest.raises(ValueError, match="unknown mixture 'bilingual'"):
+        stream.build_files(
+            "bilingual",
+            paths,
+            tmp_path / "t.jsonl",
+            tmp_path / "v.jsonl",
+            seed=1,
+            validation_fraction=0.1,
+            languages=["fr"],
+            source_lang="en",
+        )
