@@ -1,6 +1,6 @@
 # Tables and figures of the whole experiment (polyinstruct/report/); `snakemake --report report.html`
 # collects them. Optional parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and
-# criteria figures) have their own rules, planned when the config makes them meaningful (targets.report).
+# criteria figures, surface metrics by lr) have their own rules, planned when the config makes them meaningful (targets.report).
 
 
 rule report_significance:
@@ -98,6 +98,61 @@ rule report_criteria_heatmap:
         "../scripts/report/report_criteria_heatmap.py"
 
 
+rule report_criteria_transfer:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(
+            paths.CRITERIA_TRANSFER_FIGURE, caption="../report/criteria_transfer.rst", category="Figures"
+        ),
+    params:
+        title=config["experiment"],
+        source=config["source_language"],
+    log:
+        log(paths.CRITERIA_TRANSFER_FIGURE),
+    benchmark:
+        timing(paths.CRITERIA_TRANSFER_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_criteria_transfer.py"
+
+
+rule report_task_types:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(paths.TASK_TYPE_FIGURE, caption="../report/task_types.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+        source=config["source_language"],
+    log:
+        log(paths.TASK_TYPE_FIGURE),
+    benchmark:
+        timing(paths.TASK_TYPE_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_task_types.py"
+
+
+rule report_surface_by_lr:
+    input:
+        selections=targets.selections(config),
+    output:
+        figure=report(paths.SURFACE_BY_LR_FIGURE, caption="../report/surface_by_lr.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+    log:
+        log(paths.SURFACE_BY_LR_FIGURE),
+    benchmark:
+        timing(paths.SURFACE_BY_LR_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_surface_by_lr.py"
+
+
 rule report_pairwise:
     input:
         summaries=targets.pairs(config, paths.PAIR_SUMMARY),
@@ -139,7 +194,7 @@ rule report_agreement:
 
 rule report_surface:
     input:
-        surface=targets.surface(config),
+        surface=targets.evaluated_surface(config),
         summaries=targets.evaluated(config, paths.SUMMARY),
     output:
         csv=report(paths.SURFACE_CSV, caption="../report/surface.rst", category="Tables"),

@@ -111,7 +111,7 @@ def test_every_one_response_protocol_runs_cached_and_ledgered(protocol, tmp_path
     assert ledger_totals(tmp_path / "cache/ledger.jsonl")["calls"] == 2 * turns
     write_jsonl(tmp_path / "r.jsonl", RECORDS)
     planned = runner.plan(
-        [{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings}, pointer
+        [{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings}, {protocol: pointer}
     )
     assert planned["total_calls"] == 0 and planned["by_protocol"][protocol]["prompts"] == 2 * turns
 
@@ -123,7 +123,8 @@ def test_plan_counts_distinct_uncached_prompts_across_jobs(tmp_path):
     write_jsonl(first, RECORDS)
     write_jsonl(second, [{**r, "responses": [x + "!" for x in r["responses"]]} for r in RECORDS])
     job = {"protocol": "mt_bench_pairwise", "responses": [str(first), str(second)], "names": ["a", "b"]}
-    planned = runner.plan([job, job], {"mt_bench_pairwise": settings}, {"name": "m", "source": {}})
+    pointers = {"mt_bench_pairwise": {"name": "m", "source": {}}}
+    planned = runner.plan([job, job], {"mt_bench_pairwise": settings}, pointers)
     # 2 items x 2 turns x 2 orders, and the repeated job costs nothing more
     assert planned["by_protocol"]["mt_bench_pairwise"] == {"jobs": 2, "prompts": 16, "calls": 8}
 

@@ -154,7 +154,7 @@ def normalise_eval(rows, evalset: str, lang: str, fields: dict, filter_lang: boo
     return records, dropped
 
 
-def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict:
+def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter, extra: dict | None = None) -> dict:
     source = (
         {"path": path, "sha256": sha256_file(path)}
         if path
@@ -166,6 +166,7 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
         "records": n_out,
         "dropped": dict(sorted(dropped.items())),
         "dropped_total": sum(dropped.values()),
+        **(extra or {}),
     }
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from polyinstruct.io import InputError, atomic_path, load_jsonl, write_json, write_jsonl
 from polyinstruct.models import chat, loader
-from polyinstruct.train import budget, counters, efficiency, families, preemption, selection
+from polyinstruct.train import batching, budget, counters, efficiency, families, preemption, selection
 from polyinstruct.workflow import paths
 
 log = logging.getLogger(__name__)
 METHODS = ("lora", "full")
-BATCHING = ("length-grouped", "padded", "packed")
+BATCHING = ("length-grouped", "padded", "packed", "tokens")
 
 
 def _dataset(records: list[dict], template: str):
@@ -66,6 +66,7 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
         gradient_accumulation_steps=accumulation,
         learning_rate=spec["learning_rate"],
         lr_scheduler_type=s["lr_scheduler"],
+        lr_scheduler_kwargs=scheduler_kwargs(s["lr_scheduler"], s.get("min_lr_ratio"), spec["learning_rate"]),
         warmup_ratio=s["warmup_ratio"],
         weight_decay=s["weight_decay"],
         adam_beta1=s["adam_beta1"],
@@ -95,17 +96,49 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
     )
 
 
+def scheduler_kwargs(scheduler: str, min_lr_ratio: float | None, learning_rate: float) -> dict:
+    """`lr_scheduler_kwargs` that end the schedule at `min_lr_ratio` x the lr (pasero without warm-up:
+    polynomial, power 1, to a tenth of the lr); {} without a ratio."""
+    if min_lr_ratio is None:
+        return {}
+    if scheduler == "polynomial":
+        return {"lr_end": min_lr_ratio * learning_rate, "power": 1.0}
+    if scheduler in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        return {"min_lr_rate": min_lr_ratio}
+    raise InputError(
+        f"config key 'train.min_lr_ratio': scheduler '{scheduler}' has no end point to set; use polynomial or "
+        f"cosine_with_min_lr, or set it to null"
+    )
+
+
 def _trainer_class():
     from trl import SFTTrainer
 
     class CountingSFTTrainer(SFTTrainer):
-        """SFTTrainer that reports every training micro-batch to the run's counters."""
+        """SFTTrainer that reports every training micro-batch to the run's counters, and draws token-budget
+        batches (`train.batching: tokens`) when it has a `token_batches` sampler."""
 
         counters: counters.Counters
+        token_batches: batching.TokenBatchSampler | None = None
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             self.counters.add(inputs)
             return super().training_step(model, inputs, num_items_in_batch)
+
+        def get_train_dataloader(self):
+            if self.token_batches is None:
+                return super().get_train_dataloader()
+            from torch.utils.data import DataLoader
+
+            dataset = self._remove_unused_columns(self.train_dataset, description="Training")
+            loader = DataLoader(
+                dataset,
+                batch_sampler=self.token_batches,
+                collate_fn=self.data_collator,
+                num_workers=self.args.dataloader_num_workers,
+                pin_memory=self.args.dataloader_pin_memory,
+            )
+            return self.accelerator.prepare(loader)
 
     return CountingSFTTrainer
 
@@ -132,7 +165,11 @@ def train(spec: dict) -> dict | None:
     tokenizer = loader.load_tokenizer(pointer, padding_side="right")
     model = _load_model(pointer, method, s)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)
+    tokens = s["batching"] == "tokens"
+    if tokens:
+        accumulation = batching.accumulation(s["accumulate_batches"], world)
+    else:
+        accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)
     has_valid = bool(valid_records)
 
     peft_config = None
@@ -162,8 +199,13 @@ def train(spec: dict) -> dict | None:
         callbacks=callbacks,
     )
     trainer.counters, snapshots.trainer = run_counters, trainer
-    tokens_per_epoch = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
-    plan = budget.plan(s, len(train_records), tokens_per_epoch)
+    lengths = [len(ids) for ids in trainer.train_dataset["input_ids"]]
+    tokens_per_epoch = sum(lengths)
+    steps_per_epoch = None
+    if tokens:
+        trainer.token_batches = batching.TokenBatchSampler(lengths, s["batch_tokens"], s["token_buffer"], spec["seed"])
+        steps_per_epoch = max(1, len(trainer.token_batches) // s["accumulate_batches"])
+    plan = budget.plan(s, len(train_records), tokens_per_epoch, steps_per_epoch)
     trainer.args.num_train_epochs, trainer.args.max_steps = plan["epochs"], plan["max_steps"]
 
     resume_from = spec.get("resume_from")
@@ -238,6 +280,15 @@ def _metrics(
         "devices": world,
         "deepspeed": spec.get("deepspeed"),
         "batching": s["batching"],
+        **(
+            {
+                "batch_tokens": s["batch_tokens"],
+                "accumulate_batches": s["accumulate_batches"],
+                "token_batches_per_epoch": len(trainer.token_batches),
+            }
+            if trainer.token_batches is not None
+            else {}
+        ),
         "budget": {
             "kind": plan["kind"],
             "epochs": s["epochs"],
