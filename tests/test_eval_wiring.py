@@ -43,9 +43,11 @@ class CountingBackend:
         answers = [
             '{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
             '"logical_coherence": 2, "harmlessness": 2}'
-            if "JSON" in p
+            if "json" in p.lower()
             else "Relevant: [[1]]"
             if "Relevant:" in p
+            else "Sure. 1"
+            if "Print 0 or 1" in p
             else "Rating: [[2]]"
             for p in prompts
         ]
@@ -268,7 +270,12 @@ def test_surface_metrics_spelling_and_modifiers():
     ]
     settings = {
         "spelling": {"enabled": True, "dictionary_dirs": [str(REPO / "tests/fixtures/hunspell")], "dictionaries": {}},
-        "modifiers": {"brief_max_words": 60, "detailed_min_words": 150, "capitalise_min_upper_share": 0.95},
+        "modifiers": {
+            "brief_max_words": 60,
+            "detailed_min_words": 150,
+            "capitalise_min_upper_share": 0.95,
+            "capitalise_words_min_share": 0.95,
+        },
     }
     rows, summary = surface.measure(records, langid(["m1", "m2", "m3"], [True, True, True]), "fr", settings)
     assert summary["modifiers"]["list_items"]["rate"] == 1.0 and summary["modifiers"]["brief"]["rate"] == 0.0

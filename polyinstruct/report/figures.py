@@ -31,7 +31,7 @@ from polyinstruct.report.plotting import (
     save,
     series_label,
 )
-from polyinstruct.report.tables import RUN, load_table, run_label, scale_of
+from polyinstruct.report.tables import RUN, load_table, run_label, scale_of, several_datasets
 from polyinstruct.score.judge.criteria import CRITERIA
 from polyinstruct.score.scores import HEADLINE_CRITERION
 
@@ -312,7 +312,8 @@ def criteria_heatmap(rows: list[dict], path: str | Path, title: str) -> None:
     plt = pyplot()
     panels = list(dict.fromkeys((r["evalset"], r["lang"]) for r in rows))
     runs = sorted({tuple(r[k] for k in RUN) for r in rows}, key=lambda run: _run_order(dict(zip(RUN, run))))
-    labels = [run_label(dict(zip(RUN, run))) for run in runs]
+    named = [dict(zip(RUN, run)) for run in runs]
+    labels = [run_label(run, several_datasets(named)) for run in named]
     several = len({r["evalset"] for r in rows}) > 1
     low, high = scale_of("criteria")
     width = min(60.0, max(6.0, 0.45 * len(runs) + 3))
@@ -445,8 +446,9 @@ def criteria_transfer_heatmap(rows: list[dict], path: str | Path, title: str, so
             ax.text(2 * k + 0.5, -0.9, criterion.replace("_", " "), ha="center", va="bottom", fontsize=7)
             if k:
                 ax.axvline(2 * k - 0.5, color="white", linewidth=2)
-        ax.set_yticks(range(len(runs)), [run_label(dict(zip(RUN, run))) for run in runs], fontsize=7)
-        ax.set_title(evalset, fontsize=9, pad=16)
+        named = [dict(zip(RUN, run)) for run in runs]
+        ax.set_yticks(range(len(runs)), [run_label(run, several_datasets(named)) for run in named], fontsize=7)
+        ax.set_ylabel(evalset, fontsize=9)
     if image is not None:
         bar = fig.colorbar(image, ax=axes, fraction=0.03, pad=0.01)
         bar.set_label("gated mean (0-2)", fontsize=7)
@@ -511,7 +513,7 @@ def task_type_figure(rows: list[dict], path: str | Path, title: str, source: str
     heights = [len({r["category"] for r in rows if r["evalset"] == e}) for e, _ in panels] or [1]
     fig, axes = _grid(plt, max(1, len(panels)), 3, 4.2, 0.9 + 0.22 * max(heights))
     if not panels:
-        no_data(axes[0], "no criteria summaries with task types")
+        no_data(axes[0], "no scored helpfulness per task type (no criteria summaries, or no answer parsed)")
     for ax, (evalset, run) in zip(axes, panels):
         here = [r for r in rows if r["evalset"] == evalset and tuple(r[k] for k in RUN) == run]
         categories = sorted({r["category"] for r in here})
@@ -531,7 +533,7 @@ def task_type_figure(rows: list[dict], path: str | Path, title: str, source: str
         ax.set_xlim(low, high)
         ax.tick_params(axis="x", labelsize=6)
         ax.set_xlabel(f"{HEADLINE_CRITERION} (gated mean)", fontsize=7)
-        ax.set_title(f"{run_label(dict(zip(RUN, run)))}\n{evalset}", fontsize=7)
+        ax.set_title(f"{run_label(dict(zip(RUN, run)), several_datasets(rows))}\n{evalset}", fontsize=7)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes[max(1, len(panels)) :]:
         ax.set_axis_off()
@@ -599,8 +601,10 @@ def surface_lr_figure(rows: list[dict], path: str | Path, title: str) -> None:
         chosen = next((r["lr"] for r in here if r["selected"]), None)
         for j, metric in enumerate(metrics):
             ax = axes[i][j]
+            shown = 0
             for lang in langs:
                 points = {r["lr"]: r["value"] for r in here if r["metric"] == metric and r["lang"] == lang}
+                shown += sum(v is not None for v in points.values())
                 xs = [float(lr) for lr in rates if points.get(lr) is not None]
                 ax.plot(
                     xs,
@@ -613,7 +617,19 @@ def surface_lr_figure(rows: list[dict], path: str | Path, title: str) -> None:
                 )
             if chosen is not None:
                 ax.axvline(float(chosen), color="grey", linestyle="--", linewidth=0.8, label="chosen lr")
+            if not shown:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no values (no words,\nno parsed answer)",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="dimgrey",
+                    transform=ax.transAxes,
+                )
             ax.set_xscale("log")
+            ax.set_xlim(float(rates[0]) / 2, float(rates[-1]) * 2)
             ax.set_xticks([float(lr) for lr in rates], rates, fontsize=6)
             ax.minorticks_off()
             ax.set_ylim(-0.02, 1.02)

@@ -110,8 +110,18 @@ def scale_of(protocol: str | None) -> tuple[int, int]:
     return protocols.REGISTRY[protocol].scale if protocol in protocols.REGISTRY else (0, 10)
 
 
-def run_label(row: dict) -> str:
-    return Run(*(str(row[k]) for k in RUN_KEYS)).label
+def run_label(row: dict, show_dataset: bool = False) -> str:
+    """The run's label; with `show_dataset` a tuned run's dataset too (when runs of several datasets share
+    a table, e.g. Dolly-En and LIMA-En, which the plain label would name alike)."""
+    run = Run(*(str(row[k]) for k in RUN_KEYS))
+    if show_dataset and not run.is_base:
+        return f"{run.model} {run.method} {run.dataset} {run.mixture} lr={run.lr}"
+    return run.label
+
+
+def several_datasets(rows) -> bool:
+    """Whether tuned runs of more than one dataset are among `rows` (dicts with the run keys)."""
+    return len({str(r["dataset"]) for r in rows if str(r["method"]) != "base"}) > 1
 
 
 def _fmt(value) -> str:
@@ -180,6 +190,7 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
             "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | calls | cache hits |",
             "|---|" + "---|" * (len(langs) + 5),
         ]
+        show_dataset = several_datasets(table.iter_rows(named=True))
         for _, group in part.group_by(RUN, maintain_order=True):
             cells = {r["lang"]: r for r in group.iter_rows(named=True)}
             first = next(iter(cells.values()))
@@ -191,7 +202,7 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
             ]
             drops = [d for d in group["drop"].to_list() if d is not None]
             out.append(
-                f"| {run_label(first)} | "
+                f"| {run_label(first, show_dataset)} | "
                 + " | ".join(values)
                 + f" | {_fmt(sum(drops) / len(drops) if drops else None)}"
                 + f" | {group['parse_failures'].sum()} | {group['gated_out'].sum()}"
@@ -289,7 +300,7 @@ def gating_figure(table, path: str | Path, title: str) -> None:
             .group_by(RUN, maintain_order=True)
             .agg(pl.col("ungated_mean").mean(), pl.col("gated_mean").mean())
         )
-        labels = [run_label(r) for r in part.iter_rows(named=True)]
+        labels = [run_label(r, several_datasets(table.iter_rows(named=True))) for r in part.iter_rows(named=True)]
         xs = list(range(len(labels)))
         ax.bar([x - 0.2 for x in xs], [v if v is not None else 0 for v in part["ungated_mean"]], 0.4, label="ungated")
         ax.bar([x + 0.2 for x in xs], [v if v is not None else 0 for v in part["gated_mean"]], 0.4, label="gated")
