@@ -4,7 +4,7 @@ A modifier is a dict {"name": ..., params...}. Eight of them can be checked by r
 ALL CAPS; `capitalise_words` is their "Capitalize each first letter in the answer", the released
 `cap_template`); the others (scientific style, simple words, two-hop) are reported as
 `not_rule_checkable` and counted, never scored as fulfilled or failed. An `answer_in_language`
-modifier also changes the language a response is expected in (`expected_language`), which
+modifier also changes the language a response is expected in (`records.expected_language`), which
 language ID, language gating, spelling and the judge prompts all follow.
 """
 
@@ -162,15 +162,6 @@ def from_task_type(task_type: str) -> dict | None:
         except languages.UnknownLanguageError:
             return None
     return None
-
-
-def expected_language(record: dict) -> str:
-    """The language a response to `record` should be in: the one an `answer_in_language` modifier asks for
-    ("Réponds en allemand." on a French prompt expects German), else the prompt's own language."""
-    modifier = record.get("modifier") or {}
-    if modifier.get("name") == "answer_in_language":
-        return modifier["lang"]
-    return record["lang"]
 
 
 def count_words(text: str) -> int:

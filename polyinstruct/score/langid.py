@@ -48,7 +48,7 @@ class LanguageIdentifier:
 def response_rows(records: list[dict], identifier: LanguageIdentifier) -> list[dict]:
     """Language ID of every turn's response; a record is correct only if all turns are in the expected
     language: the prompt's, or the one its `answer_in_language` modifier asks for (`expected`)."""
-    from polyinstruct.data.modifiers import expected_language
+    from polyinstruct.data.records import expected_language
 
     rows = []
     for record in records:

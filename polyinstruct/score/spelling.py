@@ -105,11 +105,11 @@ class SpellChecker:
 def spelling_rows(records: list[dict], checkers: dict[str, SpellChecker | None]) -> list[dict]:
     """One row per (record, turn): {id, lang, expected, turn, spelling, words}; `spelling` None if no words.
 
-    A response is checked in the language it should be in (`modifiers.expected_language`: "answer in
+    A response is checked in the language it should be in (`records.expected_language`: "answer in
     German" is spelled in German). `checkers` maps a language to its checker, or to None when no
     dictionary is installed for a language only a modifier asks for: those rows get `spelling` None
     and `no_dictionary` True, and are counted."""
-    from polyinstruct.data.modifiers import expected_language
+    from polyinstruct.data.records import expected_language
 
     rows = []
     for record in records:

@@ -6,6 +6,7 @@ chat model and runs as a judge protocol (`judge/relevance.py`).
 from __future__ import annotations
 
 from polyinstruct.data import modifiers
+from polyinstruct.data.records import expected_language
 from polyinstruct.io import InputError
 from polyinstruct.score import spelling
 
@@ -26,7 +27,7 @@ def measure(records: list[dict], langid_rows: list[dict], lang: str, settings: d
             spelling.find_dictionary(lang, spell["dictionary_dirs"], spell["dictionaries"]), lang
         )
         checkers: dict[str, spelling.SpellChecker | None] = {lang: checker}
-        for other in sorted({modifiers.expected_language(r) for r in records} - {lang}):
+        for other in sorted({expected_language(r) for r in records} - {lang}):
             try:  # a language only an "answer in X" modifier asks for: counted when X has no dictionary
                 path = spelling.find_dictionary(other, spell["dictionary_dirs"], spell["dictionaries"])
                 checkers[other] = spelling.SpellChecker(path, other)

@@ -121,7 +121,7 @@ def grade(
 
 def _language(record: dict) -> str:
     """The name of the language the response should be in (a modifier may ask for another than the prompt's)."""
-    from polyinstruct.data.modifiers import expected_language
+    from polyinstruct.data.records import expected_language
 
     return languages.get(expected_language(record)).name
 
