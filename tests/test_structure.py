@@ -169,7 +169,6 @@ def test_engine_registry_is_lazy_and_complete():
 
 
 def _copy_code(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "config.yaml", "pyproject.toml"):
         shutil.copy2(REPO / name, dest / name)
     for name in ("rules", "scripts", "polyinstruct", "schemas", "resources", "report", "envs", "profiles"):
