@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS := wheels
 
-.PHONY: run test lint dry-run report clean slurm-packages judge-plan plan
+.PHONY: run test lint dry-run report clean slurm-packages browser-package browse-screenshot judge-plan plan
 
 # The lock is installed with --no-deps: it is complete, and snakemake-executor-plugin-slurm declares
 # numpy>=2.4.5, which unbabel-comet's numpy<2 forbids (the plugin uses numpy only for np.inf).
@@ -23,11 +23,16 @@ $(VENV)/.installed: requirements.txt requirements-assets.txt requirements-deepsp
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# the answer browser's screenshot (results/report/browse/screenshot.png; docs/browse.png is one): French prompts,
+# wrong-language answers of the base, English-only and multilingual runs (runs 0, 1, 4 of config.yaml's grid)
+BROWSE_VIEW := l=fr&r=0,1,4&w=1
+
 run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --cores all
 	$(BIN)/snakemake --report results/report/report.html
+	$(BIN)/python -m polyinstruct.report.chromium screenshot --fragment "$(BROWSE_VIEW)" --if-available
 
-test: $(VENV)/.installed slurm-packages  ## lint, then the whole test suite
+test: $(VENV)/.installed slurm-packages browser-package  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -rs tests
@@ -36,6 +41,14 @@ test: $(VENV)/.installed slurm-packages  ## lint, then the whole test suite
 # installed when missing if we are root with apt-get; otherwise the Slurm tests skip and say why.
 slurm-packages: $(VENV)/.installed
 	$(BIN)/python tests/slurm_cluster.py install
+
+# Debian's chromium for the answer browser's tests (tests/test_browse.py) and its screenshot, installed when
+# missing if we are root with apt-get; otherwise those tests skip and say why.
+browser-package: $(VENV)/.installed
+	$(BIN)/python -m polyinstruct.report.chromium install
+
+browse-screenshot: $(VENV)/.installed browser-package  ## the answer browser's screenshot (after make run)
+	$(BIN)/python -m polyinstruct.report.chromium screenshot --fragment "$(BROWSE_VIEW)"
 
 lint: $(VENV)/.installed  ## ruff (pyproject.toml) and Snakemake's linter
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 # polyinstruct/workflow/paths.py, job lists from targets.py, input functions from inputs.py.
 import re
 
+from polyinstruct.report import browse
 from polyinstruct.report import figures
 from polyinstruct.report import significance
 from polyinstruct.data import sources

@@ -1,6 +1,7 @@
 # Tables and figures of the whole experiment (polyinstruct/report/); `snakemake --report report.html`
 # collects them. Optional parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and
-# criteria figures, surface metrics by lr) have their own rules, planned when the config makes them meaningful (targets.report).
+# criteria figures, surface metrics by lr) have their own rules, planned when the config makes them meaningful
+# (targets.report). report_browse writes the answer browser, a static site to read every answer beside its scores.
 
 
 rule report_significance:
@@ -24,7 +25,7 @@ rule report_significance:
 rule report_tables:
     input:
         summaries=targets.evaluated(config, paths.SUMMARY),
-        calls=targets.judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
+        calls=targets.evaluated_judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
         significance=paths.SIGNIFICANCE,
     output:
         csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category="Tables"),
@@ -235,6 +236,28 @@ rule report_mt_lm_eval:
         "../envs/report.yaml"
     script:
         "../scripts/report/report_mt_lm_eval.py"
+
+
+rule report_browse:
+    input:
+        responses=targets.evaluated(config, paths.RESPONSES),
+        langid=targets.evaluated(config, paths.LANGID),
+        judge=targets.evaluated_judged(config),
+        pairwise=targets.pairs(config, paths.PAIRWISE),
+        assets=browse.asset_files(),
+    output:
+        index=report(paths.BROWSE, caption="../report/browse.rst", category="Answer browser"),
+        data=directory(paths.BROWSE_DATA),
+    params:
+        layout=browse.layout(config),
+    log:
+        log(paths.BROWSE),
+    benchmark:
+        timing(paths.BROWSE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_browse.py"
 
 
 rule all_report:

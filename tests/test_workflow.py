@@ -42,6 +42,7 @@ def test_default_config_plans_the_whole_grid():
         "summarise_scores": runs * langs,
         "report_significance": 1,
         "report_tables": 1,
+        "report_browse": 1,
         "all": 1,
     }
 
@@ -61,6 +62,7 @@ def test_tiny_config_plan(tiny_workdir):
         "summarise_scores": 6,
         "report_significance": 1,
         "report_tables": 1,
+        "report_browse": 1,
         "all": 1,
     }
 
@@ -119,6 +121,12 @@ def test_end_to_end_run_writes_every_artifact(finished_tiny_run):
     assert (table["calls"] + table["cache_hits"] == table["n"]).all()  # every prompt answered by a call or the cache
     assert (root / "results/report/scores_by_language.png").stat().st_size > 10_000
     assert "| tiny-llama base |" in (root / "results/report/scores.md").read_text()
+    page = (root / "results/report/browse/index.html").read_text()  # the answer browser, data inlined
+    chunks = sorted((root / "results/report/browse/data").glob("*.js"))
+    assert [c.name for c in chunks] == ["chunk-0.js", "chunk-1.js"] and page.count('<script>browseChunk("') == 2
+    french = json.loads(chunks[1].read_text().removeprefix('browseChunk("1",').removesuffix(");\n"))
+    assert french["lang"] == "fr" and len(french["items"]) == 3 and len(french["answers"]) == 3
+    assert all(a["judge"]["chen_single"]["turns"][0]["raw"] is not None for a in french["answers"]["0"])
     manifest = json.loads((root / "results/mixtures/tiny/multilingual/manifest.json").read_text())
     assert set(manifest["train"]) == {"en", "fr"} and manifest["seed"] == 7
     metrics = json.loads((root / "results/train/tiny-llama/lora/tiny/multilingual/0.0003/metrics.json").read_text())
@@ -176,6 +184,7 @@ def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run)
         "summarise_scores": 2,
         "report_significance": 1,
         "report_tables": 1,
+        "report_browse": 1,
         "all": 1,
     }
 

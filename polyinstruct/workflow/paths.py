@@ -148,6 +148,9 @@ MT_MD = f"{MT_LM_EVAL}/mt.md"
 LM_EVAL_CSV = f"{MT_LM_EVAL}/lm_eval.csv"
 LM_EVAL_MD = f"{MT_LM_EVAL}/lm_eval.md"
 MT_LM_EVAL_FIGURES = f"{MT_LM_EVAL}/figures"
+BROWSE = f"{REPORT}/browse/index.html"  # the answer browser (polyinstruct/report/browse.py), open from disk
+BROWSE_DATA = f"{REPORT}/browse/data"  # its data, one script per (eval set, language), loaded on demand
+BROWSE_SCREENSHOT = f"{REPORT}/browse/screenshot.png"  # `make run` (when Chromium is installed), for the README
 PLAN = "results/plan"
 
 # ---- cluster (rules/cluster.smk) ---------------------------------------------------------------------

@@ -238,6 +238,7 @@ def report(config: dict) -> dict[str, list[str]]:
     out = {
         "report_significance": [paths.SIGNIFICANCE],
         "report_tables": [paths.SCORES_CSV, paths.SCORES_MD, paths.SCORES_FIGURE, paths.GATING_FIGURE],
+        "report_browse": [paths.BROWSE, paths.BROWSE_DATA],
     }
     if grid.judges_pairwise(config):
         out["report_pairwise"] = [paths.PAIRWISE_CSV, paths.PAIRWISE_MD, paths.POSITION_BIAS_FIGURE]
@@ -314,6 +315,7 @@ RULE_STAGES = {
             "report_agreement",
             "report_surface",
             "report_mt_lm_eval",
+            "report_browse",
             "all_report",
         ),
         "report",
