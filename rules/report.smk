@@ -1,7 +1,7 @@
 # Tables and figures of the whole experiment (polyinstruct/report/); `snakemake --report report.html`
 # collects them. Optional parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and
-# criteria figures) have their own rules, planned when the config makes them meaningful (targets.report).
-# report_browse writes the answer browser, a static site to read every answer beside its scores.
+# criteria figures, surface metrics by lr) have their own rules, planned when the config makes them meaningful
+# (targets.report). report_browse writes the answer browser, a static site to read every answer beside its scores.
 
 
 rule report_significance:
@@ -25,7 +25,7 @@ rule report_significance:
 rule report_tables:
     input:
         summaries=targets.evaluated(config, paths.SUMMARY),
-        calls=targets.judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
+        calls=targets.evaluated_judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
         significance=paths.SIGNIFICANCE,
     output:
         csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category="Tables"),
@@ -99,6 +99,61 @@ rule report_criteria_heatmap:
         "../scripts/report/report_criteria_heatmap.py"
 
 
+rule report_criteria_transfer:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(
+            paths.CRITERIA_TRANSFER_FIGURE, caption="../report/criteria_transfer.rst", category="Figures"
+        ),
+    params:
+        title=config["experiment"],
+        source=config["source_language"],
+    log:
+        log(paths.CRITERIA_TRANSFER_FIGURE),
+    benchmark:
+        timing(paths.CRITERIA_TRANSFER_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_criteria_transfer.py"
+
+
+rule report_task_types:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(paths.TASK_TYPE_FIGURE, caption="../report/task_types.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+        source=config["source_language"],
+    log:
+        log(paths.TASK_TYPE_FIGURE),
+    benchmark:
+        timing(paths.TASK_TYPE_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_task_types.py"
+
+
+rule report_surface_by_lr:
+    input:
+        selections=targets.selections(config),
+    output:
+        figure=report(paths.SURFACE_BY_LR_FIGURE, caption="../report/surface_by_lr.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+    log:
+        log(paths.SURFACE_BY_LR_FIGURE),
+    benchmark:
+        timing(paths.SURFACE_BY_LR_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_surface_by_lr.py"
+
+
 rule report_pairwise:
     input:
         summaries=targets.pairs(config, paths.PAIR_SUMMARY),
@@ -140,7 +195,7 @@ rule report_agreement:
 
 rule report_surface:
     input:
-        surface=targets.surface(config),
+        surface=targets.evaluated_surface(config),
         summaries=targets.evaluated(config, paths.SUMMARY),
     output:
         csv=report(paths.SURFACE_CSV, caption="../report/surface.rst", category="Tables"),
@@ -187,7 +242,7 @@ rule report_browse:
     input:
         responses=targets.evaluated(config, paths.RESPONSES),
         langid=targets.evaluated(config, paths.LANGID),
-        judge=targets.judged(config),
+        judge=targets.evaluated_judged(config),
         pairwise=targets.pairs(config, paths.PAIRWISE),
         assets=browse.asset_files(),
     output:

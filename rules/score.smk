@@ -35,11 +35,11 @@ rule judge:
     benchmark:
         timing(paths.JUDGE)
     conda:
-        JUDGE_ENV
+        lambda wc: inputs.judge_env(config, wc.protocol)
     threads: 1
     resources:
-        gpu=JUDGE_GPUS,
-        judge_api=JUDGE_API,
+        gpu=inputs.judge_resource(config, "gpu"),
+        judge_api=inputs.judge_resource(config, "judge_api"),
         mem_mb=16000,
         runtime=120,
     script:
@@ -156,6 +156,7 @@ rule judge_plan:
     params:
         jobs=targets.judge_jobs(config),
         settings=inputs.judge_plan_settings(config),
+        models=inputs.judge_plan_models(config),
     log:
         log(paths.JUDGE_PLAN),
     benchmark:

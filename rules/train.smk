@@ -65,6 +65,7 @@ rule select_lr:
         selection=paths.SELECTION,
     params:
         criterion=config["train"]["lr_selection"]["criterion"],
+        weights=grid.lr_selection_weights(config),
         candidates=lambda wc: inputs.lr_candidates(config, wc),
     log:
         log(paths.SELECTION),

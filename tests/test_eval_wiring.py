@@ -43,9 +43,11 @@ class CountingBackend:
         answers = [
             '{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
             '"logical_coherence": 2, "harmlessness": 2}'
-            if "JSON" in p
+            if "json" in p.lower()
             else "Relevant: [[1]]"
             if "Relevant:" in p
+            else "Sure. 1"
+            if "Print 0 or 1" in p
             else "Rating: [[2]]"
             for p in prompts
         ]
@@ -111,7 +113,7 @@ def test_every_one_response_protocol_runs_cached_and_ledgered(protocol, tmp_path
     assert ledger_totals(tmp_path / "cache/ledger.jsonl")["calls"] == 2 * turns
     write_jsonl(tmp_path / "r.jsonl", RECORDS)
     planned = runner.plan(
-        [{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings}, pointer
+        [{"protocol": protocol, "responses": [str(tmp_path / "r.jsonl")]}], {protocol: settings}, {protocol: pointer}
     )
     assert planned["total_calls"] == 0 and planned["by_protocol"][protocol]["prompts"] == 2 * turns
 
@@ -123,7 +125,8 @@ def test_plan_counts_distinct_uncached_prompts_across_jobs(tmp_path):
     write_jsonl(first, RECORDS)
     write_jsonl(second, [{**r, "responses": [x + "!" for x in r["responses"]]} for r in RECORDS])
     job = {"protocol": "mt_bench_pairwise", "responses": [str(first), str(second)], "names": ["a", "b"]}
-    planned = runner.plan([job, job], {"mt_bench_pairwise": settings}, {"name": "m", "source": {}})
+    pointers = {"mt_bench_pairwise": {"name": "m", "source": {}}}
+    planned = runner.plan([job, job], {"mt_bench_pairwise": settings}, pointers)
     # 2 items x 2 turns x 2 orders, and the repeated job costs nothing more
     assert planned["by_protocol"]["mt_bench_pairwise"] == {"jobs": 2, "prompts": 16, "calls": 8}
 
@@ -267,7 +270,12 @@ def test_surface_metrics_spelling_and_modifiers():
     ]
     settings = {
         "spelling": {"enabled": True, "dictionary_dirs": [str(REPO / "tests/fixtures/hunspell")], "dictionaries": {}},
-        "modifiers": {"brief_max_words": 60, "detailed_min_words": 150, "capitalise_min_upper_share": 0.95},
+        "modifiers": {
+            "brief_max_words": 60,
+            "detailed_min_words": 150,
+            "capitalise_min_upper_share": 0.95,
+            "capitalise_words_min_share": 0.95,
+        },
     }
     rows, summary = surface.measure(records, langid(["m1", "m2", "m3"], [True, True, True]), "fr", settings)
     assert summary["modifiers"]["list_items"]["rate"] == 1.0 and summary["modifiers"]["brief"]["rate"] == 0.0

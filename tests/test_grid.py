@@ -91,6 +91,6 @@ def test_a_judge_only_model_is_prepared_and_judges_but_is_never_trained_or_evalu
     assert all(f"/{judge}/" not in p for p in jobs["train"] + jobs["generate"])
     raw["score"]["judge"]["model"] = "other"
     with pytest.raises(
-        configuration.ConfigError, match=rf"config key 'models\.{judge}\.judge_only': '{judge}' is not the local judge"
+        configuration.ConfigError, match=rf"config key 'models\.{judge}\.judge_only': '{judge}' is no local judge"
     ):
         configuration.load(raw, REPO / "schemas/config.schema.yaml")

@@ -343,10 +343,11 @@ GOOD_JSON = (
             "schema_violation",
             "fluency: 3 is greater than the maximum of 2",
         ),
+        (GOOD_JSON.replace('"fluency": 1', '"fluency": "1 star"'), None, None),  # "N stars" is read as N
         (
-            GOOD_JSON.replace('"fluency": 1', '"fluency": "1"'),
+            GOOD_JSON.replace('"fluency": 1', '"fluency": "good"'),
             "schema_violation",
-            "fluency: '1' is not of type 'integer'",
+            "fluency: 'good' is not of type 'integer'",
         ),
         ("[1, 2, 3]", "no_json", None),
         ("I rate it highly.", "no_json", None),

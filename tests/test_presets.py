@@ -78,11 +78,18 @@ def test_weber_plans_pairwise_against_the_monolingual_run(plans):
 
 def test_chirkova_plans_the_lr_sweep_selection_and_surface_metrics(plans):
     plan = plans["chirkova2024_zeroshot"]
-    models, mixtures, rates = 3, 2, 3
-    assert plan["train"] == 2 * models * mixtures * rates
-    assert plan["select_lr"] == models * 2 * mixtures
-    assert plan["report_criteria_heatmap"] == 1 and plan["report_surface"] == 1
-    assert plan["fetch_url"] == 4 * 4  # two eval sets x (items + task types) x four languages
+    configurations, rates, langs = 7, 3, 4  # their seven, each at three learning rates
+    assert plan["train"] == configurations * rates and plan["select_lr"] == configurations
+    runs = 3 + configurations  # the base models, and each configuration's chosen rate
+    sweep_answers = configurations * rates * 3  # every sweep point answers the test set in fr, pt, ru
+    assert plan["generate"] == runs * 2 * langs + sweep_answers
+    assert plan["judge"] == runs * 2 * langs * 2 + sweep_answers  # criteria and relevance; relevance for the sweep
+    assert plan["surface_metrics"] == runs * 2 * langs + sweep_answers
+    assert plan["prepare_model"] == 4  # Llama-2-chat-7B is prepared as the relevance judge only
+    for rule in ("report_criteria_heatmap", "report_criteria_transfer", "report_task_types", "report_surface_by_lr"):
+        assert plan[rule] == 1, rule
+    # test set and modifiers per language, the modifiers' task types (the test set has none), LIMA
+    assert plan["fetch_url"] == 4 + 4 + 4 + 1
 
 
 def test_bayling_plans_a_hundred_languages_without_downloading(plans):
@@ -198,14 +205,37 @@ def test_chirkova_twin_runs_end_to_end(tmp_path, tiny_models):
     workdir = workdir_for(tmp_path)
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "chirkova2024_zeroshot", tiny_layer(tmp_path, models))
-    assert plan["train"] == 2 * 2 * 2 and plan["select_lr"] == 2 * 2
+    # Dolly-En and Dolly-DT full, Dolly-En LoRA, LIMA-En full, at two rates each
+    assert plan["train"] == 4 * 2 and plan["select_lr"] == 4
     selection = json.loads((root / "results/train/tiny-llama/lora/dolly/mono-en/selected/selection.json").read_text())
-    assert selection["criterion"] == "langid" and selection["selected_lr"] in ("0.001", "0.002")
+    assert selection["criterion"] == "surface" and selection["selected_lr"] in ("0.001", "0.002")
+    assert selection["weights"] == {"langid": 1.0, "spelling": 1.0, "relevance": 1.0}
+    for candidate in selection["candidates"]:
+        assert set(candidate["metrics"]) == {"langid", "spelling", "relevance"}
+        assert all(list(m["by_language"]) == ["fr"] for m in candidate["metrics"].values())
+    lima = json.loads((root / "results/train/tiny-llama/full/lima/mono-en/0.0001/metrics.json").read_text())
+    assert lima["steps"] == 3 and lima["batching"] == "tokens" and lima["gradient_accumulation_steps"] == 2
+    manifest = json.loads((root / "results/data/eval/alpacafarm/fr.manifest.json").read_text())
+    assert manifest["records"] == 3 and manifest["task_types"] == {"file": None, "unknown": 3}  # no .types file
     modifiers = [json.loads(line) for line in (root / "results/data/eval/modifiers/fr.jsonl").read_text().splitlines()]
-    assert [m["modifier"]["name"] for m in modifiers] == ["brief", "list_items", "answer_in_language", "capitalise"]
+    assert [m["modifier"]["name"] for m in modifiers] == [
+        "brief",
+        "list_items",
+        "answer_in_language",
+        "answer_in_language",
+        "capitalise_words",
+    ]
+    langid = root / "results/score/langid/tiny-llama/lora/dolly/mono-en/selected/modifiers/fr.jsonl"
+    assert [json.loads(line)["expected"] for line in langid.read_text().splitlines()] == ["fr", "fr", "pt", "en", "fr"]
     surface = (root / "results/report/surface.md").read_text()
     assert "modifier_list_items" in surface and "spelling" in surface
-    assert (root / "results/report/criteria_heatmap.png").stat().st_size > 10_000
+    for figure in (
+        "criteria_heatmap.png",
+        "criteria_en_vs_non_en.png",
+        "helpfulness_by_task_type.png",
+        "surface_by_lr.png",
+    ):
+        assert (root / "results/report" / figure).stat().st_size > 10_000, figure
 
 
 @pytest.mark.workflow

@@ -153,10 +153,11 @@ def test_released_task_types_name_modifiers(tmp_path):
     assert [i["modifier"] for i in items] == [
         {"name": "brief"},
         {"name": "list_items", "n": 3},
-        {"name": "answer_in_language", "lang": "de"},
-        {"name": "capitalise"},
+        {"name": "answer_in_language", "lang": "pt"},
+        {"name": "answer_in_language", "lang": "en"},
+        {"name": "capitalise_words"},  # "Capitalize each first letter in the answer."
     ]
-    assert [i["category"] for i in items] == ["short", "num_items_3", "lang_de", "cap_template"]
+    assert [i["category"] for i in items] == ["short", "num_items_3", "lang_pt", "lang_en", "cap_template"]
 
 
 def test_every_preset_and_twin_is_a_valid_config():

@@ -34,12 +34,13 @@ def test_share_of_correct_words_with_the_tiny_dictionary():
     assert checker.share_correct("Le chien dort.") == (pytest.approx(2 / 3), 3)
     assert checker.share_correct("```\ncode only\n``` 123") == (None, 0)
     rows = spelling.spelling_rows([{"id": "a", "lang": "fr", "responses": ["Le chat dort.", "42"]}], {"fr": checker})
+    common = {"id": "a", "lang": "fr", "expected": "fr", "no_dictionary": False}
     assert rows == [
-        {"id": "a", "lang": "fr", "turn": 1, "spelling": 1.0, "words": 3},
-        {"id": "a", "lang": "fr", "turn": 2, "spelling": None, "words": 0},
+        {**common, "turn": 1, "spelling": 1.0, "words": 3},
+        {**common, "turn": 2, "spelling": None, "words": 0},
     ]
     summary = spelling.summarise(rows)
-    assert summary == {"n": 2, "mean_spelling": 1.0, "no_words": 1, "word_weighted": 1.0}
+    assert summary == {"n": 2, "mean_spelling": 1.0, "no_words": 1, "no_dictionary": 0, "word_weighted": 1.0}
     with pytest.raises(InputError, match="record 'b': no spellchecker loaded for language 'de'"):
         spelling.spelling_rows([{"id": "b", "lang": "de", "responses": ["Hallo"]}], {"fr": checker})
 

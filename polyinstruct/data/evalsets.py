@@ -6,8 +6,10 @@ modifier: {"name": ..., params} | None}. `category` is the MT-Bench category or 
 Shapes read (config key `evalsets.<name>.format`):
 - `mt-bench`: FastChat `question.jsonl` (`question_id` int, `category`, `turns`, optional `reference`).
 - `mt-bench-x`: the same fields with string ids like `81_DE`; the language is the id's suffix.
-- `messages`: each line a list of {role, content} messages or {"messages": [...]}, with a parallel
-  `.types` file holding one task type per line.
+- `messages`: each line a list of {role, content} messages or {"messages": [...], "type": ...}; the task
+  type comes from an optional parallel `.types` file (one per line, its line count checked), else from the
+  object's `type` (or `category`), else it is `unknown` (Chirkova & Nikoulina release `.types` files
+  only for their modifier sets, not for the 113-instruction test set).
 - `prompts`: one {"prompt": ...} or {"instruction": ..., "input": ...} per line, one file per language.
 - `modifiers`: like `prompts`, each item naming its `modifier` (see `polyinstruct.data.modifiers`).
 
@@ -149,37 +151,61 @@ def _conversation(value, where: str) -> tuple[list[str], list | None]:
     return turns, answers if any(a is not None for a in answers) else None
 
 
+UNKNOWN_TYPE = "unknown"  # the task type of a `messages` item when neither a .types file nor the data names one
+
+
+def _data_type(value, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    found = value.get("type", value.get("category"))
+    if found is None:
+        return None
+    if not isinstance(found, str) or not found.strip():
+        raise InputError(f"{where}: 'type' must be a non-empty string, got {found!r}")
+    return found.strip()
+
+
 def load_messages(
     path: str | os.PathLike,
-    types_path: str | os.PathLike,
+    types_path: str | os.PathLike | None,
     lang: str,
     id_prefix: str | None = None,
     malformed: Malformed | None = None,
 ) -> list[dict]:
-    """Message-list JSONL plus its parallel `.types` file; user turns are prompts, assistant turns references.
+    """Message-list JSONL, with an optional parallel `.types` file; user turns are prompts, assistant turns
+    references.
 
-    Task types that name a task modifier in Chirkova & Nikoulina's released files (`short`, `num_items_7`,
-    `lang_de`, ...) make the item a modifier item, checked like the `modifiers` format's.
+    The task type of line i is line i of `types_path` when given (the two files must have as many lines;
+    an item that also names its own `type` must agree), else the item's own `type`/`category`, else
+    `unknown`. Task types that name a task modifier in Chirkova & Nikoulina's released files (`short`,
+    `num_items_7`, `lang_de`, ...) make the item a modifier item, checked like the `modifiers` format's.
 
     Ids are the object's `id` when it has one, else `<id_prefix>-<line number>` (prefix: the file stem).
-    Line i of the JSONL file goes with line i of the types file; a malformed line skipped under
-    `on_malformed: skip` drops its task type with it, and a blank line counts as malformed.
+    A malformed line skipped under `on_malformed: skip` drops its task type with it, and a blank line
+    counts as malformed.
     """
     lang = languages.get(lang).code
-    types = read_types(types_path)
     malformed = malformed or Malformed()
     lines = list(read_json_lines(path, malformed, blank_ok=False))
-    n_lines = len(lines) + malformed.count
-    if n_lines != len(types):
-        raise InputError(
-            f"{path} has {n_lines} items but {types_path} has {len(types)} task types; "
-            "the two files must be parallel, line for line"
-        )
+    types: list[str] | None = None
+    if types_path is not None:
+        types = read_types(types_path)
+        n_lines = len(lines) + malformed.count
+        if n_lines != len(types):
+            raise InputError(
+                f"{path} has {n_lines} items but {types_path} has {len(types)} task types; "
+                "the two files must be parallel, line for line"
+            )
     prefix = id_prefix or Path(path).stem
     items, seen = [], {}
     for lineno, value in lines:
-        where, task_type = f"{path}:{lineno}", types[lineno - 1]
+        where = f"{path}:{lineno}"
+        from_file = types[lineno - 1] if types is not None else None
         turns, reference = _conversation(value, where)
+        own = _data_type(value, where)
+        if from_file is not None and own is not None and own != from_file:
+            raise InputError(f"{where}: the item's type {own!r} disagrees with {types_path}:{lineno} ({from_file!r})")
+        task_type = from_file or own or UNKNOWN_TYPE
         rid = str(value["id"]) if isinstance(value, dict) and "id" in value else f"{prefix}-{lineno}"
         _unique(seen, rid, where)
         items.append(_item(rid, lang, task_type, turns, reference, modifiers.from_task_type(task_type)))
@@ -235,15 +261,32 @@ def load_prompts(
     return items
 
 
-def types_location(spec: dict, location: str | os.PathLike, lang: str) -> str:
-    """The task-type file of a `messages` eval set: `types_path` filled in for `lang`, else the eval file's
-    sibling `<name>.types` (`alpacaeval_test_subset.fr.jsonl` -> `alpacaeval_test_subset.fr.types`)."""
+def types_location(spec: dict, location: str | os.PathLike, lang: str) -> str | None:
+    """The task-type file of a `messages` eval set, or None when it has none.
+
+    `types_path` filled in for `lang` when set (then it must exist: a rule input, fetched if a URL);
+    else the eval file's sibling `<name>.types` (`alpacaeval_test_subset.fr.jsonl` ->
+    `alpacaeval_test_subset.fr.types`) when the eval file is local and the sibling is there; else None
+    (a URL's sibling is not probed: planning downloads nothing; name it in `types_path`)."""
     from polyinstruct.data import sources
 
     if spec.get("types_path"):
         return sources.expand(str(spec["types_path"]), lang=lang)
+    if sources.is_url(str(location)):
+        return None
     stem, dot, suffix = str(location).rpartition(".")
-    return (stem if dot and "/" not in suffix else str(location)) + ".types"
+    sibling = (stem if dot and "/" not in suffix else str(location)) + ".types"
+    return sibling if Path(sibling).is_file() else None
+
+
+def task_types_note(spec: dict, path: str | os.PathLike, lang: str, records: list[dict]) -> dict:
+    """For a `messages` set's manifest: the task-type file read (or None) and how many items have no type."""
+    return {
+        "task_types": {
+            "file": types_location(spec, path, lang),
+            "unknown": sum(r["category"] == UNKNOWN_TYPE for r in records),
+        }
+    }
 
 
 def load(spec: dict, path: str | os.PathLike, lang: str, name: str, malformed: Malformed | None = None) -> list[dict]:

@@ -1,8 +1,11 @@
 """Task modifiers (Chirkova & Nikoulina): what each one asks, and a rule check of whether it was done.
 
-A modifier is a dict {"name": ..., params...}. Seven of the eleven can be checked by rule; the
-other four (scientific style, simple words, two-hop, and any judge-only modifier) are reported
-as `not_rule_checkable` and counted, never scored as fulfilled or failed.
+A modifier is a dict {"name": ..., params...}. Eight of them can be checked by rule (`capitalise` is
+ALL CAPS; `capitalise_words` is their "Capitalize each first letter in the answer", the released
+`cap_template`); the others (scientific style, simple words, two-hop) are reported as
+`not_rule_checkable` and counted, never scored as fulfilled or failed. An `answer_in_language`
+modifier also changes the language a response is expected in (`records.expected_language`), which
+language ID, language gating, spelling and the judge prompts all follow.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ MODIFIERS: dict[str, dict[str, type]] = {
     "html": {},
     "arrow_bullets": {},
     "capitalise": {},
+    "capitalise_words": {},
     "scientific_style": {},
     "simple_words": {},
     "two_hop": {},
@@ -37,10 +41,16 @@ RULE_CHECKED = (
     "html",
     "arrow_bullets",
     "capitalise",
+    "capitalise_words",
 )
 
 #: Defaults for the length and capitalisation rules (config key `surface.modifiers`).
-DEFAULT_RULES = {"brief_max_words": 60, "detailed_min_words": 150, "capitalise_min_upper_share": 0.95}
+DEFAULT_RULES = {
+    "brief_max_words": 60,
+    "detailed_min_words": 150,
+    "capitalise_min_upper_share": 0.95,
+    "capitalise_words_min_share": 0.95,
+}
 
 LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+\S", re.MULTILINE)
 ARROW_ITEM = re.compile(r"^\s*->\s*\S", re.MULTILINE)
@@ -133,7 +143,7 @@ TASK_TYPE_MODIFIERS = {
     "markdown_template": "markdown",
     "html_template": "html",
     "arrow_template": "arrow_bullets",
-    "cap_template": "capitalise",
+    "cap_template": "capitalise_words",  # "Capitalize each first letter in the answer."
     "scientific_style": "scientific_style",
     "simple_style": "simple_words",
     "complex_inst": "two_hop",
@@ -180,6 +190,12 @@ def html_tags(text: str) -> list[str]:
     return [t for t in parser.tags if t in HTML_ELEMENTS]
 
 
+def word_initial_upper_share(text: str) -> float | None:
+    """Share of words whose first letter is upper case (words starting with a cased letter); None if none."""
+    initials = [w[0] for w in WORD.findall(text) if w[0].isupper() or w[0].islower()]
+    return sum(c.isupper() for c in initials) / len(initials) if initials else None
+
+
 def upper_share(text: str) -> float | None:
     """Share of cased letters that are upper case; None when the text has no cased letter."""
     cased = [c for c in text if c.isupper() or c.islower()]
@@ -222,6 +238,9 @@ def check(modifier: dict, response: str, *, predicted_lang: str | None = None, r
     if name == "capitalise":
         share = upper_share(response)
         return _result(share is not None and share >= rules["capitalise_min_upper_share"], share)
+    if name == "capitalise_words":
+        share = word_initial_upper_share(response)
+        return _result(share is not None and share >= rules["capitalise_words_min_share"], share)
     return {"fulfilled": None, "reason": "not_rule_checkable", "measured": None}
 
 

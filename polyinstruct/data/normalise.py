@@ -218,7 +218,7 @@ def load_instructions(spec: dict, path: str | None, dataset: str, lang: str) -> 
     return records, dropped
 
 
-def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict:
+def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter, extra: dict | None = None) -> dict:
     """What was read (the local file and its checksum, or the hub split) and what was kept and dropped."""
     source = (
         {"path": path, "sha256": sha256_file(path)}
@@ -233,6 +233,7 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
         "records": n_out,
         "dropped": dict(sorted(dropped.items())),
         "dropped_total": sum(dropped.values()),
+        **(extra or {}),
     }
 
 

@@ -1,7 +1,7 @@
 """The normalised record schemas every stage reads.
 
 Instruction record: {id, source, lang, instruction, input, output} or {id, source, lang, messages}.
-Eval record: {id, lang, category, turns: [str, ...], reference: [str, ...] | null}.
+Eval record: {id, lang, category, turns: [str, ...], reference: [str, ...] | null, modifier: {...} | null}.
 """
 
 from __future__ import annotations
@@ -29,3 +29,12 @@ def texts(record: dict) -> dict[str, str]:
     if "messages" in record:
         return {f"messages.{i}": m["content"] for i, m in enumerate(record["messages"])}
     return {name: record.get(name, "") for name in TEXT_FIELDS}
+
+
+def expected_language(record: dict) -> str:
+    """The language a response to `record` should be in: the one an `answer_in_language` modifier asks for
+    ("Réponds en allemand." on a French prompt expects German), else the prompt's own language."""
+    modifier = record.get("modifier") or {}
+    if modifier.get("name") == "answer_in_language":
+        return modifier["lang"]
+    return record["lang"]

@@ -6,7 +6,12 @@
 - per-category radar (Weber et al.): gated mean per question category, one polar panel per
   (protocol, eval set, model) and test language, one polygon per run;
 - criteria heatmap (Chirkova & Nikoulina): gated mean of each criterion (rows) per run (columns),
-  one panel per (eval set, test language).
+  one panel per (eval set, test language);
+- criteria in the source language and the others (Chirkova & Nikoulina, Fig. 2): runs x criteria, each
+  criterion split into `en` and `non-en` (the mean over the other test languages);
+- helpfulness by task type (their Fig. 3, right), `en` against `non-en`, one panel per (eval set, run);
+- surface metrics by learning rate (their Fig. 3, left), from the lr-selection artifacts: language ID,
+  spelling and relevance of every sweep point per language, the chosen lr marked.
 
 Every function writes its figure whatever the data: a panel without data says why it is empty.
 """
@@ -358,3 +363,284 @@ def write_criteria_heatmap(summary_paths: list[str], path: str, title: str) -> N
     rows = criteria_rows(summary_paths)
     print(f"criteria heatmap: {len(rows)} (run, eval set, language) summaries with criteria")
     criteria_heatmap(rows, path, title)
+
+
+# ---- Chirkova & Nikoulina: the source language against the others, task types, surface metrics by lr ---
+
+
+def language_group(lang: str, source: str) -> str:
+    """`en` for the source language, `non-en` for every other (the paper's columns)."""
+    return source if lang == source else f"non-{source}"
+
+
+def _group_means(values_by_lang: dict[str, float | None], source: str) -> dict[str, float | None]:
+    """Mean over the languages of each group (the paper averages Fr, Pt and Ru)."""
+    groups: dict[str, list[float]] = {}
+    for lang, value in values_by_lang.items():
+        if value is not None:
+            groups.setdefault(language_group(lang, source), []).append(value)
+    return {g: sum(v) / len(v) for g, v in groups.items()}
+
+
+def transfer_rows(summary_paths: list[str], source: str) -> list[dict]:
+    """Gated mean of every criterion per (run, eval set, language group): the source language, and the mean
+    over the other languages. One row per (run, eval set, group)."""
+    by_key: dict[tuple, dict[str, dict[str, float | None]]] = {}
+    for row in criteria_rows(summary_paths):
+        key = (*(row[k] for k in RUN), row["evalset"])
+        for criterion in CRITERIA:
+            by_key.setdefault(key, {}).setdefault(criterion, {})[row["lang"]] = row[criterion]
+    out = []
+    for key, by_criterion in by_key.items():
+        groups: dict[str, dict] = {}
+        for criterion, by_lang in by_criterion.items():
+            for group, mean in _group_means(by_lang, source).items():
+                groups.setdefault(group, {})[criterion] = mean
+        langs = {lang for by_lang in by_criterion.values() for lang in by_lang}
+        for group in sorted({language_group(lang, source) for lang in langs}, key=lambda g: g != source):
+            out.append(
+                {
+                    **dict(zip(RUN, key[:-1])),
+                    "evalset": key[-1],
+                    "group": group,
+                    **{c: groups.get(group, {}).get(c) for c in CRITERIA},
+                }
+            )
+    return out
+
+
+def criteria_transfer_heatmap(rows: list[dict], path: str | Path, title: str, source: str) -> None:
+    """Runs (rows) x criteria, each criterion split into the source language and the others (the paper's
+    Fig. 2), gated means annotated; one panel per eval set."""
+    import numpy as np
+
+    plt = pyplot()
+    evalsets = list(dict.fromkeys(r["evalset"] for r in rows))
+    runs = sorted({tuple(r[k] for k in RUN) for r in rows}, key=lambda run: _run_order(dict(zip(RUN, run))))
+    groups = [source, f"non-{source}"]
+    columns = [(c, g) for c in CRITERIA for g in groups]
+    low, high = scale_of("criteria")
+    height = 1.2 + 0.32 * max(1, len(runs))
+    fig, axes = plt.subplots(
+        max(1, len(evalsets)), 1, figsize=(11, height * max(1, len(evalsets))), squeeze=False, layout="constrained"
+    )
+    axes = list(axes[:, 0])
+    if not evalsets:
+        no_data(axes[0], "no criteria summaries")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = None
+    for ax, evalset in zip(axes, evalsets):
+        by = {(tuple(r[k] for k in RUN), r["group"]): r for r in rows if r["evalset"] == evalset}
+        values = np.array(
+            [[np.nan if by.get((run, g), {}).get(c) is None else by[(run, g)][c] for c, g in columns] for run in runs],
+            dtype=float,
+        )
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=low, vmax=high, aspect="auto")
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                colour = "black" if np.isnan(v) or v > low + 0.6 * (high - low) else "white"
+                ax.text(j, i, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=6, color=colour)
+        ax.set_xticks(range(len(columns)), [g for _, g in columns], fontsize=6)
+        for k, criterion in enumerate(CRITERIA):
+            ax.text(2 * k + 0.5, -0.9, criterion.replace("_", " "), ha="center", va="bottom", fontsize=7)
+            if k:
+                ax.axvline(2 * k - 0.5, color="white", linewidth=2)
+        run_label = run_labeller(dict(zip(RUN, run)) for run in runs)
+        ax.set_yticks(range(len(runs)), [run_label(dict(zip(RUN, run))) for run in runs], fontsize=7)
+        ax.set_ylabel(evalset, fontsize=9)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, fraction=0.03, pad=0.01)
+        bar.set_label("gated mean (0-2)", fontsize=7)
+        bar.ax.tick_params(labelsize=6)
+    fig.suptitle(f"{title}: criteria in {source} and the other languages (gated means)")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def write_criteria_transfer(summary_paths: list[str], path: str, title: str, source: str) -> None:
+    rows = transfer_rows(summary_paths, source)
+    print(f"criteria {source} vs non-{source}: {len(rows)} (run, eval set, language group) rows")
+    criteria_transfer_heatmap(rows, path, title, source)
+
+
+def task_type_rows(summary_paths: list[str], source: str) -> list[dict]:
+    """Gated helpfulness per task type, per (run, eval set, language group); the per-language means of the
+    group are averaged, and `n` counts the scored answers behind them."""
+    by_key: dict[tuple, dict[str, float | None]] = {}
+    counts: dict[tuple, int] = {}
+    for path in summary_paths:
+        data = read_json(path)
+        s = data["summary"]["protocols"].get("criteria")
+        if s is None:
+            continue
+        run = tuple(str(data["run"][k]) for k in RUN)
+        for category, entry in (s.get("by_category") or {}).items():
+            key = (run, data["evalset"], category)
+            by_key.setdefault(key, {})[data["lang"]] = entry.get(HEADLINE_CRITERION)
+            group_key = (*key, language_group(data["lang"], source))
+            counts[group_key] = counts.get(group_key, 0) + entry.get(f"{HEADLINE_CRITERION}_n", 0)
+    rows = []
+    for (run, evalset, category), by_lang in by_key.items():
+        for group, mean in _group_means(by_lang, source).items():
+            rows.append(
+                {
+                    **dict(zip(RUN, run)),
+                    "evalset": evalset,
+                    "category": category,
+                    "group": group,
+                    HEADLINE_CRITERION: mean,
+                    "n": counts.get((run, evalset, category, group), 0),
+                }
+            )
+    return rows
+
+
+def task_type_figure(rows: list[dict], path: str | Path, title: str, source: str) -> None:
+    """Gated helpfulness per task type (the paper's Fig. 3, right): one panel per (eval set, run), a bar per
+    language group and task type."""
+    import numpy as np
+
+    plt = pyplot()
+    panels = sorted(
+        {(r["evalset"], tuple(r[k] for k in RUN)) for r in rows},
+        key=lambda p: (p[0], _run_order(dict(zip(RUN, p[1])))),
+    )
+    groups = [source, f"non-{source}"]
+    colours = {source: "#1f77b4", f"non-{source}": "#ff7f0e"}
+    low, high = scale_of("criteria")
+    heights = [len({r["category"] for r in rows if r["evalset"] == e}) for e, _ in panels] or [1]
+    fig, axes = _grid(plt, max(1, len(panels)), 3, 4.2, 0.9 + 0.22 * max(heights))
+    if not panels:
+        no_data(axes[0], "no scored helpfulness per task type (no criteria summaries, or no answer parsed)")
+    for ax, (evalset, run) in zip(axes, panels):
+        here = [r for r in rows if r["evalset"] == evalset and tuple(r[k] for k in RUN) == run]
+        categories = sorted({r["category"] for r in here})
+        y = np.arange(len(categories))
+        for k, group in enumerate(groups):
+            by_category = {r["category"]: r[HEADLINE_CRITERION] for r in here if r["group"] == group}
+            values = [by_category.get(c) for c in categories]
+            ax.barh(
+                y + (k - 0.5) * 0.4,
+                [np.nan if v is None else v for v in values],
+                height=0.4,
+                color=colours[group],
+                label=f"{group}",
+            )
+        ax.set_yticks(y, categories, fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlim(low, high)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_xlabel(f"{HEADLINE_CRITERION} (gated mean)", fontsize=7)
+        ax.set_title(f"{run_labeller(rows)(dict(zip(RUN, run)))}\n{evalset}", fontsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[max(1, len(panels)) :]:
+        ax.set_axis_off()
+    legend_outside(fig, axes)
+    save(fig, path, f"{title}: {HEADLINE_CRITERION} by task type, {source} and the other languages")
+
+
+def write_task_types(summary_paths: list[str], path: str, title: str, source: str) -> None:
+    rows = task_type_rows(summary_paths, source)
+    unknown = sum(r["category"] == "unknown" for r in rows)
+    print(f"helpfulness by task type: {len(rows)} rows ({unknown} of task type 'unknown': no task types given)")
+    task_type_figure(rows, path, title, source)
+
+
+def surface_lr_rows(selection_paths: list[str]) -> list[dict]:
+    """Every sweep point's surface metrics per language from the lr-selection artifacts: one row per
+    (model, method, dataset, mixture, lr, metric, language), with the weighted score and the choice."""
+    rows = []
+    for path in selection_paths:
+        data = read_json(path)
+        run = data.get("run") or dict(zip(("model", "method", "dataset", "mixture"), Path(path).parts[-6:-2]))
+        model, method, dataset, mixture = (run[k] for k in ("model", "method", "dataset", "mixture"))
+        for c in data["candidates"]:
+            for metric, entry in (c.get("metrics") or {}).items():
+                for lang, value in entry["by_language"].items():
+                    rows.append(
+                        {
+                            "model": model,
+                            "method": method,
+                            "dataset": dataset,
+                            "mixture": mixture,
+                            "lr": c["lr"],
+                            "metric": metric,
+                            "lang": lang,
+                            "value": value,
+                            "score": c.get("score"),
+                            "selected": c["lr"] == data["selected_lr"],
+                            "criterion": data["criterion"],
+                        }
+                    )
+    return rows
+
+
+SURFACE_LABELS = {"langid": "language ID correct", "spelling": "spelling correct", "relevance": "relevant"}
+
+
+def surface_lr_figure(rows: list[dict], path: str | Path, title: str) -> None:
+    """Surface metrics against the learning rate (the paper's Fig. 3, left): one row of panels per training
+    configuration, one panel per metric, a line per language; the chosen lr is marked."""
+    plt = pyplot()
+    configs = sorted({(r["model"], r["method"], r["dataset"], r["mixture"]) for r in rows})
+    metrics = [m for m in SURFACE_LABELS if any(r["metric"] == m for r in rows)]
+    langs = list(dict.fromkeys(r["lang"] for r in rows))
+    lang_colours = {lang: f"C{i % 10}" for i, lang in enumerate(langs)}
+    ncols = max(1, len(metrics))
+    fig, axes = plt.subplots(
+        max(1, len(configs)), ncols, figsize=(3.2 * ncols, 2.4 * max(1, len(configs))), squeeze=False
+    )
+    flat = list(axes.flat)
+    if not configs:
+        no_data(flat[0], "no lr-selection artifacts with surface metrics")
+    for i, config in enumerate(configs):
+        here = [r for r in rows if (r["model"], r["method"], r["dataset"], r["mixture"]) == config]
+        rates = sorted({r["lr"] for r in here}, key=float)
+        chosen = next((r["lr"] for r in here if r["selected"]), None)
+        for j, metric in enumerate(metrics):
+            ax = axes[i][j]
+            shown = 0
+            for lang in langs:
+                points = {r["lr"]: r["value"] for r in here if r["metric"] == metric and r["lang"] == lang}
+                shown += sum(v is not None for v in points.values())
+                xs = [float(lr) for lr in rates if points.get(lr) is not None]
+                ax.plot(
+                    xs,
+                    [points[lr] for lr in rates if points.get(lr) is not None],
+                    marker="o",
+                    markersize=3,
+                    linewidth=1.0,
+                    color=lang_colours[lang],
+                    label=lang,
+                )
+            if chosen is not None:
+                ax.axvline(float(chosen), color="grey", linestyle="--", linewidth=0.8, label="chosen lr")
+            if not shown:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no values (no words,\nno parsed answer)",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="dimgrey",
+                    transform=ax.transAxes,
+                )
+            ax.set_xscale("log")
+            ax.set_xlim(float(rates[0]) / 2, float(rates[-1]) * 2)
+            ax.set_xticks([float(lr) for lr in rates], rates, fontsize=6)
+            ax.minorticks_off()
+            ax.set_ylim(-0.02, 1.02)
+            ax.tick_params(axis="y", labelsize=6)
+            ax.grid(alpha=0.3)
+            ax.set_title(f"{'/'.join(config)}\n{SURFACE_LABELS[metric]}", fontsize=7)
+    legend_outside(fig, flat)
+    save(fig, path, f"{title}: surface metrics by learning rate (dashed: the chosen lr)")
+
+
+def write_surface_by_lr(selection_paths: list[str], path: str, title: str) -> None:
+    rows = surface_lr_rows(selection_paths)
+    print(f"surface metrics by lr: {len(rows)} (sweep point, metric, language) values")
+    surface_lr_figure(rows, path, title)

@@ -1,7 +1,8 @@
 """Language gating of judge scores, for every judge protocol, and the score drop it causes.
 
-A response the language-ID model places outside the prompt's language is not a good answer,
-however the judge rated it. Modes (config key `score.gating.mode`):
+A response the language-ID model places outside the expected language (the prompt's, or the one a
+task modifier asks for: "answer in German") is not a good answer, however the judge rated it.
+Modes (config key `score.gating.mode`):
 - `multiply`: score x language-correct (Chen et al.: a wrong-language answer scores 0);
 - `exclude`: wrong-language answers leave the means (Chirkova & Nikoulina: from every criterion
   except correct_language), and are counted as `gated_out`;
@@ -26,13 +27,17 @@ def check_mode(mode: str) -> str:
 
 
 def turn_correctness(langid_rows: list[dict]) -> dict[tuple[str, int | None], bool]:
-    """{(id, turn): correct} for 1-based turns, and {(id, None): all turns correct} per record."""
+    """{(id, turn): correct} for 1-based turns, and {(id, None): all turns correct} per record.
+
+    Correct means in the row's `expected` language (the one an `answer_in_language` modifier asks for),
+    else the prompt's; rows written before `expected` existed fall back to `lang`."""
     from polyinstruct.score.langid import same_language
 
     out: dict[tuple[str, int | None], bool] = {}
     for row in langid_rows:
+        expected = row.get("expected") or row["lang"]
         for turn, predicted in enumerate(row["predicted"], start=1):
-            out[(row["id"], turn)] = languages.is_known(predicted) and same_language(predicted, row["lang"])
+            out[(row["id"], turn)] = languages.is_known(predicted) and same_language(predicted, expected)
         out[(row["id"], None)] = bool(row["correct"])
     return out
 

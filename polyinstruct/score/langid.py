@@ -78,18 +78,23 @@ class LanguageIdentifier:
 
 
 def response_rows(records: list[dict], identifier: LanguageIdentifier) -> list[dict]:
-    """Language ID of every turn's response; a record is correct only if all turns are in its language."""
+    """Language ID of every turn's response; a record is correct only if all turns are in the expected
+    language: the prompt's, or the one its `answer_in_language` modifier asks for (`expected`)."""
+    from polyinstruct.data.records import expected_language
+
     rows = []
     for record in records:
         preds = identifier.predict(record["responses"])
+        expected = expected_language(record)
         rows.append(
             {
                 "id": record["id"],
                 "lang": record["lang"],
+                "expected": expected,
                 "category": record["category"],
                 "predicted": [p.lang or p.label for p in preds],
                 "prob": [round(p.prob, 4) for p in preds],
-                "correct": all(same_language(p.lang, record["lang"]) for p in preds),
+                "correct": all(same_language(p.lang, expected) for p in preds),
             }
         )
     return rows

@@ -102,26 +102,47 @@ class SpellChecker:
         return sum(self.correct(w) for w in found) / len(found), len(found)
 
 
-def spelling_rows(records: list[dict], checkers: dict[str, SpellChecker]) -> list[dict]:
-    """One row per (record, turn): {id, lang, turn, spelling, words}; `spelling` None if no words."""
+def spelling_rows(records: list[dict], checkers: dict[str, SpellChecker | None]) -> list[dict]:
+    """One row per (record, turn): {id, lang, expected, turn, spelling, words}; `spelling` None if no words.
+
+    A response is checked in the language it should be in (`records.expected_language`: "answer in
+    German" is spelled in German). `checkers` maps a language to its checker, or to None when no
+    dictionary is installed for a language only a modifier asks for: those rows get `spelling` None
+    and `no_dictionary` True, and are counted."""
+    from polyinstruct.data.records import expected_language
+
     rows = []
     for record in records:
-        checker = checkers.get(record["lang"])
-        if checker is None:
-            raise InputError(f"record '{record['id']}': no spellchecker loaded for language '{record['lang']}'")
+        expected = expected_language(record)
+        if expected not in checkers:
+            raise InputError(f"record '{record['id']}': no spellchecker loaded for language '{expected}'")
+        checker = checkers[expected]
         for turn, response in enumerate(record["responses"], start=1):
-            share, n = checker.share_correct(response)
-            rows.append({"id": record["id"], "lang": record["lang"], "turn": turn, "spelling": share, "words": n})
+            share, n = checker.share_correct(response) if checker is not None else (None, 0)
+            rows.append(
+                {
+                    "id": record["id"],
+                    "lang": record["lang"],
+                    "expected": expected,
+                    "turn": turn,
+                    "spelling": share,
+                    "words": n,
+                    "no_dictionary": checker is None,
+                }
+            )
     return rows
 
 
 def summarise(rows: list[dict]) -> dict:
-    """Mean share of correctly spelled words over responses that had words, and how many had none."""
+    """Mean share of correctly spelled words over responses that had words, and how many had none (or no
+    dictionary for the language they were asked to be in)."""
     shares = [r["spelling"] for r in rows if r["spelling"] is not None]
+    no_dictionary = sum(bool(r.get("no_dictionary")) for r in rows)
     return {
         "n": len(rows),
         "mean_spelling": sum(shares) / len(shares) if shares else None,
-        "no_words": len(rows) - len(shares),
+        "no_words": len(rows) - len(shares) - no_dictionary,
+        "no_dictionary": no_dictionary,
         "word_weighted": (
             sum(r["spelling"] * r["words"] for r in rows if r["spelling"] is not None) / sum(r["words"] for r in rows)
         )

@@ -6,6 +6,8 @@ chat model and runs as a judge protocol (`judge/relevance.py`).
 from __future__ import annotations
 
 from polyinstruct.data import modifiers
+from polyinstruct.data.records import expected_language
+from polyinstruct.io import InputError
 from polyinstruct.score import spelling
 
 
@@ -24,8 +26,19 @@ def measure(records: list[dict], langid_rows: list[dict], lang: str, settings: d
         checker = spelling.SpellChecker(
             spelling.find_dictionary(lang, spell["dictionary_dirs"], spell["dictionaries"]), lang
         )
-        spelled = spelling.spelling_rows(records, {lang: checker})
-        summary["spelling"] = {**spelling.summarise(spelled), "dictionary": str(checker.path)}
+        checkers: dict[str, spelling.SpellChecker | None] = {lang: checker}
+        for other in sorted({expected_language(r) for r in records} - {lang}):
+            try:  # a language only an "answer in X" modifier asks for: counted when X has no dictionary
+                path = spelling.find_dictionary(other, spell["dictionary_dirs"], spell["dictionaries"])
+                checkers[other] = spelling.SpellChecker(path, other)
+            except InputError:
+                checkers[other] = None
+        spelled = spelling.spelling_rows(records, checkers)
+        summary["spelling"] = {
+            **spelling.summarise(spelled),
+            "dictionary": str(checker.path),
+            "requested_languages": {k: str(v.path) if v else None for k, v in checkers.items() if k != lang},
+        }
         rows += [{"metric": "spelling", **r} for r in spelled]
     if any(r.get("modifier") for r in records):
         rules = {k: settings["modifiers"][k] for k in modifiers.DEFAULT_RULES}

@@ -33,13 +33,17 @@ def steps_for_tokens(max_tokens: int, tokens_per_epoch: int, examples: int, glob
     return max(1, math.ceil(max_tokens / tokens_per_epoch * steps_per_epoch(examples, global_batch)))
 
 
-def plan(settings: dict, examples: int, tokens_per_epoch: int) -> dict:
+def plan(settings: dict, examples: int, tokens_per_epoch: int, steps_per_epoch: int | None = None) -> dict:
     """Epochs and max_steps for the trainer, from whichever budget the config sets.
 
     `max_tokens` wins over `max_steps`, which wins over `epochs`; the budget kind is recorded.
+    `steps_per_epoch` is given when batches are not a fixed number of examples (token batches).
     """
     if settings.get("max_tokens"):
-        steps = steps_for_tokens(settings["max_tokens"], tokens_per_epoch, examples, settings["global_batch_size"])
+        if steps_per_epoch is not None:
+            steps = max(1, math.ceil(settings["max_tokens"] / max(1, tokens_per_epoch) * steps_per_epoch))
+        else:
+            steps = steps_for_tokens(settings["max_tokens"], tokens_per_epoch, examples, settings["global_batch_size"])
         return {"kind": "tokens", "epochs": math.ceil(settings["max_tokens"] / tokens_per_epoch), "max_steps": steps}
     if settings.get("max_steps", -1) > 0:
         return {"kind": "steps", "epochs": settings["epochs"], "max_steps": settings["max_steps"]}

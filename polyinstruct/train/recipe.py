@@ -24,7 +24,7 @@ from polyinstruct.workflow import paths
 
 log = logging.getLogger(__name__)
 METHODS = ("lora", "full")
-BATCHING = ("length-grouped", "padded", "packed")
+BATCHING = ("length-grouped", "padded", "packed", "tokens")
 
 
 def _dataset(records: list[dict], template: str):
@@ -67,6 +67,7 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
         gradient_accumulation_steps=accumulation,
         learning_rate=spec["learning_rate"],
         lr_scheduler_type=s["lr_scheduler"],
+        lr_scheduler_kwargs=scheduler_kwargs(s["lr_scheduler"], s.get("min_lr_ratio"), spec["learning_rate"]),
         **compat.warmup_arguments(s["warmup_ratio"]),
         weight_decay=s["weight_decay"],
         adam_beta1=s["adam_beta1"],
@@ -96,22 +97,42 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
     )
 
 
+def scheduler_kwargs(scheduler: str, min_lr_ratio: float | None, learning_rate: float) -> dict:
+    """`lr_scheduler_kwargs` that end the schedule at `min_lr_ratio` x the lr (pasero without warm-up:
+    polynomial, power 1, to a tenth of the lr); {} without a ratio."""
+    if min_lr_ratio is None:
+        return {}
+    if scheduler == "polynomial":
+        return {"lr_end": min_lr_ratio * learning_rate, "power": 1.0}
+    if scheduler in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        return {"min_lr_rate": min_lr_ratio}
+    raise InputError(
+        f"config key 'train.min_lr_ratio': scheduler '{scheduler}' has no end point to set; use polynomial or "
+        f"cosine_with_min_lr, or set it to null"
+    )
+
+
 def _trainer_class():
     from trl import SFTTrainer
 
     class CountingSFTTrainer(SFTTrainer):
         """SFTTrainer that reports every training micro-batch to the run's counters.
 
-        With `group_by_length` (batching `length-grouped`) its training batches are bucketed by length
-        over the whole epoch (`batching.LengthBucketSampler`, seeded by `data_seed`) instead of inside
-        transformers' mega-batches; evaluation batches are transformers' as before.
+        With batching `length-grouped` its training batches are bucketed by length over the whole epoch
+        (`batching.LengthBucketSampler`, seeded by `data_seed`) instead of inside transformers'
+        mega-batches; with batching `tokens` (a `token_batches` sampler) it draws pasero's token-budget
+        batches. Evaluation batches are transformers' as before.
         """
 
         counters: counters.Counters
+        token_batches: batching.TokenBatchSampler | None = None
 
         def _get_train_sampler(self, train_dataset=None):
             dataset = self.train_dataset if train_dataset is None else train_dataset
-            if not self.args.group_by_length or dataset is None:
+            grouped = getattr(self.args, "group_by_length", False) or (
+                getattr(self.args, "train_sampling_strategy", None) == "group_by_length"
+            )
+            if not grouped or dataset is None:
                 return super()._get_train_sampler(train_dataset)
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             lengths = [len(ids) for ids in dataset["input_ids"]]
@@ -120,6 +141,21 @@ def _trainer_class():
         def training_step(self, model, inputs, num_items_in_batch=None):
             self.counters.add(inputs)
             return super().training_step(model, inputs, num_items_in_batch)
+
+        def get_train_dataloader(self):
+            if self.token_batches is None:
+                return super().get_train_dataloader()
+            from torch.utils.data import DataLoader
+
+            dataset = self._remove_unused_columns(self.train_dataset, description="Training")
+            loader = DataLoader(
+                dataset,
+                batch_sampler=self.token_batches,
+                collate_fn=self.data_collator,
+                num_workers=self.args.dataloader_num_workers,
+                pin_memory=self.args.dataloader_pin_memory,
+            )
+            return self.accelerator.prepare(loader)
 
     return CountingSFTTrainer
 
@@ -146,7 +182,11 @@ def train(spec: dict) -> dict | None:
     tokenizer = loader.load_tokenizer(pointer, padding_side="right")
     model = _load_model(pointer, method, s)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)
+    tokens = s["batching"] == "tokens"
+    if tokens:
+        accumulation = batching.accumulation(s["accumulate_batches"], world)
+    else:
+        accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)
     has_valid = bool(valid_records)
 
     peft_config = None
@@ -176,8 +216,13 @@ def train(spec: dict) -> dict | None:
         callbacks=callbacks,
     )
     trainer.counters, snapshots.trainer = run_counters, trainer
-    tokens_per_epoch = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
-    plan = budget.plan(s, len(train_records), tokens_per_epoch)
+    lengths = [len(ids) for ids in trainer.train_dataset["input_ids"]]
+    tokens_per_epoch = sum(lengths)
+    steps_per_epoch = None
+    if tokens:
+        trainer.token_batches = batching.TokenBatchSampler(lengths, s["batch_tokens"], s["token_buffer"], spec["seed"])
+        steps_per_epoch = max(1, len(trainer.token_batches) // s["accumulate_batches"])
+    plan = budget.plan(s, len(train_records), tokens_per_epoch, steps_per_epoch)
     trainer.args.num_train_epochs, trainer.args.max_steps = plan["epochs"], plan["max_steps"]
 
     resume_from = spec.get("resume_from")
@@ -252,6 +297,15 @@ def _metrics(
         "devices": world,
         "deepspeed": spec.get("deepspeed"),
         "batching": s["batching"],
+        **(
+            {
+                "batch_tokens": s["batch_tokens"],
+                "accumulate_batches": s["accumulate_batches"],
+                "token_batches_per_epoch": len(trainer.token_batches),
+            }
+            if trainer.token_batches is not None
+            else {}
+        ),
         "budget": {
             "kind": plan["kind"],
             "epochs": s["epochs"],

@@ -162,11 +162,18 @@ def _check_semantics(config: dict) -> None:
     judge = config["score"]["judge"]["model"]
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
+    relevance_judge = config["surface"]["relevance"]["judge"]
+    if relevance_judge["model"] is not None and relevance_judge["model"] not in config["models"]:
+        raise ConfigError(
+            f"config key 'surface.relevance.judge.model': no model named '{relevance_judge['model']}' under 'models'"
+        )
+    local_judges = {relevance_judge["model"]} | ({judge} if config["score"]["judge"]["backend"] == "local" else set())
     for name, spec in config["models"].items():
-        if spec.get("judge_only") and (name != judge or config["score"]["judge"]["backend"] != "local"):
+        if spec.get("judge_only") and name not in local_judges:
             raise ConfigError(
-                f"config key 'models.{name}.judge_only': '{name}' is not the local judge "
-                f"(score.judge.model: {judge!r}, score.judge.backend: {config['score']['judge']['backend']!r})"
+                f"config key 'models.{name}.judge_only': '{name}' is no local judge (score.judge.model: {judge!r}, "
+                f"score.judge.backend: {config['score']['judge']['backend']!r}, surface.relevance.judge.model: "
+                f"{relevance_judge['model']!r})"
             )
     if all(spec.get("judge_only") for spec in config["models"].values()):
         raise ConfigError("config key 'models': every model is judge_only; name at least one model to study")
@@ -284,6 +291,14 @@ def _check_evaluation(config: dict) -> None:
         for key in ("base_url", "model"):
             if not judge["openai"][key]:
                 raise ConfigError(f"config key 'score.judge.openai.{key}': required when score.judge.backend is openai")
+    own = config["surface"]["relevance"]["judge"]
+    if config["surface"]["relevance"]["enabled"] and own["backend"] == "openai":
+        merged = {**judge["openai"], **(own["openai"] or {})}
+        for key in ("base_url", "model"):
+            if not merged.get(key):
+                raise ConfigError(
+                    f"config key 'surface.relevance.judge.openai.{key}': required when the relevance judge is openai"
+                )
     from polyinstruct.score.judge import protocols
 
     for i, protocol in enumerate(judge["protocols"]):
@@ -331,11 +346,26 @@ def _check_training(config: dict) -> None:
             "config key 'train.eval_every_steps': every-epoch checkpoint selection evaluates once "
             "per epoch; set it to null"
         )
+    _check_configurations(config)
+    _check_schedule_and_batches(config)
     selection = train["lr_selection"]
-    if selection["criterion"] != "langid":
+    criterion = selection["criterion"]
+    if criterion not in ("langid", "surface"):
         return
+    if criterion == "surface":
+        weights = selection["weights"]
+        if not any(weights.values()):
+            raise ConfigError("config key 'train.lr_selection.weights': at least one weight must be > 0")
+        if weights["spelling"] and not config["surface"]["spelling"]["enabled"]:
+            raise ConfigError(
+                "config key 'train.lr_selection.weights.spelling': needs surface.spelling.enabled (or weight 0)"
+            )
+        if weights["relevance"] and not config["surface"]["relevance"]["enabled"]:
+            raise ConfigError(
+                "config key 'train.lr_selection.weights.relevance': needs surface.relevance.enabled (or weight 0)"
+            )
     if not config["evalsets"]:
-        raise ConfigError("config key 'train.lr_selection.criterion': langid needs an eval set to answer")
+        raise ConfigError(f"config key 'train.lr_selection.criterion': {criterion} needs an eval set to answer")
     if selection["evalset"] is not None and selection["evalset"] not in config["evalsets"]:
         raise ConfigError(f"config key 'train.lr_selection.evalset': no eval set named '{selection['evalset']}'")
     eval_languages = config["eval_languages"] or config["languages"]
@@ -343,7 +373,50 @@ def _check_training(config: dict) -> None:
         if code not in eval_languages:
             raise ConfigError(f"config key 'train.lr_selection.languages[{i}]': '{code}' is not an eval language")
     if not [c for c in (selection["languages"] or eval_languages) if c != config["source_language"]]:
-        raise ConfigError("config key 'train.lr_selection.languages': langid selection needs a non-source language")
+        raise ConfigError(
+            f"config key 'train.lr_selection.languages': {criterion} selection needs a non-source language"
+        )
+
+
+def _check_configurations(config: dict) -> None:
+    """Every `train.configurations` pattern keeps at least one model/method/dataset/mixture of the product."""
+    from fnmatch import fnmatchcase
+
+    from polyinstruct.workflow import grid
+
+    product = [
+        grid.configuration(model, method, dataset, mixture)
+        for model in grid.studied_models(config)
+        for method in config["train"]["methods"]
+        for dataset in grid.mixture_datasets(config)
+        for mixture in grid.mixture_ids(config)
+    ]
+    for i, pattern in enumerate(config["train"]["configurations"] or []):
+        if not any(fnmatchcase(name, pattern) for name in product):
+            raise ConfigError(
+                f"config key 'train.configurations[{i}]': {pattern!r} matches no model/method/dataset/mixture "
+                f"of the grid (e.g. {', '.join(product[:3])})"
+            )
+
+
+def _check_schedule_and_batches(config: dict) -> None:
+    train = config["train"]
+    for method in train["methods"]:
+        own = train[method]
+        where = f"train.{method}" if own.get("min_lr_ratio") is not None else "train"
+        ratio = own.get("min_lr_ratio") if own.get("min_lr_ratio") is not None else train["min_lr_ratio"]
+        scheduler = own.get("lr_scheduler") or train["lr_scheduler"]
+        if ratio is not None and scheduler not in ("polynomial", "cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+            raise ConfigError(
+                f"config key '{where}.min_lr_ratio': scheduler '{scheduler}' has no end point to set "
+                "(use polynomial or cosine_with_min_lr, or set it to null)"
+            )
+        tokens = own.get("batch_tokens") or train["batch_tokens"]
+        if train["batching"] == "tokens" and tokens < train["max_length"]:
+            raise ConfigError(
+                f"config key 'train.batch_tokens': {tokens} tokens per batch cannot hold one example of "
+                f"train.max_length {train['max_length']}"
+            )
 
 
 SHIPPED = (("score", "judge", "template_dir"), ("crosslingual", "prompts_dir"))

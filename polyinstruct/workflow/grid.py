@@ -83,19 +83,39 @@ def selects_lr(config: dict) -> bool:
     return config["train"]["lr_selection"]["criterion"] != "none"
 
 
+def sweep_evaluated(config: dict) -> bool:
+    """Whether every sweep point answers the selection eval set (criteria scored on its responses)."""
+    return config["train"]["lr_selection"]["criterion"] in ("langid", "surface")
+
+
 def studied_models(config: dict) -> list[str]:
-    """The models trained and evaluated: every configured model but a judge_only one."""
+    """The models trained and evaluated: every configured model but a judge_only one (prepared for judging only)."""
     return [model for model, spec in config["models"].items() if not (spec or {}).get("judge_only")]
 
 
+def configuration(model: str, method: str, dataset: str, mixture: str) -> str:
+    return f"{model}/{method}/{dataset}/{mixture}"
+
+
+def configured(config: dict, model: str, method: str, dataset: str, mixture: str) -> bool:
+    """Whether `train.configurations` (patterns of model/method/dataset/mixture; empty = all) keeps a run."""
+    from fnmatch import fnmatchcase
+
+    patterns = config["train"].get("configurations") or []
+    name = configuration(model, method, dataset, mixture)
+    return not patterns or any(fnmatchcase(name, p) for p in patterns)
+
+
 def training_runs(config: dict) -> list[Run]:
-    """Every (model, method, dataset, mixture, lr) that is trained, sweep points included."""
+    """Every (model, method, dataset, mixture, lr) that is trained, sweep points included: the product of
+    grid models, methods, datasets and mixtures, kept by `train.configurations` when it lists any."""
     return [
         Run(model, method, dataset, mixture, lr)
         for model in studied_models(config)
         for method in config["train"]["methods"]
         for dataset in mixture_datasets(config)
         for mixture in mixture_ids(config)
+        if configured(config, model, method, dataset, mixture)
         for lr in learning_rates(config, method, model)
     ]
 
@@ -118,8 +138,47 @@ def lr_selection_evalset(config: dict) -> str:
     return config["train"]["lr_selection"]["evalset"] or next(iter(config["evalsets"]))
 
 
-def judge_model(config: dict) -> str:
-    return config["score"]["judge"]["model"] or next(iter(config["models"]))
+#: Surface metrics the `surface` criterion can weigh (Chirkova & Nikoulina's Fig. 3).
+SURFACE_METRICS = ("langid", "spelling", "relevance")
+
+
+def lr_selection_weights(config: dict) -> dict[str, float]:
+    """{metric: weight} of the `surface` criterion, metrics with weight 0 left out; {} for other criteria."""
+    selection = config["train"]["lr_selection"]
+    if selection["criterion"] != "surface":
+        return {}
+    return {m: float(w) for m, w in selection["weights"].items() if w}
+
+
+def sweep_units(config: dict) -> list[tuple[Run, str, str]]:
+    """(sweep point, eval set, language) of every answer set the lr selection scores (empty unless the
+    criterion reads responses: langid, surface)."""
+    if not sweep_evaluated(config):
+        return []
+    evalset = lr_selection_evalset(config)
+    return [(run, evalset, lang) for run in training_runs(config) for lang in lr_selection_languages(config)]
+
+
+def sweep_protocols(config: dict) -> list[str]:
+    """Judge protocols run on the sweep points for the selection (relevance, when the surface criterion
+    weighs it)."""
+    return ["relevance"] if "relevance" in lr_selection_weights(config) else []
+
+
+def judge_model(config: dict, protocol: str | None = None) -> str:
+    """The model under `models` that judges (`protocol`'s own judge model, e.g. surface.relevance.judge.model,
+    else score.judge.model, else the first model)."""
+    own = protocol_judge(config, protocol).get("model")
+    return own or config["score"]["judge"]["model"] or next(iter(config["models"]))
+
+
+def protocol_judge(config: dict, protocol: str | None) -> dict:
+    """The judge overrides of a protocol's block (`<block>.judge`, e.g. surface.relevance.judge), {} if none."""
+    if protocol is None:
+        return {}
+    from polyinstruct.score.judge import protocols
+
+    return protocols.get(protocol).block(config).get("judge") or {}
 
 
 PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
@@ -239,10 +298,12 @@ def pairwise_pairs(config: dict, protocol: str) -> list[tuple[Run, str, Run]]:
     return pairs
 
 
-def judge_backend_settings(config: dict) -> dict:
-    judge = config["score"]["judge"]
+def judge_backend_settings(config: dict, protocol: str | None = None) -> dict:
+    """Who answers `protocol`'s prompts: score.judge's backend, model and engine, or the protocol's own
+    (`<block>.judge`: relevance asks Llama-2-chat-7B while the criteria go to GPT-3.5)."""
+    judge, own = config["score"]["judge"], protocol_judge(config, protocol)
     return {
-        "backend": judge["backend"],
-        "model": judge_model(config),
-        "engine": judge["engine"] or config["generate"]["backend"],
+        "backend": own.get("backend") or judge["backend"],
+        "model": judge_model(config, protocol),
+        "engine": own.get("engine") or judge["engine"] or config["generate"]["backend"],
     }

@@ -21,12 +21,16 @@ TRAIN_KEYS = (
     "loss_on_prompt",
     "template",
     "lr_scheduler",
+    "min_lr_ratio",
     "warmup_ratio",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
     "gradient_checkpointing",
     "batching",
+    "batch_tokens",
+    "accumulate_batches",
+    "token_buffer",
     "checkpoint_selection",
     "eval_every_steps",
     "save_every_steps",
@@ -38,12 +42,16 @@ METHOD_OVERRIDES = (
     "global_batch_size",
     "micro_batch_size",
     "lr_scheduler",
+    "min_lr_ratio",
     "warmup_ratio",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
     "gradient_checkpointing",
+    "batch_tokens",
+    "accumulate_batches",
 )
+TOKEN_BATCHING_KEYS = ("batch_tokens", "accumulate_batches", "token_buffer")
 #: Memory (MB) and time (min) a training job asks for, by method: full fine-tuning holds optimizer
 #: states for every weight.
 TRAIN_RESOURCES = {"lora": {"mem_mb": 32000, "runtime": 720}, "full": {"mem_mb": 64000, "runtime": 1440}}
@@ -58,7 +66,8 @@ def dataset_source(config: dict, wildcards) -> list[str]:
 
 
 def eval_source(config: dict, wildcards) -> dict[str, str]:
-    """The eval file of one language (fetched first when it is a URL), and the task-type file of `messages` sets."""
+    """The eval file of one language (fetched first when it is a URL), and the task-type file of a `messages`
+    set when it has one (`evalsets.types_location`: optional, as in Chirkova & Nikoulina's release)."""
     spec = config["evalsets"][wildcards.evalset]
     path = spec.get("path")
     if not path:
@@ -68,7 +77,9 @@ def eval_source(config: dict, wildcards) -> dict[str, str]:
     location = sources.expand(path, lang=wildcards.lang)
     out = {"source": sources.local(location)}
     if spec.get("format") == "messages":
-        out["types"] = sources.local(evalsets.types_location(spec, location, wildcards.lang))
+        types = evalsets.types_location(spec, location, wildcards.lang)
+        if types is not None:
+            out["types"] = sources.local(types)
     return out
 
 
@@ -236,6 +247,12 @@ def train_settings(config: dict, method: str) -> dict:
     settings = {k: train[k] for k in TRAIN_KEYS}
     own = train[method]
     settings.update({k: own[k] for k in METHOD_OVERRIDES if own.get(k) is not None})
+    # settings added later are left out while unused, so existing runs keep their params (and are not re-run)
+    if settings["batching"] != "tokens":
+        for key in TOKEN_BATCHING_KEYS:
+            del settings[key]
+    if settings["min_lr_ratio"] is None:
+        del settings["min_lr_ratio"]
     if method == "lora":
         settings["lora"] = {k: own[k] for k in ("r", "alpha", "dropout", "target_modules")}
     else:
@@ -267,27 +284,34 @@ def run_weights(config: dict, run: Run, merged: bool = False) -> dict[str, objec
 
 
 def lr_candidates(config: dict, wildcards) -> dict[str, dict]:
-    """Per {lr} of a sweep, the files its winner is chosen from: metrics, and for langid its dev responses'
-    language ID."""
+    """Per {lr} of a sweep, the files its winner is chosen from: its metrics, and per selection language the
+    dev responses' language ID (langid, surface), surface metrics (spelling) and relevance judge rows."""
     w = wildcards
-    langid = config["train"]["lr_selection"]["criterion"] == "langid"
-    evalset = grid.lr_selection_evalset(config) if langid else None
+    weights = grid.lr_selection_weights(config)
+    languages = grid.lr_selection_languages(config) if grid.sweep_evaluated(config) else []
+    evalset = grid.lr_selection_evalset(config) if languages else None
     candidates = {}
     for lr in grid.learning_rates(config, w.method, w.model):
         run = Run(w.model, w.method, w.dataset, w.mixture, lr)
-        candidates[lr] = {
-            "metrics": run.fill(paths.TRAIN_METRICS),
-            "langid": [
-                run.fill(paths.LANGID, evalset=evalset, lang=lang) for lang in grid.lr_selection_languages(config)
-            ]
-            if langid
-            else [],
-        }
+        files = {"metrics": run.fill(paths.TRAIN_METRICS)}
+        files["langid"] = {lang: run.fill(paths.LANGID, evalset=evalset, lang=lang) for lang in languages}
+        if "spelling" in weights:
+            files["spelling"] = {lang: run.fill(paths.SURFACE, evalset=evalset, lang=lang) for lang in languages}
+        if "relevance" in weights:
+            files["relevance"] = {
+                lang: run.fill(paths.JUDGE, protocol="relevance", evalset=evalset, lang=lang) for lang in languages
+            }
+        candidates[lr] = files
     return candidates
 
 
 def lr_selection(config: dict, wildcards) -> list[str]:
-    return [path for c in lr_candidates(config, wildcards).values() for path in (c["metrics"], *c["langid"])]
+    return [
+        path
+        for files in lr_candidates(config, wildcards).values()
+        for value in files.values()
+        for path in ([value] if isinstance(value, str) else value.values())
+    ]
 
 
 def prompt_template(config: dict, wildcards) -> str:
@@ -325,26 +349,30 @@ def engine_env(engine: str) -> str:
 def judge_settings(config: dict, protocol: str) -> dict:
     """Everything one judging job of `protocol` needs: backend, its settings, the protocol block, cache, prices.
 
+    The backend is score.judge's, or the protocol's own (`<block>.judge`, e.g. surface.relevance.judge).
     Only the selected backend's settings are included, so editing the other one re-runs nothing.
     """
     from polyinstruct.score.judge import protocols
 
     judge = config["score"]["judge"]
+    own = grid.protocol_judge(config, protocol)
     settings = {
-        **grid.judge_backend_settings(config),
+        **grid.judge_backend_settings(config, protocol),
         "template_dir": judge["template_dir"],
         "cache_dir": judge["cache_dir"],
         "chunk_size": judge["chunk_size"],
         "prices": judge["prices"],
     }
-    block = {k: v for k, v in protocols.get(protocol).block(config).items() if k != "enabled"}
+    block = {k: v for k, v in protocols.get(protocol).block(config).items() if k not in ("enabled", "judge")}
     settings["protocol"] = block
     if settings["backend"] == "openai":
-        settings["openai"] = judge["openai"]
+        settings["openai"] = {**judge["openai"], **(own.get("openai") or {})}
+        if block.get("response_format"):
+            settings["openai"]["response_format"] = block["response_format"]
     else:
         settings["local"] = {
-            "batch_size": judge["batch_size"],
-            "max_new_tokens": judge["max_new_tokens"],
+            "batch_size": own.get("batch_size") or judge["batch_size"],
+            "max_new_tokens": own.get("max_new_tokens") or judge["max_new_tokens"],
             "response_prefix": block.get("response_prefix", ""),
         }
         if settings["engine"] == "vllm":
@@ -361,9 +389,11 @@ def judge_templates(config: dict, protocol: str, lang: str) -> list[str]:
     return sorted({str(localised_path(directory, name, lang)) for name in block["templates"].values()})
 
 
-def judge_model_input(config: dict) -> dict[str, str]:
-    if config["score"]["judge"]["backend"] == "local":
-        return {"judge_model": paths.MODEL.format(model=grid.judge_model(config))}
+def judge_model_input(config: dict, protocol: str | None = None) -> dict[str, str]:
+    """The local judge model's pointer (of `protocol`'s judge), or nothing for an API judge."""
+    backend = grid.judge_backend_settings(config, protocol)
+    if backend["backend"] == "local":
+        return {"judge_model": paths.MODEL.format(model=backend["model"])}
     return {}
 
 
@@ -371,7 +401,7 @@ def judge(config: dict, wildcards) -> dict[str, object]:
     w = wildcards
     return {
         "responses": Run.of(w).fill(paths.RESPONSES, evalset=w.evalset, lang=w.lang),
-        **judge_model_input(config),
+        **judge_model_input(config, w.protocol),
         "templates": judge_templates(config, w.protocol, w.lang),
     }
 
@@ -415,13 +445,26 @@ def agreement_seed(config: dict) -> int:
     return config["seed"] if seed is None else seed
 
 
-def judge_env(config: dict) -> str:
-    settings = grid.judge_backend_settings(config)
+def judge_env(config: dict, protocol: str | None = None) -> str:
+    settings = grid.judge_backend_settings(config, protocol)
     return engine_env(settings["engine"]) if settings["backend"] == "local" else "../envs/torch.yaml"
+
+
+def judge_resource(config: dict, name: str):
+    """A judging job's `gpu` (local judge) or `judge_api` (API judge, capped with --resources judge_api=N)
+    resource, by its protocol's judge."""
+    wanted = {"gpu": "local", "judge_api": "openai"}[name]
+    return lambda wildcards: int(grid.judge_backend_settings(config, wildcards.protocol)["backend"] == wanted)
 
 
 def judge_plan_settings(config: dict) -> dict[str, dict]:
     return {p: judge_settings(config, p) for p in [*grid.single_protocols(config), *grid.pairwise_protocols(config)]}
+
+
+def judge_plan_models(config: dict) -> dict[str, str]:
+    """{protocol: pointer file} of every protocol a local model judges, for the judge dry run."""
+    protocols = [*grid.single_protocols(config), *grid.pairwise_protocols(config)]
+    return {p: path for p in protocols for path in judge_model_input(config, p).values()}
 
 
 # ---- mt and lm_eval ---------------------------------------------------------------------------------

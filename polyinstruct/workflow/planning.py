@@ -377,15 +377,8 @@ def generation_units(config: dict) -> list[tuple[str, str, str, str]]:
         for lang in grid.eval_languages(config)
         for r in grid.runs(config)
     ]
-    if config["train"]["lr_selection"]["criterion"] == "langid":
-        evalset = grid.lr_selection_evalset(config)
-        seen = {(p, e, lang) for _, p, e, lang in units}
-        units += [
-            (r.model, r.path, evalset, lang)
-            for r in grid.training_runs(config)
-            for lang in grid.lr_selection_languages(config)
-            if (r.path, evalset, lang) not in seen
-        ]
+    seen = {(p, e, lang) for _, p, e, lang in units}
+    units += [(r.model, r.path, e, lang) for r, e, lang in grid.sweep_units(config) if (r.path, e, lang) not in seen]
     return units
 
 
@@ -408,16 +401,14 @@ def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
     one per turn; pairwise protocols two (both answer orders) per turn of every pair."""
     from polyinstruct.score.judge import protocols
 
-    runs = len(grid.runs(config))
     out: dict[str, dict] = {}
-    for protocol in grid.single_protocols(config):
+    sizes: dict[tuple[str, str], tuple[int, int]] = {}
+    for protocol, _, evalset, lang in targets.judge_units(config):
         entry = out.setdefault(protocol, {"jobs": 0, "calls": 0})
         per_item = protocols.get(protocol).unit == protocols.ITEM
-        for evalset in config["evalsets"]:
-            for lang in grid.eval_languages(config):
-                items, turns = eval_items(config, evalset, lang, workdir)
-                entry["jobs"] += runs
-                entry["calls"] += runs * (items if per_item else turns)
+        items, turns = sizes.setdefault((evalset, lang), eval_items(config, evalset, lang, workdir))
+        entry["jobs"] += 1
+        entry["calls"] += items if per_item else turns
     for protocol in grid.pairwise_protocols(config):
         entry = out.setdefault(protocol, {"jobs": 0, "calls": 0})
         for _, lang, _ in grid.pairwise_pairs(config, protocol):
@@ -428,27 +419,35 @@ def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
 
 
 def judging(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
-    """Calls, tokens and cost per protocol; local judges also GPU-seconds (rules judge, judge_pairwise)."""
+    """Calls, tokens and cost per protocol; local judges also GPU-seconds (rules judge, judge_pairwise).
+
+    Each protocol is costed by its own judge (surface.relevance.judge may name a local model while the
+    criteria go to an API); score.judge.prices price the API calls, and a protocol's own local judge
+    costs GPU time only."""
     judge, plan = config["score"]["judge"], config["plan"]["judge"]
     local = judge["backend"] == "local"
-    cap = judge["max_new_tokens"] if local else judge["openai"]["max_tokens"]
-    completion = min(plan["completion_tokens"], cap)
     prices = judge["prices"]
     model = grid.judge_model(config)
     by_protocol = {}
     pairwise = set(grid.pairwise_protocols(config))
     for protocol, entry in judge_calls(config, workdir).items():
+        settings = inputs.judge_settings(config, protocol)
+        own_local = settings["backend"] == "local"
+        cap = settings["local"]["max_new_tokens"] if own_local else settings["openai"]["max_tokens"]
+        completion = min(plan["completion_tokens"], cap)
         prompt = plan["pairwise_prompt_tokens"] if protocol in pairwise else plan["prompt_tokens"]
         row = {**entry, "prompt_tokens": entry["calls"] * prompt, "completion_tokens": entry["calls"] * completion}
-        row["cost"] = (
+        priced = not own_local or not grid.protocol_judge(config, protocol)
+        tokens_cost = (
             row["prompt_tokens"] * prices["prompt_per_million"]
             + row["completion_tokens"] * prices["completion_per_million"]
-        ) / PER_MILLION
+        )
+        row["cost"] = tokens_cost / PER_MILLION if priced else 0.0
         rule = "judge_pairwise" if protocol in pairwise else "judge"
-        if local:
+        if own_local:
             seconds = inference_seconds(
                 config["plan"],
-                est.parameters(model, rule, entry["jobs"]),
+                est.parameters(settings["model"], rule, entry["jobs"]),
                 row["prompt_tokens"],
                 row["completion_tokens"],
             )

@@ -35,22 +35,38 @@ def evaluated(
     ]
 
 
+def sweep(config: dict, pattern: str, **fields) -> list[str]:
+    """`pattern` for every sweep point's answers that the lr selection scores (grid.sweep_units)."""
+    return [run.fill(pattern, evalset=e, lang=lang, **fields) for run, e, lang in grid.sweep_units(config)]
+
+
 def responses(config: dict, pattern: str = paths.RESPONSES) -> list[str]:
     """Generation (and language-ID) jobs: every evaluated run in every eval set and language, plus each sweep
-    point's dev responses when the lr is selected by language ID."""
-    out = evaluated(config, pattern)
-    if config["train"]["lr_selection"]["criterion"] == "langid":
-        evalset = grid.lr_selection_evalset(config)
-        out += [
-            run.fill(pattern, evalset=evalset, lang=lang)
-            for run in grid.training_runs(config)
-            for lang in grid.lr_selection_languages(config)
-        ]
-    return list(dict.fromkeys(out))
+    point's dev responses when the lr is selected on them (langid, surface)."""
+    return list(dict.fromkeys(evaluated(config, pattern) + sweep(config, pattern)))
+
+
+def judge_units(config: dict) -> list[tuple[str, Run, str, str]]:
+    """(protocol, run, eval set, language) of every one-response judging job: each protocol on every evaluated
+    run, and the selection's protocols (relevance) on the sweep points' answers."""
+    units = [
+        (protocol, run, evalset, lang)
+        for protocol in grid.single_protocols(config)
+        for evalset in config["evalsets"]
+        for lang in grid.eval_languages(config)
+        for run in grid.runs(config)
+    ]
+    units += [(p, run, e, lang) for p in grid.sweep_protocols(config) for run, e, lang in grid.sweep_units(config)]
+    return list(dict.fromkeys(units))
 
 
 def judged(config: dict, pattern: str = paths.JUDGE) -> list[str]:
     """Every one-response judging job (rows or calls file)."""
+    return [run.fill(pattern, protocol=p, evalset=e, lang=lang) for p, run, e, lang in judge_units(config)]
+
+
+def evaluated_judged(config: dict, pattern: str = paths.JUDGE) -> list[str]:
+    """The judging jobs of evaluated runs only (the report's inputs; sweep points are the selection's)."""
     return [
         path for protocol in grid.single_protocols(config) for path in evaluated(config, pattern, protocol=protocol)
     ]
@@ -81,6 +97,15 @@ def surface_evalsets(config: dict) -> list[str]:
 
 
 def surface(config: dict, pattern: str = paths.SURFACE) -> list[str]:
+    """Surface-metric jobs of evaluated runs (the report's), plus the sweep points' when the surface criterion
+    weighs spelling."""
+    out = evaluated(config, pattern, evalsets=surface_evalsets(config))
+    if "spelling" in grid.lr_selection_weights(config):
+        out += sweep(config, pattern)
+    return list(dict.fromkeys(out))
+
+
+def evaluated_surface(config: dict, pattern: str = paths.SURFACE) -> list[str]:
     return evaluated(config, pattern, evalsets=surface_evalsets(config))
 
 
@@ -94,18 +119,14 @@ def agreement(config: dict) -> list[str]:
 
 def judge_jobs(config: dict) -> list[dict]:
     """Every judging job of the grid as {protocol, responses, names}, for the judge dry run (`judge_plan`)."""
-    jobs = []
-    for protocol in grid.single_protocols(config):
-        for evalset in config["evalsets"]:
-            for lang in grid.eval_languages(config):
-                for run in grid.runs(config):
-                    jobs.append(
-                        {
-                            "protocol": protocol,
-                            "names": [run.path],
-                            "responses": [run.fill(paths.RESPONSES, evalset=evalset, lang=lang)],
-                        }
-                    )
+    jobs = [
+        {
+            "protocol": protocol,
+            "names": [run.path],
+            "responses": [run.fill(paths.RESPONSES, evalset=evalset, lang=lang)],
+        }
+        for protocol, run, evalset, lang in judge_units(config)
+    ]
     for protocol in grid.pairwise_protocols(config):
         for run, lang, baseline in grid.pairwise_pairs(config, protocol):
             for evalset in config["evalsets"]:
@@ -134,7 +155,7 @@ def agreement_inputs(config: dict, wildcards) -> dict[str, object]:
 def judge_plan_inputs(config: dict) -> dict[str, object]:
     """Every response file a judging job reads (and the local judge model), for the judge dry run."""
     found = sorted({path for job in judge_jobs(config) for path in job["responses"]})
-    return {"responses": found, **inputs.judge_model_input(config)}
+    return {"responses": found, "judge_models": sorted(set(inputs.judge_plan_models(config).values()))}
 
 
 def mt_directions(config: dict) -> list[tuple[str, str, str]]:
@@ -239,6 +260,10 @@ def report(config: dict) -> dict[str, list[str]]:
         out["report_category_radar"] = [paths.RADAR_FIGURE]
     if figures.plans_criteria_heatmap(protocols):
         out["report_criteria_heatmap"] = [paths.CRITERIA_FIGURE]
+        out["report_criteria_transfer"] = [paths.CRITERIA_TRANSFER_FIGURE]
+        out["report_task_types"] = [paths.TASK_TYPE_FIGURE]
+    if grid.sweep_evaluated(config) and selections(config):
+        out["report_surface_by_lr"] = [paths.SURFACE_BY_LR_FIGURE]
     return out
 
 
@@ -283,6 +308,9 @@ RULE_STAGES = {
             "report_size_figure",
             "report_category_radar",
             "report_criteria_heatmap",
+            "report_criteria_transfer",
+            "report_task_types",
+            "report_surface_by_lr",
             "report_pairwise",
             "report_agreement",
             "report_surface",

@@ -1,4 +1,4 @@
-from polyinstruct.data import normalise
+from polyinstruct.data import evalsets, normalise
 from polyinstruct.io import write_json, write_jsonl
 from polyinstruct.workflow.job import job
 
@@ -9,4 +9,5 @@ with job(snakemake):
         spec = {**spec, "types_path": snakemake.input.types}  # the local copy of a fetched task-type file
     records, dropped = normalise.load_eval(spec, path, snakemake.wildcards.evalset, lang)
     write_jsonl(snakemake.output.records, records)
-    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped))
+    extra = evalsets.task_types_note(spec, path, lang, records) if spec.get("format") == "messages" else None
+    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped, extra))

@@ -1,8 +1,16 @@
-"""Multi-criteria judging (Chirkova & Nikoulina): one JSON object, six criteria scored 0-2.
+"""Multi-criteria judging (Chirkova & Nikoulina): one JSON object, six criteria, reported on 0-2.
 
-The judge's JSON is found in its answer (bare, or inside a ```json fence), parsed, and validated
-with jsonschema. Failures keep the raw answer and name the reason: judge_call_failed, no_json,
-invalid_json, schema_violation (with the validator's message in `parse_detail`).
+Their prompt (`chirkova_criteria.v2`, pasero's `evaluation/eval_prompt_gpt.txt` verbatim) asks for
+1-3 stars per criterion under their own names (Language, Fluency, Helpfulness, Accuracy, Logical
+coherence, Harmlessness) and "a json dictionary"; the paper reports stars minus one (0-2). The
+protocol's `judge_scale` says what the judge answers on ([1, 3] for their prompt, [0, 2] for the
+older `chirkova_criteria.v1`); every score is stored as value - low, so always 0-2.
+
+The judge's JSON is found in its answer (bare, or inside a ```json fence), parsed, its keys mapped to
+our criterion names (case, spaces, `_` and `-` ignored; their names and ours both accepted), and
+validated with jsonschema. Values are integers; "3" and "3 stars" are read as 3. Failures keep the
+raw answer and name the reason: judge_call_failed, no_json, invalid_json, schema_violation (with the
+validator's message, or the duplicate or unknown key, in `parse_detail`).
 """
 
 from __future__ import annotations
@@ -14,17 +22,38 @@ from collections import defaultdict
 import jsonschema
 
 CRITERIA = ("helpfulness", "correct_language", "fluency", "factuality", "logical_coherence", "harmlessness")
-
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": list(CRITERIA),
-    "properties": {name: {"type": "integer", "minimum": 0, "maximum": 2} for name in CRITERIA},
+#: The names a judge may give each criterion (normalised: lower case, single spaces), ours and the paper's.
+ALIASES = {
+    "helpfulness": "helpfulness",
+    "helpful": "helpfulness",
+    "correct language": "correct_language",
+    "language": "correct_language",
+    "language correctness": "correct_language",
+    "fluency": "fluency",
+    "factuality": "factuality",
+    "accuracy": "factuality",
+    "factual accuracy": "factuality",
+    "logical coherence": "logical_coherence",
+    "logicality": "logical_coherence",
+    "harmlessness": "harmlessness",
 }
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+DEFAULT_SCALE = (0, 2)
 FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
-#: Template roles and the placeholders each must contain.
-CRITERIA_ROLES = {"criteria": ("instruction", "response", "language")}
+STARS = re.compile(r"^\s*(\d+)\s*(?:stars?)?\s*$", re.IGNORECASE)
+#: Template roles and the placeholders each must contain ({language} is filled in when a template has it).
+CRITERIA_ROLES = {"criteria": ("instruction", "response")}
+
+
+def schema(low: int, high: int) -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": list(CRITERIA),
+        "properties": {name: {"type": "integer", "minimum": low, "maximum": high} for name in CRITERIA},
+    }
+
+
+SCHEMA = schema(*DEFAULT_SCALE)
 
 
 def _json_text(text: str) -> str | None:
@@ -35,8 +64,43 @@ def _json_text(text: str) -> str | None:
     return text[start : end + 1] if 0 <= start < end else None
 
 
-def parse_criteria(text: str | None) -> tuple[dict | None, str | None, str | None]:
-    """(scores by criterion, None, None) or (None, reason, detail)."""
+def _key(name: str) -> str:
+    return " ".join(re.sub(r"[_\-]", " ", name).lower().split())
+
+
+def _value(value):
+    """An integer score: ints, integral floats, and "3" / "3 stars" strings; anything else as given (the
+    schema then names it)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and (match := STARS.match(value)):
+        return int(match.group(1))
+    return value
+
+
+def normalise(value) -> tuple[dict | None, str | None]:
+    """The judge's object with criterion names mapped to ours (a single wrapping object such as
+    {"scores": {...}} unwrapped); (None, detail) for a duplicate criterion."""
+    if not isinstance(value, dict):
+        return value, None
+    if len(value) == 1:
+        (inner,) = value.values()
+        if isinstance(inner, dict) and any(_key(k) in ALIASES for k in inner):
+            value = inner
+    out: dict = {}
+    for name, score in value.items():
+        criterion = ALIASES.get(_key(str(name)), name)
+        if criterion in out:
+            return None, f"{criterion}: given twice (as {name!r} and another name)"
+        out[criterion] = _value(score)
+    return out, None
+
+
+def parse_criteria(
+    text: str | None, scale: tuple[int, int] | list[int] = DEFAULT_SCALE
+) -> tuple[dict | None, str | None, str | None]:
+    """(scores by criterion on 0..high-low, None, None) or (None, reason, detail); `scale` is what the judge
+    answers on."""
     if text is None:
         return None, "judge_call_failed", None
     candidate = _json_text(text)
@@ -46,12 +110,17 @@ def parse_criteria(text: str | None) -> tuple[dict | None, str | None, str | Non
         value = json.loads(candidate)
     except json.JSONDecodeError as exc:
         return None, "invalid_json", f"{exc.msg} at column {exc.colno}"
-    errors = sorted(_VALIDATOR.iter_errors(value), key=lambda e: list(e.absolute_path))
+    value, duplicate = normalise(value)
+    if duplicate:
+        return None, "schema_violation", duplicate
+    low, high = scale
+    validator = jsonschema.Draft202012Validator(schema(low, high))
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "<object>"
         return None, "schema_violation", f"{where}: {first.message}"
-    return {name: value[name] for name in CRITERIA}, None, None
+    return {name: value[name] - low for name in CRITERIA}, None, None
 
 
 def summarise(rows: list[dict], by: str | None = None, field: str = "criteria") -> dict[str, dict]:

@@ -35,6 +35,7 @@ class OpenAIJudge:
         timeout_seconds: float = 60.0,
         temperature: float = 0.0,
         max_tokens: int = 1024,
+        response_format: str | None = None,
         key: str = "score.judge.openai",
     ):
         import openai
@@ -55,6 +56,8 @@ class OpenAIJudge:
         self.max_backoff_seconds = max_backoff_seconds
         self.temperature = temperature
         self.max_tokens = max_tokens
+        # a protocol setting (score.judge.criteria.response_format): the API's JSON mode, sent only when set
+        self.response_format = {"type": response_format} if response_format else None
         self._secret = api_key
         self._openai = openai
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_seconds, max_retries=0)
@@ -89,6 +92,7 @@ class OpenAIJudge:
                     messages=[{"role": "user", "content": prompt}],
                     temperature=self.temperature,
                     max_tokens=self.max_tokens,
+                    **({"response_format": self.response_format} if self.response_format else {}),
                 )
             except self._retryable as exc:
                 self._note(f"attempt {attempt + 1}: {type(exc).__name__}: {self._scrub(str(exc))[:200]}")
@@ -153,6 +157,7 @@ def from_config(settings: dict, key: str = "score.judge.openai") -> OpenAIJudge:
             "timeout_seconds",
             "temperature",
             "max_tokens",
+            "response_format",
         )
         if k in settings
     }

@@ -14,6 +14,7 @@ report all read this registry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -119,7 +120,10 @@ def grade(
 
 
 def _language(record: dict) -> str:
-    return languages.get(record["lang"]).name
+    """The name of the language the response should be in (a modifier may ask for another than the prompt's)."""
+    from polyinstruct.data.records import expected_language
+
+    return languages.get(expected_language(record)).name
 
 
 def _rating_parser(low: int, high: int, integer: bool = True):
@@ -179,8 +183,26 @@ def _relevance_prompt(record: dict, turn: int, block: dict) -> tuple[str, dict, 
     )
 
 
+LAST_BINARY_DIGIT = re.compile(r"[01]")
+
+
+def parse_last_digit(answer: str | None) -> tuple[int | None, str | None]:
+    """Chirkova & Nikoulina's relevance reading: "We extract the last 0 or 1 digit from the output"."""
+    if answer is None:
+        return None, "judge_call_failed"
+    found = LAST_BINARY_DIGIT.findall(answer)
+    return (int(found[-1]), None) if found else (None, "no_rating")
+
+
+def _relevance_parse(answer: str | None, block: dict) -> dict:
+    if block.get("answer", "brackets") == "last_digit":
+        rating, error = parse_last_digit(answer)
+        return {"rating": rating, "parse_error": error}
+    return _rating_parser(0, 1)(answer, block)
+
+
 def _criteria_parse(answer: str | None, block: dict) -> dict:
-    scores, error, detail = criteria.parse_criteria(answer)
+    scores, error, detail = criteria.parse_criteria(answer, tuple(block.get("judge_scale") or criteria.DEFAULT_SCALE))
     return {"criteria": scores, "parse_error": error, "parse_detail": detail}
 
 
@@ -237,7 +259,7 @@ register(
         prompt=_conversation_prompt("criteria"),
         parse=_criteria_parse,
         summary="criteria",
-        description="Chirkova & Nikoulina: six criteria 0-2 as one JSON object.",
+        description="Chirkova & Nikoulina: six criteria as one JSON object, 1-3 stars in, 0-2 reported.",
     )
 )
 register(
@@ -248,8 +270,8 @@ register(
         config_key="surface.relevance",
         roles={"relevance": ("instruction", "response")},
         prompt=_relevance_prompt,
-        parse=_rating_parser(0, 1),
+        parse=_relevance_parse,
         surface_metric=True,
-        description="Chirkova & Nikoulina's relevance 0/1, a surface metric.",
+        description="Chirkova & Nikoulina's relevance 0/1 (their Table 3 prompt, the last 0/1 kept), a surface metric.",
     )
 )

@@ -33,7 +33,8 @@ def judge_identity(settings: dict, pointer: dict | None = None) -> str:
     """
     if settings["backend"] == "openai":
         o = settings["openai"]
-        return f"{o['model']}@{_digest([o['temperature'], o['max_tokens']])}"
+        shaping = [o["temperature"], o["max_tokens"]] + ([o["response_format"]] if o.get("response_format") else [])
+        return f"{o['model']}@{_digest(shaping)}"
     local = settings["local"]
     source = (pointer or {}).get("source")
     shaping = [source, local["max_new_tokens"], local["response_prefix"], settings["engine"]]
@@ -171,11 +172,12 @@ class PlanningJudge:
         return [None] * len(prompts), {}
 
 
-def plan(jobs: list[dict], settings_by_protocol: dict, pointer: dict | None = None) -> dict:
+def plan(jobs: list[dict], settings_by_protocol: dict, pointers: dict[str, dict] | None = None) -> dict:
     """Judge calls the given jobs would make now: {total, by_protocol: {p: {jobs, prompts, calls}}}.
 
-    A job is {protocol, responses: [path] or [first, second], names (pairwise)}. Prompts answered in
-    the cache, and prompts repeated across jobs, cost nothing.
+    A job is {protocol, responses: [path] or [first, second], names (pairwise)}; `pointers` holds the
+    local judge model's pointer per protocol. Prompts answered in the cache, and prompts repeated
+    across jobs, cost nothing.
     """
     from polyinstruct.io import load_jsonl
 
@@ -184,7 +186,7 @@ def plan(jobs: list[dict], settings_by_protocol: dict, pointer: dict | None = No
     for job in jobs:
         protocol = job["protocol"]
         settings = settings_by_protocol[protocol]
-        name = judge_identity(settings, pointer)
+        name = judge_identity(settings, (pointers or {}).get(protocol))
         cache_dir = str(Path(settings["cache_dir"]))
         planner = planners.setdefault(f"{cache_dir}|{name}", PlanningJudge(name, JudgeCache(cache_dir)))
         before_calls, before_prompts = planner.planned, planner.prompts
