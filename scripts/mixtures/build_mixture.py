@@ -15,7 +15,14 @@ with job(snakemake):
             p.seed,
             p.validation_fraction,
             drop=tuple(p.shares["drop"]),
+            policy=p.shares["shortfall"],
         )
+        if counts["shortfall"]:
+            print(
+                f"warning: {mixture}: {counts['realised_budget']:,} of {counts['budget']:,} training records "
+                f"(shortfall: {counts['shortfall_policy']}); shares requested {counts['shares']}, realised "
+                f"{counts['realised_shares']}; available {counts['available']}"
+            )
     else:
         train, valid, counts = compose.build(mixture, parts, p.languages, p.source_lang, p.seed, p.validation_fraction)
     write_jsonl(snakemake.output.train, train)
