@@ -92,7 +92,7 @@ def test_crosslingual_instructions_and_mixtures(bayling_run):
     assert manifest["tasks"] == {"constrained": 16, "document": 16, "interactive": 16, "sentence": 16}
     assert set(manifest["directions"]) == {"en-fr", "fr-en", "en-zh", "zh-en"}
     assert manifest["dropped"]["over_max_per_task"] > 0
-    assert manifest["lines"] == [8, None] and manifest["pairs"]["en-fr"] == {"parallel": 24, "used": 16, "records": 16}
+    assert manifest["lines"] == [8, None] and manifest["pairs"]["en-fr"] == {"parallel": 24, "used": 16, "records": 32}
     full = json.loads((root / "results/mixtures/tiny/crosslingual/manifest.json").read_text())
     ablation = json.loads((root / "results/mixtures/tiny/no-crosslingual/manifest.json").read_text())
     assert full["requested"] == {"en": 10, "fr": 7, "crosslingual": 7}  # round(share x 24)
