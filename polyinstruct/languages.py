@@ -16,9 +16,11 @@ from dataclasses import dataclass
 __all__ = [
     "LANGUAGES",
     "LID_SCHEMES",
+    "FLORES101",
     "Language",
     "UnknownLanguageError",
     "all_codes",
+    "flores101",
     "from_lid_label",
     "get",
     "is_known",
@@ -196,6 +198,35 @@ def _first_wins(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+#: The 102 file codes of the FLORES-101 release (`flores101_dataset/dev/<code>.dev`), as BayLing 2's tables
+#: name them: ISO 639-3 codes, the FLORES-200 variety where FLORES-101 used one (azj, npi, swh ...), and
+#: zho_simpl / zho_trad for the two Chinese scripts.
+# fmt: off
+FLORES101: tuple[str, ...] = (
+    "afr", "amh", "ara", "asm", "ast", "azj", "bel", "ben", "bos", "bul", "cat", "ceb", "ces", "ckb", "cym",
+    "dan", "deu", "ell", "eng", "est", "fas", "fin", "fra", "ful", "gle", "glg", "guj", "hau", "heb", "hin",
+    "hrv", "hun", "hye", "ibo", "ind", "isl", "ita", "jav", "jpn", "kam", "kan", "kat", "kaz", "kea", "khm",
+    "kir", "kor", "lao", "lav", "lin", "lit", "ltz", "lug", "luo", "mal", "mar", "mkd", "mlt", "mon", "mri",
+    "msa", "mya", "nld", "nob", "npi", "nso", "nya", "oci", "orm", "ory", "pan", "pol", "por", "pus", "ron",
+    "rus", "slk", "slv", "sna", "snd", "som", "spa", "srp", "swe", "swh", "tam", "tel", "tgk", "tgl", "tha",
+    "tur", "ukr", "umb", "urd", "uzb", "vie", "wol", "xho", "yor", "zho_simpl", "zho_trad", "zul",
+)
+# fmt: on
+_FLORES101_CHINESE = {"zho_Hans": "zho_simpl", "zho_Hant": "zho_trad"}
+
+
+def _flores101_code(lang: Language) -> str | None:
+    if lang.flores in _FLORES101_CHINESE:
+        return _FLORES101_CHINESE[lang.flores]
+    variety = lang.flores.split("_")[0] if lang.flores else None
+    for candidate in (variety, lang.iso639_3):
+        if candidate in FLORES101:
+            return candidate
+    return None
+
+
+_TO_FLORES101: dict[str, str] = {lang.code: code for lang in LANGUAGES if (code := _flores101_code(lang)) is not None}
+
 _BY_CODE: dict[str, Language] = {lang.code: lang for lang in LANGUAGES}
 
 # Everything get() accepts, mapped to the canonical code. Order sets precedence:
@@ -264,6 +295,12 @@ def is_known(code: str) -> bool:
 def all_codes() -> list[str]:
     """Canonical codes of every registered language, in table order."""
     return [lang.code for lang in LANGUAGES]
+
+
+def flores101(code: str) -> str | None:
+    """The FLORES-101 file code of a language (``zh`` -> ``zho_simpl``, ``ne`` -> ``npi``); None when
+    FLORES-101 does not cover it (FLORES-200 does: ``nn``, ``eu``, ``si`` ...)."""
+    return _TO_FLORES101.get(get(code).code)
 
 
 def _check_scheme(scheme: str) -> None:

@@ -4,6 +4,7 @@ import re
 
 from polyinstruct.report import browse
 from polyinstruct.report import figures
+from polyinstruct.report import mt_lm_eval
 from polyinstruct.report import significance
 from polyinstruct.data import sources
 from polyinstruct.workflow import config as configuration

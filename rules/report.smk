@@ -218,6 +218,8 @@ rule report_mt_lm_eval:
     output:
         mt_csv=report(paths.MT_CSV, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
         mt_md=report(paths.MT_MD, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        table1_csv=report(paths.MT_TABLE1_CSV, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
+        table1_md=report(paths.MT_TABLE1_MD, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
         lm_csv=report(paths.LM_EVAL_CSV, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
         lm_md=report(paths.LM_EVAL_MD, caption="../report/mt_lm_eval.rst", category="MT and lm-eval"),
         figures=report(
@@ -228,6 +230,7 @@ rule report_mt_lm_eval:
         ),
     params:
         title=config["experiment"],
+        pivots=mt_lm_eval.pivots(config),
     log:
         log(paths.MT_CSV),
     benchmark:

@@ -207,13 +207,15 @@ def tiny_comet(tmp_path_factory) -> Path:
     """A tiny COMET checkpoint (regression metric over a tiny random XLM-R), loadable offline."""
     from tiny_models import build_tiny_comet
 
-    flores = REPO / "tests/fixtures/flores"
+    flores = REPO / "tests/fixtures/flores101/flores101_dataset"
     corpus = [
         line
-        for lang in ("en", "fr", "de", "zh")
-        for line in (flores / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()
+        for code in ("eng", "fra", "deu", "zho_simpl")
+        for split in ("dev", "devtest")
+        for line in (flores / split / f"{code}.{split}").read_text(encoding="utf-8").splitlines()
     ]
-    return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", corpus)
+    # every character of the real FLORES text (Chinese among it) needs a piece: a larger vocabulary
+    return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", corpus, vocab_size=1500)
 
 
 @pytest.fixture(scope="session")

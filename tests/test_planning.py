@@ -35,9 +35,16 @@ def small_config(**overrides) -> dict:
     return configuration.load(raw, SCHEMA, repo=REPO)
 
 
+FLORES_DEV = "tests/fixtures/flores101/flores101_dataset/dev/{flores101}.dev"  # 24 lines per language
+
+
 def test_records_per_mixture_kind():
     config = small_config(
-        **{"crosslingual.mixture": {"budget": 1000, "shares": {"en": 0.5, "fr": 0.2, "crosslingual": 0.3}}}
+        **{
+            "crosslingual.parallel.path": FLORES_DEV,
+            "crosslingual.languages": ["fr", "de"],
+            "crosslingual.mixture": {"budget": 1000, "shares": {"en": 0.5, "fr": 0.2, "crosslingual": 0.3}},
+        }
     )
     per_language = round(40 * 0.9)
     expected = {
@@ -49,9 +56,38 @@ def test_records_per_mixture_kind():
         "sampled": per_language,
     }
     assert {m: planning.mixture_records(config, "polyalpaca", m) for m in expected} == expected
-    # crosslingual: the budget is training records, drawn by shares; the ablation drops the cross-lingual part
-    assert planning.mixture_records(config, "polyalpaca", "crosslingual") == 1000
-    assert planning.mixture_records(config, "polyalpaca", "no-crosslingual") == 700
+    # crosslingual: the budget is training records, drawn by shares; the ablation drops the cross-lingual part.
+    # en and fr hold 36 training records of the 500 and 200 asked: shortfall scale keeps the shares of a budget
+    # of 72 (36 / 0.5): en 36, fr 14, crosslingual 22 (of 2 pairs x 2 directions x (24 + 8 + 24 + 24) x 0.9 = 288)
+    assert planning.mixture_records(config, "polyalpaca", "crosslingual") == 72
+    assert planning.mixture_records(config, "polyalpaca", "no-crosslingual") == 50
+    shares = planning.mixture_shares(config, "polyalpaca")
+    assert shares["available"] == {"en": 36, "fr": 36, "crosslingual": 288}
+    assert shares["realised"] == {"en": 36, "fr": 14, "crosslingual": 22}
+    config["crosslingual"]["mixture"]["shortfall"] = "keep_budget"  # every part gives all it has: 360 of 1,000
+    assert planning.mixture_records(config, "polyalpaca", "crosslingual") == 36 + 36 + 288
+
+
+def test_the_plan_shows_requested_and_realised_shares():
+    config = small_config(
+        **{
+            "mixtures.kinds": ["crosslingual"],
+            "crosslingual.parallel.path": FLORES_DEV,
+            "crosslingual.languages": ["fr"],
+            "crosslingual.ablation": True,
+            "crosslingual.mixture": {"budget": 100, "shares": {"en": 0.4, "fr": 0.3, "crosslingual": 0.3}},
+        }
+    )
+    summary = planning.summarise(config, {}, planning.rule_stages())
+    full = summary["mixtures"]["polyalpaca/crosslingual"]
+    assert full["requested"] == {"en": 40, "fr": 30, "crosslingual": 30}
+    assert full["realised"] == {"en": 36, "fr": 27, "crosslingual": 27} and full["realised_budget"] == 90
+    assert summary["mixtures"]["polyalpaca/no-crosslingual"]["dropped_parts"] == ["crosslingual"]
+    assert [r["records"] for r in summary["training"]["runs"]] == [90, 63]
+    assert any("part 'en' holds about 36 training records of the 40" in w for w in summary["warnings"])
+    text = planning.markdown(summary)
+    assert "| polyalpaca/crosslingual | scale | 100 -> 90 | 40 (40.0%) -> 36 (40.0%) |" in text
+    assert "30 (30.0%) -> dropped |" in text
 
 
 def test_dataset_records_from_num_records_and_limit():

@@ -93,15 +93,25 @@ def test_chirkova_plans_the_lr_sweep_selection_and_surface_metrics(plans):
 
 
 def test_bayling_plans_a_hundred_languages_without_downloading(plans):
+    from polyinstruct.workflow import planning
+
     plan = plans["bayling2"]
-    langs = 105
+    langs = 100  # FLORES-101's languages besides en and zh
     flores_directions, wmt_directions = 2 * 2 * langs, 12  # X<->en and X<->zh
     runs = 3 + 3 * 2  # base models, crosslingual and no-crosslingual per model
     assert plan["mt_prepare"] == flores_directions + wmt_directions
     assert plan["mt_translate"] == plan["mt_score"] == plan["mt_comet"] == runs * (flores_directions + wmt_directions)
-    assert plan["fetch_url"] == 2  # the FLORES-200 archive and the WMT22 archive, once each
-    assert plan["extract_member"] > langs  # every language's dev and devtest file, read from the archive
-    assert plan["train"] == 3 * 2 and plan["build_crosslingual"] == 1
+    assert plan["fetch_url"] == 2  # the FLORES-101 archive and the WMT22 archive, once each
+    assert plan["extract_member"] == 2 * (langs + 2) + 12 + 12  # dev and devtest per language, WMT22 sources, refs
+    assert plan["train"] == 3 * 2 and plan["build_crosslingual"] == 1 and plan["lm_eval"] == runs * 46
+    # the paper's shares, kept by scaling the budget to what the zh part holds (51,760 x 0.99)
+    summary = planning.summarise(planning.load_config([preset("bayling2")]), plan, planning.rule_stages())
+    mixture = summary["mixtures"]["alpaca/crosslingual"]
+    assert (
+        mixture["requested_shares"] == mixture["realised_shares"] == {"zh": 0.432, "en": 0.262, "crosslingual": 0.306}
+    )
+    assert (mixture["budget"], mixture["realised_budget"], mixture["realised"]["zh"]) == (160000, 118615, 51242)
+    assert any("part 'zh' holds about 51,242" in w for w in summary["warnings"])
 
 
 def test_dry_run_leaves_nothing_downloaded(plan_dirs):
@@ -264,10 +274,22 @@ def test_bayling_twin_runs_end_to_end(tmp_path, tiny_models, tiny_comet):
         },
     )
     plan, root = run_twin(workdir, "bayling2", layer)
-    assert plan["train"] == 2 and plan["mt_translate"] == 3 * 4  # base + 2 mixtures, en<->fr, en<->zh
+    # base + 2 mixtures; FLORES fr<->en, fr<->zh and WMT22 en-zh, cs-en, none with a `limit`
+    assert plan["train"] == 2 and plan["mt_prepare"] == 6 and plan["mt_translate"] == 3 * 6
     manifest = json.loads((root / "results/crosslingual/manifest.json").read_text())
     assert set(manifest["tasks"]) == {"sentence", "document", "constrained", "interactive"}
+    assert manifest["lines"] == [8, None]  # apart from the 1-shot pool, dev lines 0-7
+    mixture = json.loads((root / "results/mixtures/alpaca/crosslingual/manifest.json").read_text())
+    assert mixture["requested"] == {"en": 10, "fr": 7, "crosslingual": 7} and mixture["shortfall_policy"] == "scale"
+    assert sum(mixture["realised"].values()) == mixture["realised_budget"] == mixture["train_total"]
     mt = (root / "results/report/mt_lm_eval/mt.csv").read_text().splitlines()
-    assert len(mt) == 1 + 3 * 4
+    assert len(mt) == 1 + 3 * 6 and all(row.split(",")[8] in ("10", "8") for row in mt[1:])  # every test line
+    table = (root / "results/report/mt_lm_eval/table1.md").read_text()
+    assert "X: 1 language (fr)" in table and "| tiny-llama base |" in table
+    assert len((root / "results/report/mt_lm_eval/table1.csv").read_text().splitlines()) == 1 + 3 * 4
     figures = {p.name for p in (root / "results/report/mt_lm_eval/figures").iterdir()}
-    assert "flores_bleu_by_direction.png" in figures
+    assert {
+        "flores_bleu_X-en_tiny-llama.png",
+        "flores_bleu_zh-X_tiny-llama.png",
+        "wmt22_bleu_by_direction.png",
+    } <= figures

@@ -1,5 +1,7 @@
 """BayLing 2 end to end: cross-lingual instructions from line-aligned files, a LoRA run tuned on them, and
-FLORES-style BLEU/chrF/spBLEU/COMET and a local lm-eval task for the base and tuned runs, offline."""
+FLORES BLEU/chrF/spBLEU/COMET (no `limit`: every test line), Table 1 and a local lm-eval task for the base and
+tuned runs, offline; and the preset with its twin planning and running mt_prepare for test sets without
+`limit` (FLORES-101 and WMT22 files in their released layouts)."""
 
 import json
 import os
@@ -13,7 +15,7 @@ from conftest import REPO, job_counts, snakemake, tiny_experiment
 from test_bayling import flores200_spm
 
 pytestmark = pytest.mark.workflow
-FLORES = REPO / "tests/fixtures/flores"
+FLORES = REPO / "tests/fixtures/flores101/flores101_dataset"
 BIN = Path(sys.executable).parent
 
 
@@ -32,7 +34,7 @@ def bayling_experiment(root: Path, model_dir: Path, comet: Path) -> dict:
     config["eval_languages"] = ["fr"]
     config["mixtures"] = {"kinds": ["crosslingual"], "validation_fraction": 0.25}
     config["crosslingual"] = {
-        "parallel": {"path": str(FLORES / "{lang}.devtest"), "format": "lines"},
+        "parallel": {"path": str(FLORES / "dev/{flores101}.dev"), "format": "lines", "lines": [8, None]},
         "pivots": ["en"],
         "languages": ["fr", "zh"],
         "max_per_task": 4,
@@ -41,13 +43,13 @@ def bayling_experiment(root: Path, model_dir: Path, comet: Path) -> dict:
     }
     config["mt_eval"] = {
         "testsets": {
-            "flores": {
-                "test": str(FLORES / "{lang}.devtest"),
-                "dev": str(FLORES / "{lang}.dev"),
+            "flores": {  # no limit: the fixture's 10 devtest lines
+                "test": str(FLORES / "devtest/{flores101}.devtest"),
+                "dev": str(FLORES / "dev/{flores101}.dev"),
+                "dev_lines": [0, 8],
                 "pivots": ["en"],
                 "languages": ["zh"],
                 "shots": 1,
-                "limit": 4,
             }
         },
         "max_new_tokens": 8,
@@ -89,18 +91,23 @@ def test_crosslingual_instructions_and_mixtures(bayling_run):
     assert manifest["tasks"] == {"constrained": 16, "document": 16, "interactive": 16, "sentence": 16}
     assert set(manifest["directions"]) == {"en-fr", "fr-en", "en-zh", "zh-en"}
     assert manifest["dropped"]["over_max_per_task"] > 0
+    assert manifest["lines"] == [8, None] and manifest["pairs"]["en-fr"] == {"parallel": 24, "used": 16, "records": 32}
     full = json.loads((root / "results/mixtures/tiny/crosslingual/manifest.json").read_text())
     ablation = json.loads((root / "results/mixtures/tiny/no-crosslingual/manifest.json").read_text())
-    assert full["train"]["crosslingual"] == round(0.3 * 24) and "crosslingual" not in ablation["train"]
+    assert full["requested"] == {"en": 10, "fr": 7, "crosslingual": 7}  # round(share x 24)
+    assert full["train"] == {k: n for k, n in sorted(full["realised"].items())}
+    assert full["realised_shares"] == {k: round(n / full["realised_budget"], 4) for k, n in full["realised"].items()}
+    assert "crosslingual" not in ablation["train"] and ablation["realised"] == full["realised"]
     assert {k: v for k, v in full["train"].items() if k != "crosslingual"} == ablation["train"]
-    assert "results/crosslingual/instructions.jsonl" not in ablation["inputs"]
+    # the ablation counts the cross-lingual part (it decides the realised counts when a part falls short)
+    assert "results/crosslingual/instructions.jsonl" in ablation["inputs"]
 
 
 def test_mt_scores_equal_the_command_lines_on_the_workflow_files(bayling_run):
     root, _ = bayling_run
     run = "tiny-llama/lora/tiny/crosslingual/0.0003"
     scores = json.loads((root / f"results/mt/scores/{run}/flores/en-zh.json").read_text())
-    assert "tok:zh" in scores["metrics"]["bleu"]["signature"] and scores["segments"] == 4
+    assert "tok:zh" in scores["metrics"]["bleu"]["signature"] and scores["segments"] == 10  # every line
     hyp = root / f"results/mt/translations/{run}/flores/en-zh.hyp"
     ref = root / "results/mt/data/flores/en-zh.ref"
     for name, result in scores["metrics"].items():
@@ -113,7 +120,7 @@ def test_mt_scores_equal_the_command_lines_on_the_workflow_files(bayling_run):
         cli = json.loads(proc.stdout)
         assert (cli["score"], cli["signature"]) == (round(result["score"], 6), result["signature"]), name
     comet = json.loads((root / f"results/mt/comet/{run}/flores/en-zh.json").read_text())
-    assert comet["segments"] == 4 and isinstance(comet["system_score"], float)
+    assert comet["segments"] == 10 and isinstance(comet["system_score"], float)
 
 
 def test_lm_eval_results_for_base_and_adapter(bayling_run):
@@ -133,10 +140,43 @@ def test_mt_lm_eval_report_tables_and_figures(bayling_run):
     assert len(mt) == 1 + 3 * 2 and "comet" in mt[0]
     assert "## flores: bleu" in (report / "mt.md").read_text()
     assert "polybelebele_fra_Latn" in (report / "lm_eval.md").read_text()
+    table = (report / "table1.csv").read_text().splitlines()
+    assert table[0] == "model,method,dataset,mixture,lr,testset,group,languages,bleu,comet_x100"
+    assert len(table) == 1 + 3 * 2  # 3 runs x (X->en, en->X) over X = zh
+    assert "| tiny-llama base |" in (report / "table1.md").read_text()
     figures = sorted(p.name for p in (report / "figures").iterdir() if not p.name.startswith("."))
     assert figures == [
-        "flores_bleu_by_direction.png",
-        "flores_comet_by_direction.png",
+        "flores_bleu_X-en_tiny-llama.png",
+        "flores_bleu_en-X_tiny-llama.png",
+        "flores_comet_X-en_tiny-llama.png",
+        "flores_comet_en-X_tiny-llama.png",
         "lm_eval_acc_by_task.png",
         "lm_eval_acc_norm_by_task.png",
     ]
+
+
+def test_the_preset_and_twin_plan_and_run_mt_prepare_without_limit(tmp_path):
+    """The user's report: with FLORES and WMT22 files and no `limit`, every mt_prepare job failed with
+    KeyError: 'limit'. Planned and run here for the preset and its twin, whose test sets set no limit."""
+    for name in ("resources", "tests"):
+        (tmp_path / name).symlink_to(REPO / name)
+    files = [REPO / "configs/bayling2.yaml", REPO / "configs/twins/bayling2.yaml"]
+    for path in files:
+        testsets = yaml.safe_load(path.read_text(encoding="utf-8"))["mt_eval"]["testsets"]
+        assert all("limit" not in (spec or {}) for spec in testsets.values()), path
+    targets = [
+        "results/mt/data/flores/fr-en.jsonl",
+        "results/mt/data/flores/zh-fr.jsonl",
+        "results/mt/data/wmt22/en-zh.jsonl",
+        "results/mt/data/wmt22/cs-en.jsonl",
+    ]
+    plan = job_counts(snakemake(tmp_path, "-n", *targets, configfiles=files).stdout)
+    assert plan == {"mt_prepare": 4}
+    snakemake(tmp_path, *targets, configfiles=files)
+    lines = {t: (tmp_path / t).read_text(encoding="utf-8").splitlines() for t in targets}
+    assert [len(v) for v in lines.values()] == [10, 10, 8, 8]  # every line of the fixtures
+    reference = (tmp_path / "results/mt/data/wmt22/cs-en.ref").read_text(encoding="utf-8")
+    assert reference == (REPO / "tests/fixtures/wmt22/txt/references/generaltest2022.cs-en.ref.B.en").read_text()
+    pool = (FLORES / "dev/fra.dev").read_text(encoding="utf-8").splitlines()[:8]
+    shots = [s["source"] for line in lines[targets[0]] for s in json.loads(line)["shots"]]
+    assert len(shots) == 10 and set(shots) <= set(pool)

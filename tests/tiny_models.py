@@ -309,7 +309,7 @@ def _xlmr_tokenizer(spm_file: Path):
     )
 
 
-def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
+def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0, vocab_size: int = 400) -> Path:
     """`<out_dir>/checkpoints/model.ckpt` + `<out_dir>/hparams.yaml`, laid out as unbabel-comet downloads them.
 
     The encoder (`<out_dir>/encoder`: an XLM-R config and a sentencepiece XLMRobertaTokenizer trained on
@@ -325,7 +325,7 @@ def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     encoder_dir = out_dir / "encoder"
     encoder_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        fast = _xlmr_tokenizer(train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus, vocab_size=400))
+        fast = _xlmr_tokenizer(train_sentencepiece(Path(tmp) / "sentencepiece.bpe", corpus, vocab_size=vocab_size))
     fast.save_pretrained(encoder_dir)
     XLMRobertaConfig(
         vocab_size=len(fast),

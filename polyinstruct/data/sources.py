@@ -2,8 +2,9 @@
 
 Every configured file location (datasets, eval sets, precomputed translations, parallel text, MT test
 sets) may be a local path or an http(s) URL, and may hold placeholders filled per language:
-`{lang}` (registry code, `fr`), `{LANG}` (upper case, `FR`, as MT-Bench-X names its folders) and
-`{flores}` (FLORES-200 code, `fra_Latn`). A URL names a file or, after `#`, a member of an archive:
+`{lang}` (registry code, `fr`), `{LANG}` (upper case, `FR`, as MT-Bench-X names its folders),
+`{flores}` (FLORES-200 code, `fra_Latn`) and `{flores101}` (FLORES-101 code, `fra`, `zho_simpl`).
+A URL names a file or, after `#`, a member of an archive:
 `https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz#flores200_dataset/devtest/{flores}.devtest`.
 
 A URL maps to a local path under results/external/ that encodes it (scheme, host, path), so the
@@ -31,7 +32,7 @@ MEMBERS = ".contents"  # <archive>.contents/<member>: a file extracted from a fe
 #: Hosts whose downloads carry the user's Hugging Face token (gated datasets), when HF_TOKEN is set.
 TOKEN_HOSTS = {"huggingface.co": "HF_TOKEN"}
 #: Placeholders that make a location one file per language.
-LANGUAGE_PLACEHOLDERS = ("{lang}", "{LANG}", "{flores}")
+LANGUAGE_PLACEHOLDERS = ("{lang}", "{LANG}", "{flores}", "{flores101}")
 
 
 def is_url(location: str | None) -> bool:
@@ -39,7 +40,8 @@ def is_url(location: str | None) -> bool:
 
 
 def expand(pattern: str, **fields: str) -> str:
-    """Fill a location pattern; `lang` also provides {LANG} and {flores}. Unknown placeholders are an error."""
+    """Fill a location pattern; `lang` also provides {LANG}, {flores} (FLORES-200: fra_Latn) and {flores101}
+    (FLORES-101: fra, zho_simpl). Unknown placeholders are an error."""
     values = dict(fields)
     if "lang" in fields:
         from polyinstruct import languages
@@ -51,6 +53,11 @@ def expand(pattern: str, **fields: str) -> str:
             if flores is None:
                 raise InputError(f"'{pattern}' needs a FLORES-200 code and language '{lang}' has none")
             values["flores"] = flores
+        if "{flores101}" in pattern:
+            flores101 = languages.flores101(lang)
+            if flores101 is None:
+                raise InputError(f"'{pattern}' needs a FLORES-101 code and language '{lang}' has none")
+            values["flores101"] = flores101
     try:
         return pattern.format(**values)
     except KeyError as exc:
@@ -60,7 +67,7 @@ def expand(pattern: str, **fields: str) -> str:
 
 
 def per_language(pattern: str | None) -> bool:
-    """Whether a location names one file per language (holds {lang}, {LANG} or {flores})."""
+    """Whether a location names one file per language (holds {lang}, {LANG}, {flores} or {flores101})."""
     return any(p in (pattern or "") for p in LANGUAGE_PLACEHOLDERS)
 
 

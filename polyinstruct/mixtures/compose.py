@@ -8,6 +8,7 @@ a generator seeded by (seed, mixture), so re-running yields byte-identical files
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections import Counter
 
@@ -102,6 +103,67 @@ def _draw(records: list[dict], n: int, rng: random.Random) -> list[dict]:
     return rng.sample(records, min(n, len(records)))
 
 
+#: What a share-drawn mixture does when a part holds fewer records than its share of the budget:
+#: `scale` the budget down until every part has its share (the shares are kept), `keep_budget` (the short
+#: parts give all they have, the others fill the budget in proportion to their shares), or `error`.
+SHORTFALL_POLICIES = ("scale", "keep_budget", "error")
+
+
+def share_counts(shares: dict[str, float], budget: int, available: dict[str, int | None], policy: str) -> dict:
+    """Training records per part of a share-drawn mixture, requested and realised under `policy`.
+
+    `available` maps each part to the records it holds (None: unknown, taken as enough, as when planning
+    without the parallel text). Requested: round(share x budget). The planning summary and the manifest
+    both come from here, so what the plan promises is what the mixture draws.
+    """
+    if policy not in SHORTFALL_POLICIES:
+        raise ValueError(f"config key 'crosslingual.mixture.shortfall': {policy!r} is not one of {SHORTFALL_POLICIES}")
+    total = sum(shares.values())
+    fraction = {k: shares[k] / total for k in shares}
+    requested = {k: round(fraction[k] * budget) for k in shares}
+    cap = {k: float("inf") if available.get(k) is None else available[k] for k in shares}
+    short = {k: requested[k] - cap[k] for k in shares if requested[k] > cap[k]}
+    if not short:
+        realised = dict(requested)
+    elif policy == "error":
+        detail = ", ".join(f"{k} holds {cap[k]:,} of the {requested[k]:,} asked" for k in short)
+        raise ValueError(
+            f"config key 'crosslingual.mixture.shortfall': error, and parts fall short of their share of "
+            f"{budget:,} records ({detail}); lower the budget, or choose scale or keep_budget"
+        )
+    elif policy == "scale":
+        factor = min(cap[k] / (fraction[k] * budget) for k in shares if fraction[k] > 0)
+        scaled = math.floor(budget * min(1.0, factor))
+        realised = {k: min(round(fraction[k] * scaled), cap[k]) for k in shares}
+    else:  # keep_budget: water-filling, the short parts fixed at what they hold
+        realised, free, left = {}, [k for k in shares if fraction[k] > 0], budget
+        while True:
+            weight = sum(fraction[k] for k in free)
+            capped = [k for k in free if cap[k] < fraction[k] / weight * left]
+            if not capped:
+                break
+            for k in capped:
+                realised[k] = cap[k]
+                left -= cap[k]
+                free.remove(k)
+            if not free:
+                break
+        for k in free:
+            realised[k] = round(fraction[k] / sum(fraction[j] for j in free) * left)
+        realised = {k: int(realised.get(k, 0)) for k in shares}
+    drawn = sum(realised.values())
+    return {
+        "policy": policy,
+        "budget": budget,
+        "realised_budget": drawn,
+        "requested": requested,
+        "realised": realised,
+        "requested_shares": {k: round(fraction[k], 4) for k in shares},
+        "realised_shares": {k: round(realised[k] / drawn, 4) if drawn else 0.0 for k in shares},
+        "available": {k: available.get(k) for k in shares},
+    }
+
+
 def build_shares(
     mixture: str,
     parts: dict[str, list[dict]],
@@ -110,27 +172,32 @@ def build_shares(
     seed: int,
     validation_fraction: float,
     drop: tuple[str, ...] = (),
+    policy: str = "scale",
 ) -> tuple[list[dict], list[dict], dict]:
-    """A mixture drawn by shares of a budget (BayLing 2: 43% zh, 26% en, 31% cross-lingual).
+    """A mixture drawn by shares of a budget (BayLing 2: 43.2% zh, 26.2% en, 30.6% cross-lingual).
 
-    `parts` maps each share key (a language, or `crosslingual`) to its records. Part k gets
-    round(share_k * budget) training records (and the same share of round(budget * fraction)
-    validation records), all it has when that is fewer (the shortfall is counted). The draw depends
-    on (seed, part) only, so a mixture that `drop`s a part (the ablation) keeps the other parts'
-    records exactly.
+    `parts` maps each share key (a language, or `crosslingual`) to its records. Part k gets its realised
+    count of training records (`share_counts`: round(share_k * budget), unless a part is short and `policy`
+    scales the budget or keeps it) and the same share of round(realised budget * fraction) validation
+    records, all it has when that is fewer (counted). The manifest holds requested and realised counts and
+    shares. The draw depends on (seed, part) only, and the ablation (`drop`) reads and counts every part
+    before dropping one, so it keeps the other parts' records exactly.
     """
-    total = sum(shares.values())
-    valid_budget = round(budget * validation_fraction)
+    split_parts = {key: split(parts.get(key, []), seed, validation_fraction) for key in shares}
+    counts_train = share_counts(shares, budget, {k: len(split_parts[k][0]) for k in shares}, policy)
+    drawn_total = counts_train["realised_budget"]
+    valid_budget = round(drawn_total * validation_fraction)
     train, valid, shortfall = [], [], {}
     for key in shares:
-        part_train, part_valid = split(parts.get(key, []), seed, validation_fraction)
-        want_train = round(shares[key] / total * budget)
-        want_valid = round(shares[key] / total * valid_budget)
+        part_train, part_valid = split_parts[key]
+        want_train = counts_train["realised"][key]
+        want_valid = round(counts_train["realised_shares"][key] * valid_budget)
         rng = _rng(seed, "shares", key)
         drawn_train, drawn_valid = _draw(part_train, want_train, rng), _draw(part_valid, want_valid, rng)
-        missing = (want_train - len(drawn_train), want_valid - len(drawn_valid))
-        if any(missing):
-            shortfall[key] = {"train": missing[0], "valid": missing[1]}
+        # the cause: what a part lacks of its requested share (train), and of its validation share
+        missing = (counts_train["requested"][key] - len(part_train), want_valid - len(drawn_valid))
+        if any(m > 0 for m in missing):
+            shortfall[key] = {"train": max(missing[0], 0), "valid": max(missing[1], 0)}
         if key in drop:
             continue
         train += drawn_train
@@ -149,7 +216,13 @@ def build_shares(
         "valid_total": len(valid),
         "unique_source_ids_train": len({r["id"] for r in train}),
         "budget": budget,
-        "shares": {k: shares[k] / total for k in shares},
+        "shares": counts_train["requested_shares"],
+        "shortfall_policy": policy,
+        "realised_budget": drawn_total,
+        "requested": counts_train["requested"],
+        "realised": counts_train["realised"],
+        "realised_shares": counts_train["realised_shares"],
+        "available": counts_train["available"],
         "dropped_parts": list(drop),
         "shortfall": shortfall,
         "crosslingual_tasks": dict(sorted(Counter(r["task"] for r in train if r.get("task")).items())),

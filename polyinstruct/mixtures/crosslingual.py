@@ -5,7 +5,8 @@ instructions built from parallel text: sentence-level, document-level (k consecu
 constrained ("the translation must contain these words") and interactive translation (translate,
 then revise on request). Prompts are written in the pivot language, in both directions.
 
-Parallel text is line-aligned files (FLORES `{lang}.devtest`), TSV pairs or JSONL pairs. Every
+Parallel text is line-aligned files (FLORES-101 `flores101_dataset/dev/{flores101}.dev`, optionally only the
+lines of `crosslingual.parallel.lines`, kept apart from an MT test set's shot pool), TSV pairs or JSONL pairs. Every
 random choice (constraint words, the word the interactive draft omits) comes from a generator
 seeded by (seed, task, direction, line), so re-running yields byte-identical records.
 """
@@ -125,9 +126,19 @@ def parallel_paths(spec: dict, pivot: str, lang: str) -> dict[str, str]:
 # ---- building instructions ---------------------------------------------------------------------
 
 
-def _clean(pairs: list[tuple[str, str]], dropped: Counter) -> list[tuple[int, str, str]]:
+def selected_lines(pairs: list[tuple[str, str]], lines: list[int] | None) -> tuple[list[tuple[str, str]], int]:
+    """The pairs of `crosslingual.parallel.lines` ([start, stop], null stop = to the end; None = all) and the
+    file line the first one is on: a documented split that keeps the cross-lingual text apart from an MT
+    test set's shot pool (`mt_eval.testsets.<name>.dev_lines`) when both read the same parallel files."""
+    if not lines:
+        return pairs, 0
+    start, stop = lines
+    return pairs[start:stop], start
+
+
+def _clean(pairs: list[tuple[str, str]], dropped: Counter, first_line: int = 0) -> list[tuple[int, str, str]]:
     kept = []
-    for i, (a, b) in enumerate(pairs):
+    for i, (a, b) in enumerate(pairs, first_line):
         a, b = a.strip(), b.strip()
         if not a or not b:
             dropped["empty_side"] += 1
@@ -139,15 +150,28 @@ def _clean(pairs: list[tuple[str, str]], dropped: Counter) -> list[tuple[int, st
 def constraint_words(text: str, lang: str) -> list[str]:
     """Candidate constraint words of a reference, in order, without repeats.
 
-    Spaced scripts: tokens of 4+ letters (punctuation stripped). Unspaced scripts: letter bigrams.
+    Spaced scripts: tokens of 4+ letters (punctuation stripped). Unspaced scripts: bigrams of adjacent
+    letters within each run of letters (never across a space, digit or punctuation mark, so every word is a
+    substring of the reference: FLORES Chinese mixes in Latin names, numbers and times).
     """
     if languages.get(lang).script in UNSPACED_SCRIPTS:
-        letters = [c for c in text if unicodedata.category(c).startswith("L")]
-        words = ["".join(letters[i : i + 2]) for i in range(0, len(letters) - 1, 2)]
+        words = []
+        for run in _letter_runs(text):
+            words += [run[i : i + 2] for i in range(0, len(run) - 1, 2)]
     else:
         words = [re.sub(r"^\W+|\W+$", "", token) for token in text.split()]
         words = [w for w in words if len(w) >= 4 and not any(c.isdigit() for c in w)]
     return list(dict.fromkeys(words))
+
+
+def _letter_runs(text: str) -> list[str]:
+    runs, current = [], ""
+    for c in text:
+        if unicodedata.category(c).startswith("L"):
+            current += c
+        else:
+            runs, current = runs + [current] if current else runs, ""
+    return runs + [current] if current else runs
 
 
 def _rng(seed: int, *parts) -> random.Random:
@@ -229,15 +253,22 @@ def _task_records(
 
 
 def build(
-    pairs: list[tuple[str, str]], pivot: str, lang: str, prompts: dict, settings: dict, seed: int
+    pairs: list[tuple[str, str]],
+    pivot: str,
+    lang: str,
+    prompts: dict,
+    settings: dict,
+    seed: int,
+    first_line: int = 0,
 ) -> tuple[list[dict], Counter]:
     """Every configured task in both directions (pivot->lang, lang->pivot) for one parallel corpus.
 
     `settings` is `crosslingual` of the config: tasks, directions, document_sentences,
-    constraint_words, max_per_task. Returns (records, dropped counts by reason).
+    constraint_words, max_per_task. `first_line` is the file line of pairs[0] (records are named by file
+    line). Returns (records, dropped counts by reason).
     """
     dropped: Counter = Counter()
-    rows = _clean(pairs, dropped)
+    rows = _clean(pairs, dropped, first_line)
     directions = {"both": [(pivot, lang), (lang, pivot)], "from_pivot": [(pivot, lang)], "to_pivot": [(lang, pivot)]}[
         settings["directions"]
     ]

@@ -339,34 +339,38 @@ def build_shares(
     out_train: str | os.PathLike,
     out_valid: str | os.PathLike,
     drop: tuple[str, ...] = (),
+    policy: str = "scale",
 ) -> dict:
     """compose.build_shares of the files `paths` (part -> JSONL), written to `out_train`/`out_valid`."""
+    from polyinstruct.mixtures.compose import share_counts
+
     present = [key for key in shares if key in paths]
     parts = [index(paths[key]) for key in present]
     table = _Rows(parts)
     coins = dict(zip(present, _coins(table, seed, validation_fraction)))
-    total = sum(shares.values())
-    valid_budget = round(budget * validation_fraction)
+    empty = np.zeros(0, dtype=np.int64)
+    split_parts = {
+        key: _split(table.rows(present.index(key)), coins[key]) if key in coins else (empty, empty) for key in shares
+    }
+    planned = share_counts(shares, budget, {k: len(split_parts[k][0]) for k in shares}, policy)
+    valid_budget = round(planned["realised_budget"] * validation_fraction)
     train, valid, shortfall = [], [], {}
     for key in shares:
-        if key in coins:
-            part_train, part_valid = _split(table.rows(present.index(key)), coins[key])
-        else:
-            part_train = part_valid = np.zeros(0, dtype=np.int64)
-        want_train = round(shares[key] / total * budget)
-        want_valid = round(shares[key] / total * valid_budget)
+        part_train, part_valid = split_parts[key]
+        want_train = planned["realised"][key]
+        want_valid = round(planned["realised_shares"][key] * valid_budget)
         rng = _rng(seed, "shares", key)
         drawn_train = part_train[draws.sample_indices(rng, len(part_train), min(want_train, len(part_train)))]
         drawn_valid = part_valid[draws.sample_indices(rng, len(part_valid), min(want_valid, len(part_valid)))]
-        missing = (want_train - len(drawn_train), want_valid - len(drawn_valid))
-        if any(missing):
-            shortfall[key] = {"train": missing[0], "valid": missing[1]}
+        missing = (planned["requested"][key] - len(part_train), want_valid - len(drawn_valid))
+        if any(m > 0 for m in missing):
+            shortfall[key] = {"train": max(missing[0], 0), "valid": max(missing[1], 0)}
         if key in drop:
             continue
         train.append(drawn_train)
         valid.append(drawn_valid)
-    train = _shuffled(_rng(seed, mixture, "train"), np.concatenate([np.zeros(0, np.int64), *train]))
-    valid = _shuffled(_rng(seed, mixture, "valid"), np.concatenate([np.zeros(0, np.int64), *valid]))
+    train = _shuffled(_rng(seed, mixture, "train"), np.concatenate([empty, *train]))
+    valid = _shuffled(_rng(seed, mixture, "valid"), np.concatenate([empty, *valid]))
     write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
 
     def by_part(rows):
@@ -380,7 +384,13 @@ def build_shares(
         "valid_total": len(valid),
         "unique_source_ids_train": _distinct_ids(table, train),
         "budget": budget,
-        "shares": {k: shares[k] / total for k in shares},
+        "shares": planned["requested_shares"],
+        "shortfall_policy": policy,
+        "realised_budget": planned["realised_budget"],
+        "requested": planned["requested"],
+        "realised": planned["realised"],
+        "realised_shares": planned["realised_shares"],
+        "available": planned["available"],
         "dropped_parts": list(drop),
         "shortfall": shortfall,
         "crosslingual_tasks": dict(sorted(Counter(t for t in table.values("task", train) if t).items())),
@@ -519,7 +529,7 @@ def build_files(
 ) -> dict:
     """Write one mixture's train and valid files from its part files; returns the manifest counts.
 
-    `shares` ({"shares", "budget", "drop"}) selects `compose.build_shares`, otherwise `compose.build`
+    `shares` ({"shares", "budget", "drop", "shortfall"}) selects `compose.build_shares`, otherwise `compose.build`
     over `languages`. Streamed when the input allows it (the log says which path ran and why)."""
     from polyinstruct.io import load_jsonl, write_jsonl
     from polyinstruct.mixtures import compose
@@ -536,6 +546,7 @@ def build_files(
                 out_train,
                 out_valid,
                 drop=tuple(shares["drop"]),
+                policy=shares["shortfall"],
             )
         else:
             counts = build(mixture, paths, languages, source_lang, seed, validation_fraction, out_train, out_valid)
@@ -553,6 +564,7 @@ def build_files(
             seed,
             validation_fraction,
             drop=tuple(shares["drop"]),
+            policy=shares["shortfall"],
         )
     else:
         train, valid, counts = compose.build(mixture, parts, languages, source_lang, seed, validation_fraction)

@@ -1,8 +1,10 @@
 """Machine-translation benchmarks: FLORES-style k-shot test sets and WMT-style pairs, scored with sacrebleu.
 
 BayLing 2 reports FLORES X<->en and X<->zh 1-shot (the shot drawn from dev) and WMT22. A test set is
-either FLORES-style line-aligned files (`test: flores/{lang}.devtest`, `dev: flores/{lang}.dev`) or
-WMT-style source/reference files per pair (`source: wmt22/{src}-{tgt}.{src}`). Every direction gets
+either FLORES-style line-aligned files (`test: flores101_dataset/devtest/{flores101}.devtest`, `dev:
+flores101_dataset/dev/{flores101}.dev`, the shots from `dev_lines` of dev when set) or WMT-style
+source/reference files per pair (`source: txt/sources/generaltest2022.{src}-{tgt}.src.{src}`, `reference:
+txt/references/generaltest2022.{src}-{tgt}.ref.{ref}.{tgt}` with the reference id of `refs`). Every direction gets
 plain-text `.src`/`.ref` files next to its items, so scores can be recomputed with the sacrebleu and
 comet-score command lines on exactly the segments scored here.
 
@@ -52,7 +54,11 @@ def files(spec: dict, src: str, tgt: str, name: str = "") -> dict[str, str]:
         out = {"source": one(spec["test"], lang=src), "reference": one(spec["test"], lang=tgt)}
         dev = (one(spec["dev"], lang=src), one(spec["dev"], lang=tgt)) if spec.get("dev") else None
     elif spec.get("source") and spec.get("reference"):
-        out = {"source": one(spec["source"], src=src, tgt=tgt), "reference": one(spec["reference"], src=src, tgt=tgt)}
+        ref = reference_id(spec, src, tgt, name)
+        out = {
+            "source": one(spec["source"], src=src, tgt=tgt),
+            "reference": one(spec["reference"], src=src, tgt=tgt, ref=ref),
+        }
         dev = (
             (one(spec["dev_source"], src=src, tgt=tgt), one(spec["dev_reference"], src=src, tgt=tgt))
             if spec.get("dev_source") and spec.get("dev_reference")
@@ -70,6 +76,37 @@ def files(spec: dict, src: str, tgt: str, name: str = "") -> dict[str, str]:
     return out
 
 
+def reference_id(spec: dict, src: str, tgt: str, name: str = "") -> str | None:
+    """The reference a {ref} placeholder stands for in one pair: `refs[src-tgt]`, else `refs.default`
+    (WMT22 has references A for most pairs but only B and C for en-cs and cs-en; sacrebleu scores B)."""
+    if "{ref}" not in (spec.get("reference") or ""):
+        return None
+    refs = spec.get("refs") or {}
+    ref = refs.get(f"{src}-{tgt}", refs.get("default"))
+    if ref is None:
+        raise InputError(
+            f"config key 'mt_eval.testsets.{name}.refs': the reference pattern has {{ref}} and no reference id "
+            f"is set for {src}-{tgt} (name it, or `default`)"
+        )
+    return str(ref)
+
+
+def prepare(
+    paths: dict[str, str],
+    spec: dict,
+    seed: int,
+    src: str,
+    tgt: str,
+    malformed: Malformed | None = None,
+    dropped: Counter | None = None,
+) -> list[dict]:
+    """The items of one direction from a test set's spec as its rule's params: optional settings (`limit`,
+    `dev_lines`) may be left out of it (grid.without_planning_keys), so they are read with .get."""
+    return items(
+        paths, spec.get("shots", 1), seed, src, tgt, spec.get("limit"), spec.get("dev_lines"), malformed, dropped
+    )
+
+
 def items(
     paths: dict[str, str],
     shots: int,
@@ -77,10 +114,12 @@ def items(
     src: str,
     tgt: str,
     limit: int | None = None,
+    dev_lines: list[int] | None = None,
     malformed: Malformed | None = None,
     dropped: Counter | None = None,
 ) -> list[dict]:
-    """Test items with their k shots; shots drawn from dev by a generator seeded by (seed, direction, item).
+    """Test items with their k shots; shots drawn from dev (its `dev_lines` only, when set: the shot pool
+    kept apart from the cross-lingual training text) by a generator seeded by (seed, direction, item).
 
     A segment whose source or reference line is empty is left out and counted in `dropped` (`empty_segment`);
     a line with bad bytes stops naming file:line, or under `on_malformed: skip` drops its pair (counted by
@@ -96,11 +135,11 @@ def items(
             f"{paths['source']}: no test segments left for {src}-{tgt} "
             f"({'the files are empty' if not test else f'all {len(test)} have an empty side'})"
         )
-    dev = (
-        [(s, r) for _, s, r in crosslingual.read_aligned(paths["dev_source"], paths["dev_reference"], malformed)]
-        if shots
-        else []
-    )
+    dev = []
+    if shots:  # the pool is cut by file line, so a skipped malformed line does not shift it
+        pool = crosslingual.read_aligned(paths["dev_source"], paths["dev_reference"], malformed)
+        start, stop = dev_lines or (0, None)
+        dev = [(s, r) for i, s, r in pool if i >= start and (stop is None or i < stop)]
     if shots > len(dev):
         raise InputError(f"{paths.get('dev_source')}: {len(dev)} dev segments, fewer than {shots} shots")
     out = []

@@ -8,6 +8,7 @@ configured things, exactly one model source. Every message names the config key 
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,11 @@ def _check_semantics(config: dict) -> None:
     _check_benchmarks(config)
 
 
+def _check_line_range(lines: list | None, key: str) -> None:
+    if lines and (lines[0] is None or (lines[1] is not None and lines[1] <= lines[0])):
+        raise ConfigError(f"config key '{key}': {lines} is not [start, stop] with start < stop (stop may be null)")
+
+
 def _check_evalset_language(config: dict, name: str, spec: dict) -> None:
     """`evalsets.<name>.lang`: a single-language file, evaluated in that language only."""
     fixed = spec.get("lang")
@@ -203,6 +209,7 @@ def _check_evalset_language(config: dict, name: str, spec: dict) -> None:
 
 def _check_crosslingual(config: dict) -> None:
     x = config["crosslingual"]
+    _check_line_range(x["parallel"]["lines"], "crosslingual.parallel.lines")
     for key in ("pivots", "languages"):
         for i, code in enumerate(x[key]):
             _check_language(code, f"crosslingual.{key}[{i}]")
@@ -229,6 +236,54 @@ def _check_crosslingual(config: dict) -> None:
             )
     if "crosslingual" not in shares or not sum(shares.values()) > 0:
         raise ConfigError("config key 'crosslingual.mixture.shares': needs a positive 'crosslingual' share")
+    _check_apart_from_tests(config)
+
+
+def _overlap(a: list | None, b: list | None) -> bool:
+    """Whether two `[start, stop]` line ranges (None = every line, null stop = to the end) share a line."""
+    a_start, a_stop = a or (0, None)
+    b_start, b_stop = b or (0, None)
+    return (b_stop is None or a_start < b_stop) and (a_stop is None or b_start < a_stop)
+
+
+def _check_apart_from_tests(config: dict) -> None:
+    """The cross-lingual training text must not be an MT test set's test files, nor lines of its shot pool
+    (BayLing 2 draws the 1-shot examples from FLORES dev): the same files need disjoint line ranges."""
+    from polyinstruct.mixtures import crosslingual
+    from polyinstruct.mt import mt_eval
+    from polyinstruct.workflow import grid
+
+    x = config["crosslingual"]
+    parallel = {
+        os.path.abspath(path)
+        for pivot, lang in grid.crosslingual_pairs(config)
+        for path in crosslingual.parallel_paths(x["parallel"], pivot, lang).values()
+    }
+    for name, spec in config["mt_eval"]["testsets"].items():
+        key = f"mt_eval.testsets.{name}"
+        for src, tgt in mt_eval.directions(spec):
+            try:
+                files = mt_eval.files(spec, src, tgt, name)
+            except ValueError:
+                continue  # a pattern this language cannot fill is reported when the test set is planned
+            for role in ("source", "reference"):
+                if os.path.abspath(files[role]) in parallel:
+                    raise ConfigError(
+                        f"config key 'crosslingual.parallel.path': reads {files[role]}, a test file of {key}: "
+                        f"the cross-lingual instructions would be trained on the test set"
+                    )
+            for role in ("dev_source", "dev_reference"):
+                if (
+                    role in files
+                    and os.path.abspath(files[role]) in parallel
+                    and _overlap(x["parallel"]["lines"], spec.get("dev_lines"))
+                ):
+                    raise ConfigError(
+                        f"config key 'crosslingual.parallel.lines': the cross-lingual text and the shot pool of "
+                        f"{key} are lines of the same file ({files[role]}); give them disjoint line ranges "
+                        f"(crosslingual.parallel.lines {x['parallel']['lines']}, {key}.dev_lines "
+                        f"{spec.get('dev_lines')}; e.g. [200, null] and [0, 200])"
+                    )
 
 
 def _check_benchmarks(config: dict) -> None:
@@ -255,6 +310,15 @@ def _check_benchmarks(config: dict) -> None:
             raise ConfigError(
                 f"config key '{key}.languages': no direction (name languages besides the pivots, or pairs)"
             )
+        _check_line_range(spec.get("dev_lines"), f"{key}.dev_lines")
+        if spec.get("reference") and "{ref}" in spec["reference"]:
+            from polyinstruct.mt import mt_eval
+
+            for src, tgt in mt_eval.directions(spec):
+                try:
+                    mt_eval.reference_id(spec, src, tgt, name)
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from None
         if spec.get("shots", 1) and not (spec.get("dev") or (spec.get("dev_source") and spec.get("dev_reference"))):
             raise ConfigError(
                 f"config key '{key}.shots': shots are drawn from dev; set `dev` (or dev_source and "

@@ -182,12 +182,20 @@ def protocol_judge(config: dict, protocol: str | None) -> dict:
 
 
 PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
+#: Optional settings of eval sets and MT test sets that are left out of a rule's params while unset (None or
+#: empty), so adding one to the schema re-runs nothing. Whatever reads such params reads them with
+#: `spec.get(key)` (tests/test_bayling.py checks every script and the modules they hand a spec to).
+OPTIONAL_KEYS = ("limit", "dev_lines", "refs")
 
 
 def without_planning_keys(spec: dict) -> dict:
     """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
-    setting or editing them re-runs nothing (nor does an unset eval-set `limit`, added after results existed)."""
-    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS and not (k == "limit" and v is None)}
+    setting or editing them re-runs nothing, and the unset OPTIONAL_KEYS too (added after results existed)."""
+    return {
+        k: v
+        for k, v in spec.items()
+        if k not in PLANNING_KEYS and not (k in OPTIONAL_KEYS and (v is None or v == {} or v == []))
+    }
 
 
 def count_records(spec: dict, name: str) -> int:

@@ -205,13 +205,14 @@ def language_data(config: dict, dataset: str, lang: str) -> str:
 def mixture_sources(config: dict, wildcards) -> dict[str, str]:
     """Per part of the mixture (a language, or `crosslingual`), the records it is drawn from.
 
-    The ablation (`no-crosslingual`) does not read the cross-lingual instructions: its draw of the
-    other parts does not depend on them."""
+    The ablation (`no-crosslingual`) reads the cross-lingual instructions too: how many there are decides
+    the realised counts of every part when a part falls short (crosslingual.mixture.shortfall), and the
+    ablation keeps the full mixture's records of the other parts."""
     parts = {
         lang: language_data(config, wildcards.dataset, lang)
         for lang in grid.mixture_languages(config, wildcards.mixture)
     }
-    if wildcards.mixture == grid.CROSSLINGUAL:
+    if grid.is_share_mixture(wildcards.mixture):
         parts[grid.CROSSLINGUAL] = paths.CROSSLINGUAL
     return parts
 

@@ -209,15 +209,117 @@ def dataset_records(config: dict, name: str, workdir: Path = REPO) -> int:
 
 def mixture_records(config: dict, dataset: str, mixture: str, workdir: Path = REPO) -> int:
     """Training records of a mixture: english-only/monolingual, downsampled and sampled hold one language's
-    records, multilingual every language's, all minus the validation share; crosslingual draws
-    crosslingual.mixture.budget training records by its shares (no-crosslingual without that part)."""
+    records, multilingual every language's, all minus the validation share; crosslingual draws its realised
+    share counts of crosslingual.mixture.budget (`mixture_shares`; no-crosslingual without that part)."""
     if grid.is_share_mixture(mixture):
-        mix = config["crosslingual"]["mixture"]
-        total = sum(mix["shares"].values())
-        keep = [k for k in mix["shares"] if not (mixture == grid.NO_CROSSLINGUAL and k == grid.CROSSLINGUAL)]
-        return sum(round(mix["shares"][k] / total * mix["budget"]) for k in keep)
+        shares = mixture_shares(config, dataset, workdir)
+        return sum(n for k, n in shares["realised"].items() if not _dropped(mixture, k))
     per_language = round(dataset_records(config, dataset, workdir) * (1 - config["mixtures"]["validation_fraction"]))
     return per_language * (len(config["languages"]) if mixture == "multilingual" else 1)
+
+
+def _dropped(mixture: str, part: str) -> bool:
+    return mixture == grid.NO_CROSSLINGUAL and part == grid.CROSSLINGUAL
+
+
+def parallel_lines(config: dict, pivot: str, lang: str, workdir: Path = REPO) -> int | None:
+    """Parallel sentence pairs of one (pivot, language) the cross-lingual instructions are built from: the
+    local files' lines within crosslingual.parallel.lines, else the size of that range; None when unknown
+    (files fetched only when the workflow runs, and no range end)."""
+    from polyinstruct.mixtures import crosslingual
+
+    spec = config["crosslingual"]["parallel"]
+    files = [_local(sources.local(p), workdir) for p in crosslingual.parallel_paths(spec, pivot, lang).values()]
+    start, stop = spec["lines"] or (0, None)
+    if all(f.exists() for f in files):
+        with_text = []
+        for f in files:
+            with open(f, "rb") as fh:
+                with_text.append(sum(1 for line in fh if spec["format"] == "lines" or line.strip()))
+        count = min(with_text)
+        return max(0, min(count, stop if stop is not None else count) - start)
+    return None if stop is None else stop - start
+
+
+def crosslingual_records(config: dict, workdir: Path = REPO) -> int | None:
+    """Cross-lingual instructions the parallel text yields, an upper bound (records dropped for an empty
+    side or too few constraint words are not foreseen): per pair and direction, `sentence`, `constrained`
+    and `interactive` one per line, `document` one per document_sentences lines, each capped at
+    max_per_task. None when a pair's size is unknown at plan time."""
+    x = config["crosslingual"]
+    directions = 2 if x["directions"] == "both" else 1
+    cap = x["max_per_task"]
+    total = 0
+    for pivot, lang in grid.crosslingual_pairs(config):
+        n = parallel_lines(config, pivot, lang, workdir)
+        if n is None:
+            return None
+        per_task = [n // x["document_sentences"] if task == "document" else n for task in x["tasks"]]
+        total += directions * sum(min(k, cap) if cap is not None else k for k in per_task)
+    return total
+
+
+def mixture_shares(config: dict, dataset: str, workdir: Path = REPO) -> dict:
+    """Requested and realised training records per part of the crosslingual mixture (compose.share_counts,
+    as build_mixture draws them): a language part holds the dataset's records (translated) minus the
+    validation share, the cross-lingual part what `crosslingual_records` foresees (None: unknown, assumed
+    enough)."""
+    from polyinstruct.mixtures import compose
+
+    mix, keep = config["crosslingual"]["mixture"], 1 - config["mixtures"]["validation_fraction"]
+    records = dataset_records(config, dataset, workdir)
+    crosslingual = crosslingual_records(config, workdir)
+    available = {
+        part: (None if crosslingual is None else round(crosslingual * keep))
+        if part == grid.CROSSLINGUAL
+        else round(records * keep)
+        for part in mix["shares"]
+    }
+    return compose.share_counts(mix["shares"], mix["budget"], available, mix["shortfall"])
+
+
+def share_mixtures(config: dict, workdir: Path = REPO) -> dict[str, dict]:
+    """{dataset/mixture: requested and realised shares} of every share-drawn mixture trained, with a warning
+    for each part short of its share and for a cross-lingual part whose size is unknown."""
+    out = {}
+    for dataset, mixture in dict.fromkeys((r.dataset, r.mixture) for r in grid.training_runs(config)):
+        if grid.is_share_mixture(mixture):
+            entry = mixture_shares(config, dataset, workdir)
+            entry["dropped_parts"] = [k for k in entry["realised"] if _dropped(mixture, k)]
+            out[f"{dataset}/{mixture}"] = entry
+    return out
+
+
+def share_warnings(mixtures: dict[str, dict]) -> list[str]:
+    warnings = []
+    for name, m in mixtures.items():
+        if name.endswith("/" + grid.NO_CROSSLINGUAL):
+            continue  # the same draw as its full mixture, less a part
+        short = [k for k, n in m["requested"].items() if m["available"][k] is not None and m["available"][k] < n]
+        for part in short:
+            outcome = (
+                f"the budget scaled to {m['realised_budget']:,} records to keep the shares"
+                if m["policy"] == "scale"
+                else f"{m['realised_budget']:,} records drawn at shares {_shares(m['realised_shares'])} instead of "
+                f"{_shares(m['requested_shares'])}"
+            )
+            warnings.append(
+                f"mixture {name}: part '{part}' holds about {m['available'][part]:,} training records of the "
+                f"{m['requested'][part]:,} its share of {m['budget']:,} asks (crosslingual.mixture.shortfall: "
+                f"{m['policy']}): {outcome}"
+            )
+        unknown = [k for k, n in m["available"].items() if n is None]
+        if unknown:
+            warnings.append(
+                f"mixture {name}: the size of {', '.join(unknown)} is not known at plan time (the parallel text is "
+                f"fetched when the workflow runs; set the end of crosslingual.parallel.lines): assumed to fill "
+                f"its share"
+            )
+    return warnings
+
+
+def _shares(shares: dict[str, float]) -> str:
+    return "/".join(f"{k} {100 * v:.1f}%" for k, v in shares.items())
 
 
 def eval_items(config: dict, evalset: str, lang: str, workdir: Path = REPO) -> tuple[int, int]:
@@ -544,6 +646,8 @@ def data_translation(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
 def summarise(config: dict, job_counts: dict[str, int], stages: dict[str, str], workdir: Path = REPO) -> dict:
     """The planning summary of a validated config and its dry run's {rule: jobs}."""
     est = Estimate(config)
+    mixtures = share_mixtures(config, workdir)
+    est.warnings += share_warnings(mixtures)
     train_rows = training(config, est, workdir)
     gen = generation(config, est, workdir)
     judge = judging(config, est, workdir)
@@ -575,6 +679,7 @@ def summarise(config: dict, job_counts: dict[str, int], stages: dict[str, str], 
             "incomplete_stages": incomplete,
         },  # some GPU jobs not estimated (see warnings)
         "training": {"runs": train_rows, "tokens": sum(r["tokens"] for r in train_rows)},
+        "mixtures": mixtures,
         "generation": gen,
         "judge": judge,
         "mt_eval": mt,
@@ -655,6 +760,29 @@ def markdown(summary: dict) -> str:
         f"{a['judge']['completion_tokens']} completion tokens per call. Costs in the currency of "
         f"score.judge.prices.",
     ]
+    if summary.get("mixtures"):
+        lines += [
+            "",
+            "Share-drawn mixtures (training records; requested -> realised, shares in brackets):",
+            "",
+            "| mixture | shortfall policy | budget | "
+            + " | ".join(next(iter(summary["mixtures"].values()))["requested"])
+            + " |",
+            "|---|---|---:|" + "---:|" * len(next(iter(summary["mixtures"].values()))["requested"]),
+        ]
+        for name, m in summary["mixtures"].items():
+            cells = [
+                f"{m['requested'][k]:,} ({100 * m['requested_shares'][k]:.1f}%) -> "
+                + (
+                    "dropped"
+                    if k in m["dropped_parts"]
+                    else f"{m['realised'][k]:,} ({100 * m['realised_shares'][k]:.1f}%)"
+                )
+                for k in m["requested"]
+            ]
+            lines.append(
+                f"| {name} | {m['policy']} | {m['budget']:,} -> {m['realised_budget']:,} | " + " | ".join(cells) + " |"
+            )
     if summary["gpu_hours"]["incomplete_stages"]:
         lines += ["", "GPU-hours marked + leave out jobs that could not be estimated (see the warnings)."]
     if summary["warnings"]:

@@ -250,6 +250,8 @@ def report(config: dict) -> dict[str, list[str]]:
         out["report_mt_lm_eval"] = [
             paths.MT_CSV,
             paths.MT_MD,
+            paths.MT_TABLE1_CSV,
+            paths.MT_TABLE1_MD,
             paths.LM_EVAL_CSV,
             paths.LM_EVAL_MD,
             paths.MT_LM_EVAL_FIGURES,

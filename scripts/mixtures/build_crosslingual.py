@@ -11,18 +11,21 @@ with job(snakemake):
     for pivot, lang in p.pairs:
         malformed = Malformed.of(spec, "crosslingual.parallel")
         prompts = crosslingual.load_prompts(settings["prompts_dir"], pivot)
-        paths = crosslingual.parallel_paths(spec, pivot, lang)
-        pairs = crosslingual.read_parallel(spec["format"], paths, pivot, lang, malformed)
-        built, pair_dropped = crosslingual.build(pairs, pivot, lang, prompts, settings, p.seed)
+        every = crosslingual.read_parallel(
+            spec["format"], crosslingual.parallel_paths(spec, pivot, lang), pivot, lang, malformed
+        )
+        pairs, first_line = crosslingual.selected_lines(every, spec.get("lines"))
+        built, pair_dropped = crosslingual.build(pairs, pivot, lang, prompts, settings, p.seed, first_line)
         malformed.add_to(pair_dropped)
         records += built
         dropped += pair_dropped
-        per_pair[f"{pivot}-{lang}"] = {"parallel": len(pairs), "records": len(built)}
+        per_pair[f"{pivot}-{lang}"] = {"parallel": len(every), "used": len(pairs), "records": len(built)}
     write_jsonl(snakemake.output.records, records)
     write_json(
         snakemake.output.manifest,
         {
             "records": len(records),
+            "lines": spec.get("lines"),
             "pairs": per_pair,
             "tasks": dict(sorted(Counter(r["task"] for r in records).items())),
             "directions": dict(sorted(Counter(r["direction"] for r in records).items())),

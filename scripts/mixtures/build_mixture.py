@@ -16,6 +16,12 @@ with job(snakemake):
         source_lang=p.source_lang,
         shares=p.shares,
     )
+    if counts.get("shortfall"):
+        print(
+            f"warning: {mixture}: {counts['realised_budget']:,} of {counts['budget']:,} training records "
+            f"(shortfall: {counts['shortfall_policy']}); shares requested {counts['shares']}, realised "
+            f"{counts['realised_shares']}; available {counts['available']}"
+        )
     write_json(
         snakemake.output.manifest,
         {

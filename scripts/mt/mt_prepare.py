@@ -8,7 +8,7 @@ with job(snakemake):
     w, spec = snakemake.wildcards, snakemake.params.spec
     paths = {k: snakemake.input[k] for k in snakemake.input.keys()}
     malformed, dropped = Malformed.of(spec, f"mt_eval.testsets.{w.testset}"), Counter()
-    items = mt_eval.items(paths, spec["shots"], snakemake.params.seed, w.src, w.tgt, spec["limit"], malformed, dropped)
+    items = mt_eval.prepare(paths, spec, snakemake.params.seed, w.src, w.tgt, malformed, dropped)
     write_jsonl(snakemake.output.segments, items)
     write_text(snakemake.output.source, "".join(item["source"] + "\n" for item in items))
     write_text(snakemake.output.reference, "".join(item["reference"] + "\n" for item in items))
