@@ -2,7 +2,8 @@
 
 Every judge score is shown gated (after language ID) beside its ungated value, with the parse
 failures that were left out of the mean; judge calls, cache hits and estimated cost come from each
-judging job's calls file.
+judging job's calls file; prompts cut to fit `generate.max_prompt_length` come from each generation
+job's stats file; a second gating (`score.gating.extra_mode`) is an extra column.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ COLUMNS = [
     "gated_mean",
     "drop",
     "gated_sum",
+    "extra_gating",
+    "extra_gated_mean",
+    "truncated_prompts",
     "parse_failures",
     "gated_out",
     "wrong_language",
@@ -44,7 +48,7 @@ COLUMNS = [
     "completion_tokens",
     "cost",
 ]
-FLOATS = ("lang_correct_rate", "ungated_mean", "gated_mean", "drop", "gated_sum", "cost")
+FLOATS = ("lang_correct_rate", "ungated_mean", "gated_mean", "drop", "gated_sum", "extra_gated_mean", "cost")
 
 
 def _run_key(run: dict) -> str:
@@ -59,17 +63,29 @@ def _calls_by_job(calls_paths: list[str]) -> dict[tuple, dict]:
     return out
 
 
-def load_table(summary_paths: list[str], calls_paths: list[str] | None = None):
+def _truncated_by_job(stats_paths: list[str]) -> dict[tuple, int]:
+    """{(run, eval set, language): prompts cut to fit generate.max_prompt_length} from generation stats."""
+    out = {}
+    for path in stats_paths:
+        data = read_json(path)
+        if "evalset" in data:
+            out[(_run_key(data["run"]), data["evalset"], data["lang"])] = data.get("truncated_prompts", 0)
+    return out
+
+
+def load_table(summary_paths: list[str], calls_paths: list[str] | None = None, stats_paths: list[str] | None = None):
     """One row per (run, eval set, language, protocol)."""
     import polars as pl
 
     calls = _calls_by_job(calls_paths or [])
+    truncated = _truncated_by_job(stats_paths or [])
     rows = []
     for path in summary_paths:
         data = read_json(path)
         summary = data["summary"]
         for protocol, s in summary["protocols"].items():
             job = calls.get((protocol, _run_key(data["run"]), data["evalset"], data["lang"]), {})
+            extra = s.get("extra_gating") or {}
             rows.append(
                 {
                     **{k: str(data["run"][k]) for k in RUN},
@@ -91,13 +107,16 @@ def load_table(summary_paths: list[str], calls_paths: list[str] | None = None):
                             "wrong_language",
                         )
                     },
+                    "extra_gating": extra.get("mode"),
+                    "extra_gated_mean": extra.get("gated_mean"),
+                    "truncated_prompts": truncated.get((_run_key(data["run"]), data["evalset"], data["lang"])),
                     **{
                         k: job.get(k)
                         for k in ("calls", "cache_hits", "failed_calls", "prompt_tokens", "completion_tokens", "cost")
                     },
                 }
             )
-    schema = {c: pl.String for c in [*RUN, "evalset", "lang", "protocol", "gating"]}
+    schema = {c: pl.String for c in [*RUN, "evalset", "lang", "protocol", "gating", "extra_gating"]}
     schema.update({c: pl.Float64 for c in FLOATS})
     schema.update({c: pl.Int64 for c in COLUMNS if c not in schema})
     return pl.DataFrame(rows, schema=schema).select(COLUMNS).sort(["evalset", "protocol", *RUN, "lang"])
@@ -110,8 +129,12 @@ def scale_of(protocol: str | None) -> tuple[int, int]:
     return protocols.REGISTRY[protocol].scale if protocol in protocols.REGISTRY else (0, 10)
 
 
-def run_label(row: dict) -> str:
-    return Run(*(str(row[k]) for k in RUN_KEYS)).label
+def run_label(row: dict, show_dataset: bool = False) -> str:
+    """The run's label; with `show_dataset` (several training datasets in one table) its dataset too."""
+    run = Run(*(str(row[k]) for k in RUN_KEYS))
+    if show_dataset and not run.is_base:
+        return f"{run.model} {run.method} {run.dataset} {run.mixture} lr={run.lr}"
+    return run.label
 
 
 def _fmt(value) -> str:
@@ -166,9 +189,11 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         "rating). Gating mode per protocol is named in each heading (multiply: a wrong-language answer "
         "scores 0; exclude: it leaves the mean). Judge answers that did not parse are excluded from the "
         "means and counted under *parse failures*; *calls* are judge calls made by the last run "
-        "(cache hits cost none).",
+        "(cache hits cost none); *truncated* counts prompts the generator cut to fit "
+        "generate.max_prompt_length (their start dropped; turn-2 prompts carry the first turn).",
         "",
     ]
+    show_dataset = table.filter(pl.col("method") != "base")["dataset"].n_unique() > 1
     if legend:
         out += [legend, ""]
     for (protocol, evalset), part in table.group_by(["protocol", "evalset"], maintain_order=True):
@@ -177,8 +202,8 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         out += [
             f"## {protocol} — {evalset} (gating: {gating_mode})",
             "",
-            "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | calls | cache hits |",
-            "|---|" + "---|" * (len(langs) + 5),
+            "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | truncated | calls | cache hits |",
+            "|---|" + "---|" * (len(langs) + 6),
         ]
         for _, group in part.group_by(RUN, maintain_order=True):
             cells = {r["lang"]: r for r in group.iter_rows(named=True)}
@@ -191,13 +216,15 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
             ]
             drops = [d for d in group["drop"].to_list() if d is not None]
             out.append(
-                f"| {run_label(first)} | "
+                f"| {run_label(first, show_dataset)} | "
                 + " | ".join(values)
                 + f" | {_fmt(sum(drops) / len(drops) if drops else None)}"
                 + f" | {group['parse_failures'].sum()} | {group['gated_out'].sum()}"
+                + f" | {group['truncated_prompts'].sum()}"
                 + f" | {group['calls'].sum()} | {group['cache_hits'].sum()} |"
             )
         out.append("")
+        out += _extra_gating_section(part, protocol, evalset, langs, show_dataset)
     totals = table.select(
         pl.col("calls").sum(),
         pl.col("cache_hits").sum(),
@@ -213,6 +240,25 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         "",
     ]
     return "\n".join(out)
+
+
+def _extra_gating_section(part, protocol: str, evalset: str, langs: list[str], show_dataset: bool) -> list[str]:
+    """The extra gating's means per language (score.gating.extra_mode), when there is one."""
+    modes = [m for m in part["extra_gating"].unique().to_list() if m is not None]
+    if not modes:
+        return []
+    out = [
+        f"### {protocol} — {evalset}, gated by {modes[0]} (score.gating.extra_mode)",
+        "",
+        "| run | " + " | ".join(langs) + " |",
+        "|---|" + "---|" * len(langs),
+    ]
+    for _, group in part.group_by(RUN, maintain_order=True):
+        cells = {r["lang"]: r for r in group.iter_rows(named=True)}
+        first = next(iter(cells.values()))
+        values = [_fmt(cells[ln]["extra_gated_mean"]) if ln in cells else "–" for ln in langs]
+        out.append(f"| {run_label(first, show_dataset)} | " + " | ".join(values) + " |")
+    return [*out, ""]
 
 
 def _mark(marks: dict[tuple, str], row: dict) -> str:
@@ -289,7 +335,8 @@ def gating_figure(table, path: str | Path, title: str) -> None:
             .group_by(RUN, maintain_order=True)
             .agg(pl.col("ungated_mean").mean(), pl.col("gated_mean").mean())
         )
-        labels = [run_label(r) for r in part.iter_rows(named=True)]
+        several = part.filter(pl.col("method") != "base")["dataset"].n_unique() > 1
+        labels = [run_label(r, several) for r in part.iter_rows(named=True)]
         xs = list(range(len(labels)))
         ax.bar([x - 0.2 for x in xs], [v if v is not None else 0 for v in part["ungated_mean"]], 0.4, label="ungated")
         ax.bar([x + 0.2 for x in xs], [v if v is not None else 0 for v in part["gated_mean"]], 0.4, label="gated")
@@ -316,10 +363,12 @@ def write_report(
     significance_csv: str | None = None,
     significance_settings: dict | None = None,
     protocol: str | None = None,
+    stats_paths: list[str] | None = None,
 ) -> None:
     """Scores CSV and Markdown (with markers against the reference mixture when `significance_csv` is
-    given, `significance_settings` being `report.significance`), the per-language and gating figures."""
-    table = load_table(summary_paths, calls_paths)
+    given, `significance_settings` being `report.significance`), the per-language and gating figures.
+    `stats_paths` (generation stats files) give the truncated-prompt counts."""
+    table = load_table(summary_paths, calls_paths, stats_paths)
     with atomic_path(csv_path) as tmp:
         table.write_csv(tmp)
     marks, legend = {}, None

@@ -332,10 +332,10 @@ def inference_seconds(plan: dict, parameters: float | None, prompt_tokens: float
     )
 
 
-def train_run_tokens(config: dict, records: int, method: str) -> float:
+def train_run_tokens(config: dict, records: int, method: str, dataset: str | None = None) -> float:
     """Training tokens of one run: records x epochs x mean tokens per example (capped at train.max_length),
     or less when max_steps or max_tokens stops it earlier."""
-    settings = inputs.train_settings(config, method)
+    settings = inputs.train_settings(config, method, dataset)
     example = min(config["plan"]["example_tokens"], settings["max_length"])
     tokens = records * settings["epochs"] * example
     if settings["max_steps"] and settings["max_steps"] > 0:
@@ -349,7 +349,7 @@ def training(config: dict, est: Estimate, workdir: Path = REPO) -> list[dict]:
     rows = []
     for run in grid.training_runs(config):
         records = mixture_records(config, run.dataset, run.mixture, workdir)
-        tokens = train_run_tokens(config, records, run.method)
+        tokens = train_run_tokens(config, records, run.method, run.dataset)
         n = est.parameters(run.model, "train")
         seconds = None if n is None else tokens / train_tokens_per_second(config["plan"], n, run.method)
         est.add("train", seconds)

@@ -1,4 +1,4 @@
-from polyinstruct.data import normalise
+from polyinstruct.data import evalsets, normalise
 from polyinstruct.io import write_json, write_jsonl
 from polyinstruct.workflow.job import job
 
@@ -8,5 +8,8 @@ with job(snakemake):
     if "types" in snakemake.input.keys():
         spec = {**spec, "types_path": snakemake.input.types}  # the local copy of a fetched task-type file
     records, dropped = normalise.load_eval(spec, path, snakemake.wildcards.evalset, lang)
+    manifest = normalise.manifest(spec, path, len(records), dropped)
+    if "references" in snakemake.input.keys():  # FastChat reference answers, joined by question id
+        records, manifest["references"] = evalsets.join_reference_answers(records, snakemake.input.references)
     write_jsonl(snakemake.output.records, records)
-    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped))
+    write_json(snakemake.output.manifest, manifest)
