@@ -25,7 +25,7 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from polyinstruct.io import InputError
+from polyinstruct.io import InputError, Malformed, read_json_lines
 
 ONE_SCORE = re.compile(r"\[\[(\d+\.?\d*)\]\]")
 ONE_SCORE_BACKUP = re.compile(r"\[(\d+\.?\d*)\]")
@@ -176,43 +176,35 @@ class JudgePrompts:
 FIELDS = ("name", "type", "system_prompt", "prompt_template", "output_format")
 
 
+class _PromptLines(Malformed):
+    """on_malformed of a judge_prompts file, whose policy is the protocol's `judge_prompts_on_malformed`."""
+
+    def __call__(self, where: str, problem: str) -> None:
+        hint = " (a judge prompt line; judge_prompts_on_malformed: skip skips such lines and counts them)"
+        super().__call__(where, problem + (hint if self.policy == "stop" else ""))
+
+
 def load_judge_prompts(path: str | os.PathLike, on_malformed: str = "stop") -> JudgePrompts:
     """A FastChat `judge_prompts.jsonl`. A line that is not a JSON object with string `name`, `type`,
     `system_prompt`, `prompt_template` and `output_format` stops the load naming file:line, or with
     `on_malformed="skip"` is skipped and its line number kept (MT-Bench-X's DE `judge_prompts_v2.jsonl`
     has a corrupt first line upstream). A repeated name is always an error."""
     if on_malformed not in ON_MALFORMED:
-        raise InputError(f"on_malformed must be one of {', '.join(ON_MALFORMED)}, got {on_malformed!r}")
+        raise InputError(f"judge_prompts_on_malformed must be one of {', '.join(ON_MALFORMED)}, got {on_malformed!r}")
+    malformed = _PromptLines(on_malformed)
     prompts: dict[str, JudgePrompt] = {}
-    skipped: list[int] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            problem = None
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problem = f"malformed JSON ({exc.msg} at column {exc.colno})"
-            else:
-                if not isinstance(record, dict):
-                    problem = f"expected a JSON object, got {type(record).__name__}"
-                else:
-                    bad = [k for k in FIELDS if not isinstance(record.get(k), str)]
-                    if bad:
-                        problem = f"missing or non-string field(s) {bad}"
-            if problem is not None:
-                if on_malformed == "skip":
-                    skipped.append(lineno)
-                    continue
-                raise InputError(f"{where}: {problem} (a judge prompt line; on_malformed: skip skips such lines)")
-            if record["name"] in prompts:
-                raise InputError(
-                    f"{where}: duplicate judge prompt '{record['name']}' (first at {prompts[record['name']].where})"
-                )
-            prompts[record["name"]] = JudgePrompt(*(record[k] for k in FIELDS), where)
-    return JudgePrompts(str(path), prompts, skipped)
+    for lineno, record in read_json_lines(path, malformed, objects=True):
+        where = f"{path}:{lineno}"
+        missing = [k for k in FIELDS if not isinstance(record.get(k), str)]
+        if missing:
+            malformed(where, f"missing or non-string field(s) {missing}")
+            continue
+        if record["name"] in prompts:
+            raise InputError(
+                f"{where}: duplicate judge prompt '{record['name']}' (first at {prompts[record['name']].where})"
+            )
+        prompts[record["name"]] = JudgePrompt(*(record[k] for k in FIELDS), where)
+    return JudgePrompts(str(path), prompts, sorted(int(w.rsplit(":", 1)[1]) for w in malformed.locations))
 
 
 def check_turns(template, record: dict, turn: int) -> None:
