@@ -405,7 +405,7 @@ def generation(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
 
 def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
     """{protocol: {jobs, calls}}: protocols judging per item one call per item (its first turn), per turn
-    one per turn; pairwise protocols two (both answer orders) per turn of every pair."""
+    one per turn; pairwise protocols two (both answer orders) per turn of every pair, times `repeats`."""
     from polyinstruct.score.judge import protocols
 
     runs = len(grid.runs(config))
@@ -420,10 +420,11 @@ def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
                 entry["calls"] += runs * (items if per_item else turns)
     for protocol in grid.pairwise_protocols(config):
         entry = out.setdefault(protocol, {"jobs": 0, "calls": 0})
+        repeats = protocols.get(protocol).block(config).get("repeats", 1)
         for _, lang, _ in grid.pairwise_pairs(config, protocol):
             for evalset in config["evalsets"]:
                 entry["jobs"] += 1
-                entry["calls"] += 2 * eval_items(config, evalset, lang, workdir)[1]
+                entry["calls"] += 2 * repeats * eval_items(config, evalset, lang, workdir)[1]
     return out
 
 

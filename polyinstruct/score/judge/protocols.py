@@ -159,9 +159,6 @@ def _mt_bench_prompt(record: dict, turn: int, block: dict) -> tuple[str, dict, d
     return role, fields, {**extra, "scale": tuple(block["scale"])}
 
 
-PARSERS = ("fastchat", "strict")
-
-
 def _mt_bench_parse(answer: str | None, block: dict) -> dict:
     low, high = block["scale"]
     if block.get("parser", "strict") == "fastchat":

@@ -68,7 +68,7 @@ def source(directory: str | Path, name: str, lang: str | None, judge_prompts: st
     except FileNotFoundError:
         if not judge_prompts:
             raise
-    return "jsonl", sources.resolve(judge_prompts, lang=languages.get(lang).code if lang else None)
+    return "jsonl", sources.resolve(judge_prompts, **({"lang": languages.get(lang).code} if lang else {}))
 
 
 class TemplateSet:
