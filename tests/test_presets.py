@@ -172,6 +172,8 @@ def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
     """The twin on copies of MT-Bench-X's released files: both data arms, FastChat's judging, the figures."""
     import polars as pl
 
+    from polyinstruct.report import figures
+
     workdir = workdir_for(tmp_path)
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "weber2024_mtbenchx", tiny_layer(tmp_path, models))
@@ -227,9 +229,10 @@ def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
     assert "| truncated |" in (root / "results/report/scores.md").read_text()
     turns = pl.read_csv(root / "results/report/turn_scores.csv")
     assert sorted(turns["turn"].unique().to_list()) == [1, 2] and turns.height == 9 * 2 * 2
+    # the tiny random judge writes no rating, so there is no gain to compute here (tests/test_weber.py has the
+    # numbers); the table is there, with its columns
     improvement = pl.read_csv(root / "results/report/multilingual_improvement.csv")
-    # (multilingual, sampled) x (mono-en, mono-de) x (en, de, mean) x 2 turns x 2 datasets
-    assert improvement.height == 2 * 2 * 3 * 2 * 2
+    assert improvement.columns == figures.IMPROVEMENT_COLUMNS
     for figure in ("category_radar.png", "scores_by_turn.png", "multilingual_improvement.png"):
         assert (root / "results/report" / figure).stat().st_size > 10_000, figure
 

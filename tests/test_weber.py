@@ -225,6 +225,21 @@ def test_turn_means_and_multilingual_improvement(tmp_path):
         assert (tmp_path / png).stat().st_size > 10_000
 
 
+def test_the_radar_goes_round_the_categories_in_mt_benchs_order():
+    found = ["stem", "coding", "writing", "open_qa", "Humanities", "math", "roleplay", "reasoning", "extraction"]
+    assert sorted(found, key=figures.category_order) == [
+        "writing",
+        "roleplay",
+        "reasoning",
+        "math",
+        "coding",
+        "extraction",
+        "stem",
+        "Humanities",
+        "open_qa",
+    ]
+
+
 def test_the_figures_say_when_there_is_nothing_to_draw(tmp_path):
     figures.turn_figure([], tmp_path / "t.png", "t")
     figures.improvement_figure([], tmp_path / "i.png", "t")

@@ -31,6 +31,8 @@ from polyinstruct.score.judge.criteria import CRITERIA
 from polyinstruct.score.scores import HEADLINE_CRITERION
 
 CATEGORY_PROTOCOLS = ("mt_bench_single", "criteria")  # protocols whose summaries have gated means per category
+#: MT-Bench's categories in the order of FastChat's and Weber et al.'s radar plots; others follow, sorted.
+MT_BENCH_CATEGORIES = ("writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities")
 MIN_RADAR_CATEGORIES = 3
 
 
@@ -195,6 +197,11 @@ def category_rows(summary_paths: list[str], protocols: tuple[str, ...] = CATEGOR
     return rows
 
 
+def category_order(category: str) -> tuple:
+    known = category.lower() in MT_BENCH_CATEGORIES
+    return (not known, MT_BENCH_CATEGORIES.index(category.lower()) if known else 0, category)
+
+
 def radar_figure(rows: list[dict], path: str | Path, title: str) -> None:
     """One polar panel per (protocol, eval set, model) x test language, one polygon per run."""
     import numpy as np
@@ -215,7 +222,7 @@ def radar_figure(rows: list[dict], path: str | Path, title: str) -> None:
     axes = []
     for i, (protocol, evalset, model) in enumerate(keys):
         part = [r for r in rows if (r["protocol"], r["evalset"], r["model"]) == (protocol, evalset, model)]
-        categories = sorted({r["category"] for r in part if r["category"] is not None})
+        categories = sorted({r["category"] for r in part if r["category"] is not None}, key=category_order)
         low, high = scale_of(protocol)
         measure = f"{HEADLINE_CRITERION} (gated)" if protocol == "criteria" else "gated mean"
         for j, lang in enumerate(langs):
@@ -545,7 +552,7 @@ def improvement_figure(rows: list[dict], path: str | Path, title: str) -> None:
     mean_rows = [r for r in rows if r["lang"] == MEAN_OVER_LANGUAGES]
     panels = _panels(mean_rows)
     turns = sorted({r["turn"] for r in mean_rows}) or [1]
-    colours = mixture_colours({r["multilingual"] for r in mean_rows})
+    colours = mixture_colours({r[k] for r in mean_rows for k in ("multilingual", "monolingual")})  # as elsewhere
     fig, axes = _grid(plt, max(1, len(panels)) * len(turns), len(turns), 5.2, 3.2)
     if not panels:
         no_data(axes[0], "no monolingual and multilingual runs with per-turn scores to compare")
