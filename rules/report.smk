@@ -27,6 +27,7 @@ rule report_tables:
         summaries=targets.evaluated(config, paths.SUMMARY),
         calls=targets.evaluated_judged(config, paths.JUDGE_CALLS) + targets.pairs(config, paths.PAIRWISE_CALLS),
         significance=paths.SIGNIFICANCE,
+        generation=targets.evaluated(config, paths.RESPONSE_STATS),
     output:
         csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category="Tables"),
         markdown=report(paths.SCORES_MD, caption="../report/scores_table.rst", category="Tables"),
@@ -80,6 +81,42 @@ rule report_category_radar:
         "../envs/report.yaml"
     script:
         "../scripts/report/report_category_radar.py"
+
+
+rule report_turns:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        csv=report(paths.TURN_SCORES_CSV, caption="../report/scores_by_turn.rst", category="Tables"),
+        figure=report(paths.TURN_FIGURE, caption="../report/scores_by_turn.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+    log:
+        log(paths.TURN_SCORES_CSV),
+    benchmark:
+        timing(paths.TURN_SCORES_CSV)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_turns.py"
+
+
+rule report_improvement:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        csv=report(paths.IMPROVEMENT_CSV, caption="../report/multilingual_improvement.rst", category="Tables"),
+        figure=report(paths.IMPROVEMENT_FIGURE, caption="../report/multilingual_improvement.rst", category="Figures"),
+    params:
+        title=config["experiment"],
+    log:
+        log(paths.IMPROVEMENT_CSV),
+    benchmark:
+        timing(paths.IMPROVEMENT_CSV)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_improvement.py"
 
 
 rule report_criteria_heatmap:

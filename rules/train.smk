@@ -17,7 +17,7 @@ rule train:
         state=paths.TRAIN_STATE,
         log_history=paths.TRAIN_LOG,
     params:
-        settings=lambda wc: inputs.train_settings(config, wc.method),
+        settings=lambda wc: inputs.train_settings(config, wc.method, wc.dataset),
         seed=config["seed"],
     wildcard_constraints:
         method=_alternatives(config["train"]["methods"] or ["none"]),

@@ -67,13 +67,17 @@ def test_chen_plans_the_size_sweeps_both_methods_and_every_mixture(plans):
 
 def test_weber_plans_pairwise_against_the_monolingual_run(plans):
     plan = plans["weber2024_mtbenchx"]
-    mixtures, langs = 5 + 2, 5  # mono x5, multilingual, sampled
-    assert plan["train"] == mixtures
-    runs = 1 + mixtures
+    mixtures, langs, datasets = 5 + 2, 5, 2  # mono x5, multilingual, sampled; Bactrian-X and Lima-X
+    assert plan["train"] == mixtures * datasets
+    runs = 1 + mixtures * datasets
     assert plan["judge"] == runs * langs  # mt_bench_single
-    # every tuned run but the language's own monolingual one, against mono-<lang>, per language
-    assert plan["judge_pairwise"] == (mixtures - 1) * langs
-    assert plan["report_category_radar"] == 1 and plan["report_pairwise"] == 1
+    # every tuned run but the language's own monolingual one, against mono-<lang>, per language and dataset
+    assert plan["judge_pairwise"] == (mixtures - 1) * langs * datasets
+    # each dataset's own translations, one shard per (dataset, language), no MT model
+    assert plan["translate_shard"] == datasets * (langs - 1) and "convert_ct2_mt" not in plan
+    assert plan["fetch_url"] == 3 * langs  # questions, reference answers and judge prompts of each language
+    for rule in ("report_category_radar", "report_pairwise", "report_turns", "report_improvement"):
+        assert plan[rule] == 1, rule
 
 
 def test_chirkova_plans_the_lr_sweep_selection_and_surface_metrics(plans):
@@ -191,23 +195,72 @@ def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
 
 @pytest.mark.workflow
 def test_weber_twin_runs_end_to_end(tmp_path, tiny_models):
+    """The twin on copies of MT-Bench-X's released files: both data arms, FastChat's judging, the figures."""
+    import polars as pl
+
+    from polyinstruct.report import figures
+
     workdir = workdir_for(tmp_path)
     models = {"tiny-llama": tiny_models["tiny-llama"]}
     plan, root = run_twin(workdir, "weber2024_mtbenchx", tiny_layer(tmp_path, models))
-    assert plan["train"] == 4 and plan["judge_pairwise"] == 2 * 3  # mono-en, mono-de, multilingual, sampled
-    epochs = sorted(
-        p.name
-        for p in (root / "results/train/tiny-llama/full/bactrian-x/sampled/0.0001/epochs").iterdir()
-        if not p.name.startswith(".")
+    # mono-en, mono-de, multilingual, sampled of Bactrian-X and of Lima-X; pairwise against mono-<lang>
+    assert plan["train"] == 2 * 4 and plan["judge_pairwise"] == 2 * 3 * 2
+    metrics = {
+        d: json.loads((root / f"results/train/tiny-llama/full/{d}/sampled/0.0001/metrics.json").read_text())
+        for d in ("bactrian-x", "lima-x")
+    }
+    assert metrics["bactrian-x"]["budget"]["epochs"] == 2 and metrics["lima-x"]["budget"]["epochs"] == 3  # per dataset
+    lima_de = [json.loads(line) for line in (root / "results/translate/lima-x/de.jsonl").read_text().splitlines()]
+    assert (
+        len(lima_de) == 6 and lima_de[3]["messages"][2]["content"] == "Was davon eignet sich am besten, wenn es regnet?"
     )
-    assert len(epochs) == 2  # every epoch kept (their epoch choice by validation loss)
     eval_items = [
-        json.loads(line) for line in (root / "results/data/eval/mt-bench-x/en.jsonl").read_text().splitlines()
+        json.loads(line) for line in (root / "results/data/eval/mt-bench-x/de.jsonl").read_text().splitlines()
     ]
-    assert [item["id"] for item in eval_items] == ["81_EN", "111_EN", "121_EN"] and len(eval_items[0]["turns"]) == 2
+    assert [item["id"] for item in eval_items] == ["81_DE", "111_DE", "121_DE"]
+    references = json.loads(
+        (root / "tests/fixtures/twins/mt_bench_DE/reference_answer/gpt-4.jsonl").read_text().splitlines()[0]
+    )
+    assert eval_items[0]["reference"] is None and eval_items[1]["reference"] == references["choices"][0]["turns"]
+    judged = [
+        json.loads(line)
+        for line in (root / "results/score/judge/mt_bench_single/tiny-llama/base/none/none/0/mt-bench-x/de.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    versions = [r["judge"]["template"].split("@")[0] for r in judged]
+    assert versions == ["single-v1", "single-v1-multi-turn", "single-math-v1", "single-math-v1-multi-turn"] * 1 + [
+        "single-math-v1",
+        "single-math-v1-multi-turn",
+    ]
     pairwise = (root / "results/report/pairwise.md").read_text()
-    assert "vs tiny-llama/full/bactrian-x/mono-de/0.0001" in pairwise
-    assert (root / "results/report/category_radar.png").stat().st_size > 10_000
+    assert (
+        "vs tiny-llama/full/bactrian-x/mono-de/0.0001" in pairwise
+        and "vs tiny-llama/full/lima-x/mono-de/0.0001" in pairwise
+    )
+    pair_rows = [
+        json.loads(line)
+        for line in (
+            root
+            / "results/score/pairwise/mt_bench_pairwise/tiny-llama/full/lima-x/multilingual/0.0001/mt-bench-x/de/vs/"
+            "tiny-llama/full/lima-x/mono-de/0.0001.jsonl"
+        )
+        .read_text()
+        .splitlines()
+    ]
+    assert sorted({r["repeat"] for r in pair_rows}) == [1, 2] and len(pair_rows) == 3 * 2 * 2
+    scores = pl.read_csv(root / "results/report/scores.csv")
+    assert set(scores["gating"]) == {"none"} and set(scores["extra_gating"]) == {"multiply"}
+    assert scores["truncated_prompts"].sum() > 0  # turn-2 prompts over max_prompt_length are counted
+    assert "| truncated |" in (root / "results/report/scores.md").read_text()
+    turns = pl.read_csv(root / "results/report/turn_scores.csv")
+    assert sorted(turns["turn"].unique().to_list()) == [1, 2] and turns.height == 9 * 2 * 2
+    # the tiny random judge writes no rating, so there is no gain to compute here (tests/test_weber.py has the
+    # numbers); the table is there, with its columns
+    improvement = pl.read_csv(root / "results/report/multilingual_improvement.csv")
+    assert improvement.columns == figures.IMPROVEMENT_COLUMNS
+    for figure in ("category_radar.png", "scores_by_turn.png", "multilingual_improvement.png"):
+        assert (root / "results/report" / figure).stat().st_size > 10_000, figure
 
 
 @pytest.mark.workflow

@@ -60,9 +60,9 @@ def test_tables_and_figures_show_gated_and_ungated_scores(tmp_path):
     assert len(lines) == 5
     text = md.read_text()
     assert "## chen_single — ev (gating: multiply)" in text
-    assert "| run | en | fr | drop | parse failures | gated out | calls | cache hits |" in text
+    assert "| run | en | fr | drop | parse failures | gated out | truncated | calls | cache hits |" in text
     # fr base: ratings 1 (right language) and 3 (wrong language -> 0): gated 0.5, ungated 2.0; 3 unparsed
-    assert "| m base | 2.00 (2.00) | 0.50 (2.00) | 0.75 | 3 | 0 | 4 | 2 |" in text
+    assert "| m base | 2.00 (2.00) | 0.50 (2.00) | 0.75 | 3 | 0 | 0 | 4 | 2 |" in text
     assert "8 calls, 4 cache hits" in text
     assert png.read_bytes()[:4] == b"\x89PNG" and gating.read_bytes()[:4] == b"\x89PNG"
 

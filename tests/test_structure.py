@@ -155,8 +155,11 @@ def test_protocol_registry_matches_the_schema_and_templates():
             node = node["properties"][key]
         defaults = node["properties"]["templates"]["default"]
         assert set(defaults) == set(protocol.roles), name
+        block = {k: v["default"] for k, v in node["properties"].items() if "default" in v}
+        if block.get("judge_prompts"):  # shipped FastChat prompts, relative to the repository
+            block["judge_prompts"] = str(REPO / block["judge_prompts"])
         for role in defaults:  # every default template exists and has its placeholders
-            protocol.templates(REPO / "resources/prompts/judge", {"templates": defaults}).get(role, "en")
+            protocol.templates(REPO / "resources/prompts/judge", block).get(role, "en")
 
 
 def test_engine_registry_is_lazy_and_complete():

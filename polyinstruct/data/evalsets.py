@@ -6,6 +6,10 @@ modifier: {"name": ..., params} | None}. `category` is the MT-Bench category or 
 Shapes read (config key `evalsets.<name>.format`):
 - `mt-bench`: FastChat `question.jsonl` (`question_id` int, `category`, `turns`, optional `reference`).
 - `mt-bench-x`: the same fields with string ids like `81_DE`; the language is the id's suffix.
+  `reference` may be absent, null or `[]` (MT-Bench-X's "none"); an empty string is "no reference for
+  that turn". `evalsets.<name>.reference_answers` names a FastChat `reference_answer/<model>.jsonl`
+  whose answers (every turn) replace the question file's `reference`, joined by question id, as
+  FastChat's judge reads them (`load_reference_answers`, `join_reference_answers`).
 - `messages`: each line a list of {role, content} messages or {"messages": [...], "type": ...}; the task
   type comes from an optional parallel `.types` file (one per line, its line count checked), else from the
   object's `type` (or `category`), else it is `unknown` (Chirkova & Nikoulina release `.types` files
@@ -52,13 +56,21 @@ def _turns_and_reference(record: dict, where: str) -> tuple[list[str], list | No
     turns = _strings(record.get("turns"), "turns", where)
     if not all(t.strip() for t in turns):
         raise InputError(f"{where}: empty turn in 'turns'")
-    reference = record.get("reference")
-    if reference is not None:
-        reference = _strings(reference, "reference", where, allow_none=True)
-        if len(reference) > len(turns):
-            raise InputError(f"{where}: {len(reference)} reference answers for {len(turns)} turns")
-        reference = reference + [None] * (len(turns) - len(reference))
-    return turns, reference
+    return turns, _reference(record.get("reference"), len(turns), where)
+
+
+def _reference(reference, n_turns: int, where: str, name: str = "reference") -> list | None:
+    """One reference per turn (None where a turn has none), or None when there is none at all.
+
+    Absent, null and `[]` (MT-Bench-X) mean no reference; an empty string means none for that turn."""
+    if reference is None or reference == []:
+        return None
+    reference = _strings(reference, name, where, allow_none=True)
+    if len(reference) > n_turns:
+        raise InputError(f"{where}: {len(reference)} reference answers for {n_turns} turns")
+    reference = [r if r is not None and r.strip() else None for r in reference]
+    reference += [None] * (n_turns - len(reference))
+    return reference if any(r is not None for r in reference) else None
 
 
 def _category(record: dict, where: str) -> str:
@@ -116,6 +128,49 @@ def load_mt_bench_x(path: str | os.PathLike, lang: str | None = None, malformed:
         turns, reference = _turns_and_reference(record, where)
         items.append(_item(qid, item_lang, _category(record, where), turns, reference))
     return items
+
+
+def load_reference_answers(path: str | os.PathLike) -> dict[str, tuple[list[str], str]]:
+    """FastChat `reference_answer/<model>.jsonl`: {question id (as a string): (answer per turn, file:line)}.
+
+    Each line is {"question_id", "choices": [{"turns": [...]}], ...}; FastChat's judge reads
+    `choices[0]["turns"]`, and so does this. A malformed line or a repeated id stops with file:line.
+    """
+    out: dict[str, tuple[list[str], str]] = {}
+    for lineno, record in read_jsonl(path):
+        where = f"{path}:{lineno}"
+        qid = record.get("question_id")
+        if not isinstance(qid, (int, str)) or isinstance(qid, bool):
+            raise InputError(f"{where}: 'question_id' must be an integer or a string, got {qid!r}")
+        choices = record.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise InputError(f"{where}: 'choices' must be a non-empty list of {{\"turns\": [...]}} objects")
+        turns = _strings(choices[0].get("turns"), "choices[0].turns", where)
+        if str(qid) in out:
+            raise InputError(f"{where}: duplicate question_id {qid!r} (first at {out[str(qid)][1]})")
+        out[str(qid)] = (turns, where)
+    return out
+
+
+def join_reference_answers(items: list[dict], path: str | os.PathLike) -> tuple[list[dict], dict]:
+    """Items whose `reference` is the reference-answer file's answers (every turn), joined by id.
+
+    FastChat's judge ignores the question file's `reference` and reads these; an item without a line in
+    the file has no reference. Returns (items, counts): items joined, reference lines used by no item.
+    """
+    answers = load_reference_answers(path)
+    out, joined = [], 0
+    for item in items:
+        found = answers.get(item["id"])
+        if found is None:
+            out.append({**item, "reference": None})
+            continue
+        turns, where = found
+        out.append({**item, "reference": _reference(turns, len(item["turns"]), where, "choices[0].turns")})
+        joined += 1
+    used = {item["id"] for item in items}
+    unused = sorted(qid for qid in answers if qid not in used)
+    return out, {"reference_answers": str(path), "joined": joined, "unused_reference_lines": len(unused)}
 
 
 def read_types(path: str | os.PathLike) -> list[str]:
@@ -291,7 +346,8 @@ def task_types_note(spec: dict, path: str | os.PathLike, lang: str, records: lis
 
 def load(spec: dict, path: str | os.PathLike, lang: str, name: str, malformed: Malformed | None = None) -> list[dict]:
     """Dispatch on `evalsets.<name>.format`; `path` is the spec's path with `{lang}` filled in; malformed
-    lines go to `malformed` (default: the eval set's `on_malformed`)."""
+    lines go to `malformed` (default: the eval set's `on_malformed`). Reference answers of
+    `reference_answers` are joined afterwards (`join_reference_answers`, by the normalise_eval job)."""
     fmt = spec.get("format")
     if fmt not in FORMATS:
         raise InputError(f"config key 'evalsets.{name}.format': {fmt!r} is not one of {', '.join(FORMATS)}")

@@ -3,6 +3,10 @@
 Multi-turn eval items are answered turn by turn; turn k's prompt holds the model's own earlier
 answers. Outputs come back in input order whatever order the batches ran in.
 
+Nothing is cut silently: a prompt longer than `max_prompt_length` tokens is left-truncated (its start
+dropped) and counted, per prompt (`truncated`), and per run in the generation stats file
+(`truncated_prompts`, `truncated_tokens`, and each record's `truncated_turns`).
+
 Sampling (Weber et al. / FastChat: a temperature per category, `generate.temperature`) is seeded per
 (turn, temperature) group and per batch, so the same config, data and batch size give the same
 answers on the same hardware. The engine is pluggable (`complete(prompts, temperature, seed)`):
@@ -38,15 +42,16 @@ def batched_generate(
     temperature: float = 0.0,
     seed: int = 0,
 ) -> tuple[list[str], dict]:
-    """Continuations of `prompts` (rendered text), in order; greedy at temperature 0; returns (texts, stats)."""
+    """Continuations of `prompts` (rendered text), in order; greedy at temperature 0; returns (texts, stats).
+
+    A prompt over `max_prompt_length` tokens keeps its last `max_prompt_length` tokens; stats count them
+    (`truncated_prompts`, `truncated_tokens` cut) and flag each (`truncated`, in prompt order)."""
     import torch
 
     tokenizer.padding_side = "left"
-    tokenizer.truncation_side = "left"
-    encoded = [
-        tokenizer(p, add_special_tokens=False, truncation=True, max_length=max_prompt_length)["input_ids"]
-        for p in prompts
-    ]
+    full = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    cut = [max(0, len(ids) - max_prompt_length) for ids in full]
+    encoded = [ids[n:] for ids, n in zip(full, cut)]
     order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
     outputs: list[str] = [""] * len(prompts)
     new_tokens = 0
@@ -79,7 +84,14 @@ def batched_generate(
             new_tokens += len(ids)
             outputs[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
     seconds = time.perf_counter() - started
-    return outputs, {"prompts": len(prompts), "new_tokens": new_tokens, "seconds": round(seconds, 3)}
+    return outputs, {
+        "prompts": len(prompts),
+        "new_tokens": new_tokens,
+        "seconds": round(seconds, 3),
+        "truncated_prompts": sum(n > 0 for n in cut),
+        "truncated_tokens": sum(cut),
+        "truncated": [n > 0 for n in cut],
+    }
 
 
 class TransformersEngine:
@@ -119,7 +131,9 @@ def answer_eval_items(
     item_temperature = [category_temperature(item.get("category", ""), temperature_settings) for item in items]
     conversations: list[list[dict]] = [[] for _ in items]
     responses: list[list[str]] = [[] for _ in items]
-    totals = {"prompts": 0, "new_tokens": 0, "seconds": 0.0}
+    truncated_turns: list[list[int]] = [[] for _ in items]
+    totals = {"prompts": 0, "new_tokens": 0, "seconds": 0.0, "truncated_prompts": 0, "truncated_tokens": 0}
+    truncated_by_turn: dict[str, int] = {}
     by_temperature: dict[str, int] = {}
     for turn in range(max(len(item["turns"]) for item in items) if items else 0):
         active = [i for i, item in enumerate(items) if turn < len(item["turns"])]
@@ -129,14 +143,23 @@ def answer_eval_items(
             group = [i for i in active if item_temperature[i] == temperature]
             prompts = [chat.render(conversations[i], template, tokenizer) for i in group]
             texts, stats = engine.complete(prompts, temperature=temperature, seed=derive_seed(seed, turn, temperature))
-            for i, text in zip(group, texts):
+            flags = stats.get("truncated") or [False] * len(group)
+            for i, text, was_cut in zip(group, texts, flags):
                 conversations[i].append({"role": "assistant", "content": text})
                 responses[i].append(text)
+                if was_cut:
+                    truncated_turns[i].append(turn + 1)
+                    truncated_by_turn[str(turn + 1)] = truncated_by_turn.get(str(turn + 1), 0) + 1
             for key in totals:
                 totals[key] += stats.get(key, 0)
             by_temperature[str(temperature)] = by_temperature.get(str(temperature), 0) + len(group)
-    records = [{**item, "responses": responses[i], "temperature": item_temperature[i]} for i, item in enumerate(items)]
+    records = [
+        {**item, "responses": responses[i], "temperature": item_temperature[i], "truncated_turns": truncated_turns[i]}
+        for i, item in enumerate(items)
+    ]
     totals["seconds"] = round(totals["seconds"], 3)
+    totals["truncated_by_turn"] = truncated_by_turn
+    totals["max_prompt_length"] = settings.get("max_prompt_length", 1024)
     totals["tokens_per_second"] = round(totals["new_tokens"] / totals["seconds"], 2) if totals["seconds"] else None
     totals["prompts_by_temperature"] = by_temperature
     return records, totals

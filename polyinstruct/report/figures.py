@@ -36,6 +36,8 @@ from polyinstruct.score.judge.criteria import CRITERIA
 from polyinstruct.score.scores import HEADLINE_CRITERION
 
 CATEGORY_PROTOCOLS = ("mt_bench_single", "criteria")  # protocols whose summaries have gated means per category
+#: MT-Bench's categories in the order of FastChat's and Weber et al.'s radar plots; others follow, sorted.
+MT_BENCH_CATEGORIES = ("writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities")
 MIN_RADAR_CATEGORIES = 3
 
 
@@ -200,6 +202,11 @@ def category_rows(summary_paths: list[str], protocols: tuple[str, ...] = CATEGOR
     return rows
 
 
+def category_order(category: str) -> tuple:
+    known = category.lower() in MT_BENCH_CATEGORIES
+    return (not known, MT_BENCH_CATEGORIES.index(category.lower()) if known else 0, category)
+
+
 def radar_figure(rows: list[dict], path: str | Path, title: str) -> None:
     """One polar panel per (protocol, eval set, model) x test language, one polygon per run."""
     import numpy as np
@@ -220,7 +227,7 @@ def radar_figure(rows: list[dict], path: str | Path, title: str) -> None:
     axes = []
     for i, (protocol, evalset, model) in enumerate(keys):
         part = [r for r in rows if (r["protocol"], r["evalset"], r["model"]) == (protocol, evalset, model)]
-        categories = sorted({r["category"] for r in part if r["category"] is not None})
+        categories = sorted({r["category"] for r in part if r["category"] is not None}, key=category_order)
         low, high = scale_of(protocol)
         measure = f"{HEADLINE_CRITERION} (gated)" if protocol == "criteria" else "gated mean"
         for j, lang in enumerate(langs):
@@ -644,3 +651,244 @@ def write_surface_by_lr(selection_paths: list[str], path: str, title: str) -> No
     rows = surface_lr_rows(selection_paths)
     print(f"surface metrics by lr: {len(rows)} (sweep point, metric, language) values")
     surface_lr_figure(rows, path, title)
+
+
+# ---- mean per language and turn, and the gain of multilingual over monolingual (Weber et al.) -----
+
+TURN_COLUMNS = [*RUN, "evalset", "lang", "protocol", "turn", "n", "scored", "gated_mean", "ungated_mean"]
+IMPROVEMENT_COLUMNS = [
+    "model",
+    "method",
+    "dataset",
+    "lr",
+    "evalset",
+    "protocol",
+    "turn",
+    "multilingual",
+    "monolingual",
+    "lang",
+    "multilingual_mean",
+    "monolingual_mean",
+    "points",
+    "improvement_pct",
+]
+MEAN_OVER_LANGUAGES = "mean"
+
+
+def turn_protocols(protocols: list[str]) -> list[str]:
+    """One-response protocols with per-turn rating summaries (MT-Bench's single grading)."""
+    from polyinstruct.score.judge import protocols as registry
+
+    return [p for p in protocols if registry.get(p).unit == registry.TURN and registry.get(p).summary == "rating"]
+
+
+def plans_turn_figures(protocols: list[str]) -> bool:
+    return bool(turn_protocols(protocols))
+
+
+def turn_rows(summary_paths: list[str], protocols: tuple[str, ...] | None = None) -> list[dict]:
+    """Gated and ungated mean per turn, one row per (run, eval set, language, protocol, turn)."""
+    rows = []
+    for path in summary_paths:
+        data = read_json(path)
+        head = {**{k: str(data["run"][k]) for k in RUN}, "evalset": data["evalset"], "lang": data["lang"]}
+        for protocol, s in data["summary"]["protocols"].items():
+            by_turn = s.get("by_turn")
+            if by_turn is None or (protocols is not None and protocol not in protocols):
+                continue
+            for turn, gated in by_turn["gated"].items():
+                ungated = by_turn["ungated"].get(turn, {})
+                rows.append(
+                    {
+                        **head,
+                        "protocol": protocol,
+                        "turn": int(turn),
+                        "n": gated["n"],
+                        "scored": gated["scored"],
+                        "gated_mean": gated["mean"],
+                        "ungated_mean": ungated.get("mean"),
+                    }
+                )
+    return sorted(rows, key=lambda r: (r["evalset"], r["protocol"], r["turn"], _run_order(r), r["lang"]))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _is_monolingual(mixture: str) -> bool:
+    return mixture.startswith("mono-")
+
+
+def improvement_rows(rows: list[dict]) -> list[dict]:
+    """% improvement of every multilingual mixture over every monolingual one, per test language and turn,
+    for the same model, method, dataset and lr: 100 x (multilingual - monolingual) / the scale's top.
+
+    Weber et al. express a difference of 0.44 points on MT-Bench's 1-10 scale as 4.4%; rows with lang
+    `mean` average the languages both runs were scored in (their Fig. 2 and 4)."""
+    out = []
+    tuned = [r for r in rows if r["method"] != "base" and r["gated_mean"] is not None]
+    groups: dict[tuple, dict[str, dict[str, float]]] = {}
+    for r in tuned:
+        key = (r["model"], r["method"], r["dataset"], r["lr"], r["evalset"], r["protocol"], r["turn"])
+        groups.setdefault(key, {}).setdefault(r["mixture"], {})[r["lang"]] = r["gated_mean"]
+    for key, by_mixture in groups.items():
+        top = scale_of(key[5])[1]
+        monos = sorted(m for m in by_mixture if _is_monolingual(m))
+        multis = sorted(m for m in by_mixture if not _is_monolingual(m))
+        for multi in multis:
+            for mono in monos:
+                langs = [lang for lang in by_mixture[multi] if lang in by_mixture[mono]]
+                points = {lang: by_mixture[multi][lang] - by_mixture[mono][lang] for lang in langs}
+                entries = [(lang, by_mixture[multi][lang], by_mixture[mono][lang], points[lang]) for lang in langs]
+                if langs:
+                    entries.append(
+                        (
+                            MEAN_OVER_LANGUAGES,
+                            _mean([by_mixture[multi][lang] for lang in langs]),
+                            _mean([by_mixture[mono][lang] for lang in langs]),
+                            _mean(list(points.values())),
+                        )
+                    )
+                for lang, a, b, diff in entries:
+                    out.append(
+                        dict(
+                            zip(
+                                IMPROVEMENT_COLUMNS,
+                                (*key[:6], key[6], multi, mono, lang, a, b, diff, 100.0 * diff / top),
+                            )
+                        )
+                    )
+    return out
+
+
+def _write_csv(rows: list[dict], columns: list[str], path: str | Path) -> None:
+    import csv
+
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows({c: r.get(c) for c in columns} for r in rows)
+
+
+def _panels(rows: list[dict]) -> list[tuple]:
+    return list(dict.fromkeys((r["evalset"], r["protocol"], r["model"], r["dataset"]) for r in rows))
+
+
+def turn_figure(rows: list[dict], path: str | Path, title: str) -> None:
+    """Mean score per test language and turn, one bar per run (base and every mixture), one panel per
+    (eval set, protocol, model, training dataset) and turn (Weber et al., Fig. 1)."""
+    import numpy as np
+
+    plt = pyplot()
+    tuned_datasets = sorted({r["dataset"] for r in rows if r["method"] != "base"})
+    # base runs belong in every dataset's panel
+    expanded = [
+        {**r, "dataset": d}
+        for r in rows
+        for d in (tuned_datasets or [r["dataset"]] if r["method"] == "base" else [r["dataset"]])
+    ]
+    panels = _panels(expanded)
+    turns = sorted({r["turn"] for r in rows}) or [1]
+    colours = mixture_colours({r["mixture"] for r in rows})
+    fig, axes = _grid(plt, max(1, len(panels)) * len(turns), len(turns), 5.2, 3.2)
+    if not panels:
+        no_data(axes[0], "no per-turn scores (mt_bench_single summaries)")
+    for i, (evalset, protocol, model, dataset) in enumerate(panels):
+        for j, turn in enumerate(turns):
+            ax = axes[i * len(turns) + j]
+            here = [
+                r
+                for r in expanded
+                if (r["evalset"], r["protocol"], r["model"], r["dataset"], r["turn"])
+                == (evalset, protocol, model, dataset, turn)
+            ]
+            langs = list(dict.fromkeys(r["lang"] for r in here))
+            runs = sorted({tuple(r[k] for k in RUN) for r in here}, key=lambda run: _run_order(dict(zip(RUN, run))))
+            width = 0.8 / max(1, len(runs))
+            for k, run in enumerate(runs):
+                by_lang = {r["lang"]: r["gated_mean"] for r in here if tuple(r[key] for key in RUN) == run}
+                values = [np.nan if by_lang.get(lang) is None else by_lang[lang] for lang in langs]
+                keys = dict(zip(RUN, run))
+                ax.bar(
+                    [x + k * width for x in range(len(langs))],
+                    values,
+                    width,
+                    color=colours.get(keys["mixture"], BASE_COLOUR),
+                    label=series_label(keys["method"], keys["dataset"], keys["mixture"], keys["lr"]),
+                )
+            low, high = scale_of(protocol)
+            ax.set_xticks([x + 0.4 - width / 2 for x in range(len(langs))], langs, fontsize=7)
+            ax.set_ylim(0, high + 0.05 * (high - low))
+            ax.set_title(
+                f"{model} · {dataset} · turn {turn}" + (f" · {evalset}" if len(panels) > 1 else ""), fontsize=8
+            )
+            ax.set_ylabel(f"{protocol} mean", fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            ax.grid(alpha=0.3, axis="y")
+            if not here:
+                no_data(ax, "no scores")
+    legend_outside(fig, axes)
+    save(fig, path, f"{title}: mean score per test language and turn")
+
+
+def improvement_figure(rows: list[dict], path: str | Path, title: str) -> None:
+    """% improvement of each multilingual mixture over each monolingual one, averaged over the test
+    languages, one panel per (eval set, protocol, model, dataset) and turn (Weber et al., Fig. 2 and 4)."""
+    plt = pyplot()
+    mean_rows = [r for r in rows if r["lang"] == MEAN_OVER_LANGUAGES]
+    panels = _panels(mean_rows)
+    turns = sorted({r["turn"] for r in mean_rows}) or [1]
+    colours = mixture_colours({r[k] for r in mean_rows for k in ("multilingual", "monolingual")})  # as elsewhere
+    fig, axes = _grid(plt, max(1, len(panels)) * len(turns), len(turns), 5.2, 3.2)
+    if not panels:
+        no_data(axes[0], "no monolingual and multilingual runs with per-turn scores to compare")
+    for i, (evalset, protocol, model, dataset) in enumerate(panels):
+        for j, turn in enumerate(turns):
+            ax = axes[i * len(turns) + j]
+            here = [
+                r
+                for r in mean_rows
+                if (r["evalset"], r["protocol"], r["model"], r["dataset"], r["turn"])
+                == (evalset, protocol, model, dataset, turn)
+            ]
+            monos = sorted({r["monolingual"] for r in here})
+            multis = sorted({r["multilingual"] for r in here})
+            width = 0.8 / max(1, len(multis))
+            for k, multi in enumerate(multis):
+                by_mono = {r["monolingual"]: r["improvement_pct"] for r in here if r["multilingual"] == multi}
+                ax.bar(
+                    [x + k * width for x in range(len(monos))],
+                    [by_mono.get(m, 0.0) for m in monos],
+                    width,
+                    color=colours.get(multi, BASE_COLOUR),
+                    label=f"{multi} over monolingual",
+                )
+            ax.axhline(0, color="grey", linewidth=0.6)
+            ax.set_xticks([x + 0.4 - width / 2 for x in range(len(monos))], monos, fontsize=7)
+            ax.set_title(
+                f"{model} · {dataset} · turn {turn}" + (f" · {evalset}" if len(panels) > 1 else ""), fontsize=8
+            )
+            ax.set_ylabel("improvement (% of the scale)", fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            ax.grid(alpha=0.3, axis="y")
+            if not here:
+                no_data(ax, "nothing to compare")
+    legend_outside(fig, axes)
+    save(fig, path, f"{title}: improvement of multilingual over monolingual tuning (mean over test languages)")
+
+
+def write_turn_report(summary_paths: list[str], csv_path: str, png_path: str, title: str) -> list[dict]:
+    rows = turn_rows(summary_paths)
+    _write_csv(rows, TURN_COLUMNS, csv_path)
+    turn_figure(rows, png_path, title)
+    print(f"turn scores: {len(rows)} (run, language, protocol, turn) means")
+    return rows
+
+
+def write_improvement_report(summary_paths: list[str], csv_path: str, png_path: str, title: str) -> list[dict]:
+    rows = improvement_rows(turn_rows(summary_paths))
+    _write_csv(rows, IMPROVEMENT_COLUMNS, csv_path)
+    improvement_figure(rows, png_path, title)
+    print(f"multilingual vs monolingual: {len(rows)} comparisons")
+    return rows

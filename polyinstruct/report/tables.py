@@ -2,7 +2,8 @@
 
 Every judge score is shown gated (after language ID) beside its ungated value, with the parse
 failures that were left out of the mean; judge calls, cache hits and estimated cost come from each
-judging job's calls file.
+judging job's calls file; prompts cut to fit `generate.max_prompt_length` come from each generation
+job's stats file; a second gating (`score.gating.extra_mode`) is an extra column.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ COLUMNS = [
     "gated_mean",
     "drop",
     "gated_sum",
+    "extra_gating",
+    "extra_gated_mean",
+    "truncated_prompts",
     "parse_failures",
     "gated_out",
     "wrong_language",
@@ -44,7 +48,7 @@ COLUMNS = [
     "completion_tokens",
     "cost",
 ]
-FLOATS = ("lang_correct_rate", "ungated_mean", "gated_mean", "drop", "gated_sum", "cost")
+FLOATS = ("lang_correct_rate", "ungated_mean", "gated_mean", "drop", "gated_sum", "extra_gated_mean", "cost")
 
 
 def _run_key(run: dict) -> str:
@@ -59,17 +63,29 @@ def _calls_by_job(calls_paths: list[str]) -> dict[tuple, dict]:
     return out
 
 
-def load_table(summary_paths: list[str], calls_paths: list[str] | None = None):
+def _truncated_by_job(stats_paths: list[str]) -> dict[tuple, int]:
+    """{(run, eval set, language): prompts cut to fit generate.max_prompt_length} from generation stats."""
+    out = {}
+    for path in stats_paths:
+        data = read_json(path)
+        if "evalset" in data:
+            out[(_run_key(data["run"]), data["evalset"], data["lang"])] = data.get("truncated_prompts", 0)
+    return out
+
+
+def load_table(summary_paths: list[str], calls_paths: list[str] | None = None, stats_paths: list[str] | None = None):
     """One row per (run, eval set, language, protocol)."""
     import polars as pl
 
     calls = _calls_by_job(calls_paths or [])
+    truncated = _truncated_by_job(stats_paths or [])
     rows = []
     for path in summary_paths:
         data = read_json(path)
         summary = data["summary"]
         for protocol, s in summary["protocols"].items():
             job = calls.get((protocol, _run_key(data["run"]), data["evalset"], data["lang"]), {})
+            extra = s.get("extra_gating") or {}
             rows.append(
                 {
                     **{k: str(data["run"][k]) for k in RUN},
@@ -91,13 +107,16 @@ def load_table(summary_paths: list[str], calls_paths: list[str] | None = None):
                             "wrong_language",
                         )
                     },
+                    "extra_gating": extra.get("mode"),
+                    "extra_gated_mean": extra.get("gated_mean"),
+                    "truncated_prompts": truncated.get((_run_key(data["run"]), data["evalset"], data["lang"])),
                     **{
                         k: job.get(k)
                         for k in ("calls", "cache_hits", "failed_calls", "prompt_tokens", "completion_tokens", "cost")
                     },
                 }
             )
-    schema = {c: pl.String for c in [*RUN, "evalset", "lang", "protocol", "gating"]}
+    schema = {c: pl.String for c in [*RUN, "evalset", "lang", "protocol", "gating", "extra_gating"]}
     schema.update({c: pl.Float64 for c in FLOATS})
     schema.update({c: pl.Int64 for c in COLUMNS if c not in schema})
     return pl.DataFrame(rows, schema=schema).select(COLUMNS).sort(["evalset", "protocol", *RUN, "lang"])
@@ -172,7 +191,8 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         "rating). Gating mode per protocol is named in each heading (multiply: a wrong-language answer "
         "scores 0; exclude: it leaves the mean). Judge answers that did not parse are excluded from the "
         "means and counted under *parse failures*; *calls* are judge calls made by the last run "
-        "(cache hits cost none).",
+        "(cache hits cost none); *truncated* counts prompts the generator cut to fit "
+        "generate.max_prompt_length (their start dropped; turn-2 prompts carry the first turn).",
         "",
     ]
     if legend:
@@ -183,8 +203,8 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         out += [
             f"## {protocol} — {evalset} (gating: {gating_mode})",
             "",
-            "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | calls | cache hits |",
-            "|---|" + "---|" * (len(langs) + 5),
+            "| run | " + " | ".join(langs) + " | drop | parse failures | gated out | truncated | calls | cache hits |",
+            "|---|" + "---|" * (len(langs) + 6),
         ]
         run_label = run_labeller(part.iter_rows(named=True))
         for _, group in part.group_by(RUN, maintain_order=True):
@@ -202,9 +222,11 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
                 + " | ".join(values)
                 + f" | {_fmt(sum(drops) / len(drops) if drops else None)}"
                 + f" | {group['parse_failures'].sum()} | {group['gated_out'].sum()}"
+                + f" | {group['truncated_prompts'].sum()}"
                 + f" | {group['calls'].sum()} | {group['cache_hits'].sum()} |"
             )
         out.append("")
+        out += _extra_gating_section(part, protocol, evalset, langs)
     totals = table.select(
         pl.col("calls").sum(),
         pl.col("cache_hits").sum(),
@@ -220,6 +242,26 @@ def markdown(table, title: str, marks: dict[tuple, str] | None = None, legend: s
         "",
     ]
     return "\n".join(out)
+
+
+def _extra_gating_section(part, protocol: str, evalset: str, langs: list[str]) -> list[str]:
+    """The extra gating's means per language (score.gating.extra_mode), when there is one."""
+    modes = [m for m in part["extra_gating"].unique().to_list() if m is not None]
+    if not modes:
+        return []
+    out = [
+        f"### {protocol} — {evalset}, gated by {modes[0]} (score.gating.extra_mode)",
+        "",
+        "| run | " + " | ".join(langs) + " |",
+        "|---|" + "---|" * len(langs),
+    ]
+    run_label = run_labeller(part.iter_rows(named=True))
+    for _, group in part.group_by(RUN, maintain_order=True):
+        cells = {r["lang"]: r for r in group.iter_rows(named=True)}
+        first = next(iter(cells.values()))
+        values = [_fmt(cells[ln]["extra_gated_mean"]) if ln in cells else "–" for ln in langs]
+        out.append(f"| {run_label(first)} | " + " | ".join(values) + " |")
+    return [*out, ""]
 
 
 def _mark(marks: dict[tuple, str], row: dict) -> str:
@@ -324,10 +366,12 @@ def write_report(
     significance_csv: str | None = None,
     significance_settings: dict | None = None,
     protocol: str | None = None,
+    stats_paths: list[str] | None = None,
 ) -> None:
     """Scores CSV and Markdown (with markers against the reference mixture when `significance_csv` is
-    given, `significance_settings` being `report.significance`), the per-language and gating figures."""
-    table = load_table(summary_paths, calls_paths)
+    given, `significance_settings` being `report.significance`), the per-language and gating figures.
+    `stats_paths` (generation stats files) give the truncated-prompt counts."""
+    table = load_table(summary_paths, calls_paths, stats_paths)
     with atomic_path(csv_path) as tmp:
         table.write_csv(tmp)
     marks, legend = {}, None

@@ -98,19 +98,24 @@ def read_human_votes(path: str | Path, merge_both_bad: bool = True) -> list[Vote
 
 
 def judge_votes(pairwise_rows: list[dict], merge_both_bad: bool = True) -> tuple[dict[tuple, str], int]:
-    """({key: label}, undecided count) from `judge.pairwise.compare` rows (after any gating)."""
-    out, undecided = {}, 0
-    for row in pairwise_rows:
+    """({key: label}, undecided count) from `judge.pairwise.compare` rows (after any gating).
+
+    With repeated judgments (`repeats`), a pair takes the verdict of its first repeat that decided it:
+    Weber et al. filled undecided (position-biased) pairs from a following run where possible. A pair
+    no repeat decided is counted once as undecided."""
+    out, seen = {}, set()
+    for row in sorted(pairwise_rows, key=lambda r: r.get("repeat", 1)):
+        key, _ = normalise_vote(str(row["id"]), int(row["turn"]), row["first"], row["second"], "tie")
+        seen.add(key)
         outcome = row["outcome"]
-        if outcome is None:
-            undecided += 1
+        if outcome is None or key in out:
             continue
         if merge_both_bad and outcome == "both_bad":
             outcome = "tie"
         winner = {"win": "A", "loss": "B"}.get(outcome, outcome)
         key, label = normalise_vote(str(row["id"]), int(row["turn"]), row["first"], row["second"], winner)
         out[key] = label
-    return out, undecided
+    return out, len(seen - set(out))
 
 
 def _rate(pairs: list[tuple[str, str]], with_ties: bool) -> dict:

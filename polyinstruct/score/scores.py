@@ -4,7 +4,9 @@ Chen et al.'s score: the judge rating, set to 0 when fastText says the response 
 prompt's language. Judge answers that did not parse are excluded from means and counted.
 
 Every protocol is gated the same way (`gating`, mode from `score.gating`), and each summary keeps
-the ungated mean beside the gated one, so the report can show the drop gating causes.
+the ungated mean beside the gated one, so the report can show the drop gating causes. With
+`score.gating.extra_mode`, a second gating is summarised beside the first (`extra_gating`): Weber et al.
+did not gate, so their preset reports ungated scores with gated ones as an extra column.
 """
 
 from __future__ import annotations
@@ -60,6 +62,21 @@ def _parse_errors(rows: list[dict]) -> dict[str, int]:
         if row["parse_error"] is not None:
             out[row["parse_error"]] = out.get(row["parse_error"], 0) + 1
     return dict(sorted(out.items()))
+
+
+def extra_gating(protocol: str, judge_rows: list[dict], correct: dict, mode: str | None) -> dict | None:
+    """The summary's `extra_gating`: mean and drop under a second gating mode (None when not asked for)."""
+    if mode is None:
+        return None
+    entry = protocols.get(protocol)
+    if entry.summary == "criteria":
+        head = gating.criteria_drop(gating.gate_criteria(judge_rows, correct, mode))[HEADLINE_CRITERION]
+        return {"mode": mode, **head}
+    gated = gating.gate_ratings(judge_rows, correct, mode)
+    out = {"mode": mode, **gating.rating_drop(gated)}
+    if entry.unit == protocols.TURN:
+        out["by_turn"] = mean_by(gated, "turn", score="score")
+    return out
 
 
 def summarise_protocol(protocol: str, judge_rows: list[dict], correct: dict, mode: str) -> tuple[list[dict], dict]:
@@ -118,10 +135,14 @@ def summarise_run(
         "protocols": {},
     }
     rows: list[dict] = []
+    extra_mode = gating_settings.get("extra_mode")
     for protocol, protocol_rows in judge_rows.items():
         gated, protocol_summary = summarise_protocol(
             protocol, protocol_rows, correct, gating_mode(gating_settings, protocol)
         )
+        extra = extra_gating(protocol, protocol_rows, correct, extra_mode and gating.check_mode(extra_mode))
+        if extra is not None:
+            protocol_summary["extra_gating"] = extra
         summary["protocols"][protocol] = protocol_summary
         rows += [{"protocol": protocol, **r} for r in gated]
     return rows, summary
@@ -132,10 +153,9 @@ def summarise_pair(
 ) -> tuple[list[dict], dict]:
     """Gated pairwise rows and {gated, ungated} win/tie/loss and position-bias rates per category, plus the drop."""
     mode = gating_mode(gating_settings, protocol)
-    gated = gating.gate_pairwise(
-        rows, gating.turn_correctness(langid_first), gating.turn_correctness(langid_second), mode
-    )
-    return gated, {
+    correct_first, correct_second = gating.turn_correctness(langid_first), gating.turn_correctness(langid_second)
+    gated = gating.gate_pairwise(rows, correct_first, correct_second, mode)
+    summary = {
         "protocol": protocol,
         "gating": mode,
         "n": len(rows),
@@ -145,3 +165,8 @@ def summarise_pair(
         "gated": pairwise.summarise(gated),
         "drop": gating.pairwise_drop(gated),
     }
+    extra_mode = gating_settings.get("extra_mode")
+    if extra_mode:
+        extra = gating.gate_pairwise(rows, correct_first, correct_second, gating.check_mode(extra_mode))
+        summary["extra_gating"] = {"mode": extra_mode, **gating.pairwise_drop(extra)}
+    return gated, summary

@@ -39,17 +39,62 @@ def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
 
 
 class PrecomputedEngine(Engine):
+    """Translations that already exist, joined to the source records.
+
+    `path` alone: a JSONL of records with `id` and the translated text fields (`translate.precomputed`).
+    With `source` (a dataset's `translations` spec: a local file or a hub dataset, already filled in for
+    the target language) the rows are mapped with `fields` like a dataset's, and joined by their id
+    (`join: id`) or by position (`join: position`: row i translates the source dataset's record i, whose
+    ids are `source_ids`; the two must have as many rows).
+    """
+
     name = "precomputed"
 
-    def __init__(self, path: str, on_malformed: str = "stop"):
-        """`on_malformed: skip` drops unreadable lines (named in the log); their records then count as
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        source: dict | None = None,
+        fields: dict | None = None,
+        join: str = "id",
+        source_ids: list[str] | None = None,
+        key: str = "translations",
+        on_malformed: str = "stop",
+    ):
+        """`on_malformed: skip` drops unreadable lines of `path` (named in the log); their records then count as
         `missing_translation` in every shard's manifest, like any record without a translation."""
         self.path = path
         self.by_id: dict[str, tuple[str, dict]] = {}
-        for lineno, record in read_jsonl(path, Malformed(on_malformed, "translate.precomputed")):
-            if "id" not in record:
-                raise InputError(f"{path}:{lineno}: missing field 'id'")
-            self.by_id[str(record["id"])] = (f"{path}:{lineno}", record)
+        if source is None:
+            for lineno, record in read_jsonl(path, Malformed(on_malformed, "translate.precomputed")):
+                if "id" not in record:
+                    raise InputError(f"{path}:{lineno}: missing field 'id'")
+                self.by_id[str(record["id"])] = (f"{path}:{lineno}", record)
+            return
+        self._load(source, path, fields or {}, join, source_ids, key)
+
+    def _load(self, source: dict, path: str | None, fields: dict, join: str, source_ids, key: str) -> None:
+        from polyinstruct.data import normalise
+
+        if join == "position" and source_ids is None:
+            raise InputError(f"config key '{key}.join': position needs the source records' ids")
+        if join == "id" and "id" not in fields:
+            raise InputError(f"config key '{key}.fields.id': joining translations by id needs an id field")
+        rows = list(normalise.iter_source(source, path))
+        if join == "position" and len(rows) != len(source_ids):
+            raise InputError(
+                f"config key '{key}.join': position joins row i to source record i, but the translations have "
+                f"{len(rows)} rows and the source dataset {len(source_ids)} records"
+            )
+        for i, (where, row) in enumerate(rows):
+            mapped, _ = normalise.normalise_instructions([(where, row)], "translations", "x", fields)
+            if not mapped:
+                continue  # an empty translation: its source record is counted as missing_translation
+            record = mapped[0]
+            rid = source_ids[i] if join == "position" else record["id"]
+            if rid in self.by_id:
+                raise InputError(f"{where}: translation of id '{rid}' given twice (first at {self.by_id[rid][0]})")
+            self.by_id[rid] = (where, record)
 
     def translate_records(self, records, source_lang, target_lang):
         missing: Counter = Counter()

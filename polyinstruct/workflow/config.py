@@ -483,7 +483,12 @@ def _check_schedule_and_batches(config: dict) -> None:
             )
 
 
-SHIPPED = (("score", "judge", "template_dir"), ("crosslingual", "prompts_dir"))
+SHIPPED = (
+    ("score", "judge", "template_dir"),
+    ("score", "judge", "mt_bench_single", "judge_prompts"),
+    ("score", "judge", "mt_bench_pairwise", "judge_prompts"),
+    ("crosslingual", "prompts_dir"),
+)
 
 
 def _resolve_shipped(config: dict, repo: Path) -> dict:
@@ -493,6 +498,8 @@ def _resolve_shipped(config: dict, repo: Path) -> dict:
         node = config
         for key in keys[:-1]:
             node = node[key]
+        if node[keys[-1]] is None:
+            continue
         path = Path(node[keys[-1]])
         if not path.is_absolute() and not path.exists() and (repo / path).exists():
             node[keys[-1]] = str(repo / path)

@@ -7,6 +7,7 @@ comes from `paths`; which jobs exist at all is `targets`' business.
 from __future__ import annotations
 
 from polyinstruct.data import sources
+from polyinstruct.io import InputError
 from polyinstruct.workflow import grid, paths
 from polyinstruct.workflow.paths import Run
 
@@ -80,6 +81,8 @@ def eval_source(config: dict, wildcards) -> dict[str, str]:
         types = evalsets.types_location(spec, location, wildcards.lang)
         if types is not None:
             out["types"] = sources.local(types)
+    if spec.get("reference_answers"):
+        out["references"] = sources.resolve(spec["reference_answers"], lang=wildcards.lang)
     return out
 
 
@@ -113,6 +116,9 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     name = name or engine(config, wildcards)
     lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
+        own = config["datasets"][wildcards.dataset].get("translations")
+        if own:
+            return precomputed_source(own, wildcards.dataset, lang)
         return {
             "path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang),
             "on_malformed": t["precomputed"]["on_malformed"],
@@ -148,10 +154,27 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     }
 
 
+def precomputed_source(spec: dict, dataset: str, lang: str) -> dict:
+    """The precomputed engine's settings for a dataset's own translations (`datasets.<name>.translations`)."""
+    source = {k: spec[k] for k in ("hub", "revision", "split")}
+    source["hub_config"] = sources.expand(spec["hub_config"], lang=lang) if spec.get("hub_config") else None
+    path = sources.resolve(spec["path"], lang=lang) if spec.get("path") else None
+    if not path and not spec.get("hub"):
+        raise InputError(f"config key 'datasets.{dataset}.translations': needs a path or a hub dataset")
+    return {
+        "path": path,
+        "source": source,
+        "fields": spec["fields"],
+        "join": spec["join"],
+        "key": f"datasets.{dataset}.translations",
+    }
+
+
 def engine_files(config: dict, wildcards, name: str) -> dict[str, str]:
     """Files an engine reads, so editing or rebuilding them re-runs the shard."""
     if name == "precomputed":
-        return {f"{name}_translations": engine_settings(config, wildcards, name)["path"]}
+        path = engine_settings(config, wildcards, name)["path"]
+        return {f"{name}_translations": path} if path else {}
     if name == "llm" or (name == "ctranslate2" and config["translate"]["ctranslate2"]["source"] == "llm"):
         files = {f"{name}_model": paths.MODEL.format(model=llm_model(config))}
     else:
@@ -242,12 +265,15 @@ def mixture_settings(config: dict, wildcards) -> dict | None:
 # ---- train ------------------------------------------------------------------------------------------
 
 
-def train_settings(config: dict, method: str) -> dict:
-    """The settings of one method's runs: train.* with the method's own overrides applied."""
+def train_settings(config: dict, method: str, dataset: str | None = None) -> dict:
+    """The settings of one method's runs: train.* with the method's own overrides applied, and the
+    dataset's epochs (`datasets.<name>.epochs`) over both."""
     train = config["train"]
     settings = {k: train[k] for k in TRAIN_KEYS}
     own = train[method]
     settings.update({k: own[k] for k in METHOD_OVERRIDES if own.get(k) is not None})
+    if dataset is not None and config["datasets"].get(dataset, {}).get("epochs") is not None:
+        settings["epochs"] = config["datasets"][dataset]["epochs"]
     # settings added later are left out while unused, so existing runs keep their params (and are not re-run)
     if settings["batching"] != "tokens":
         for key in TOKEN_BATCHING_KEYS:
@@ -382,12 +408,15 @@ def judge_settings(config: dict, protocol: str) -> dict:
 
 
 def judge_templates(config: dict, protocol: str, lang: str) -> list[str]:
-    """Template files a job reads (translated ones where present), so editing one re-runs its jobs."""
-    from polyinstruct.score.judge.templates import localised_path
+    """Template files a job reads (translated ones where present, the local copy of a fetched
+    judge_prompts file), so editing one re-runs its jobs."""
+    from polyinstruct.score.judge.templates import source
 
     block = judge_settings(config, protocol)["protocol"]
     directory = config["score"]["judge"]["template_dir"]
-    return sorted({str(localised_path(directory, name, lang)) for name in block["templates"].values()})
+    return sorted(
+        {source(directory, name, lang, block.get("judge_prompts"))[1] for name in block["templates"].values()}
+    )
 
 
 def judge_model_input(config: dict, protocol: str | None = None) -> dict[str, str]:

@@ -434,10 +434,10 @@ def inference_seconds(plan: dict, parameters: float | None, prompt_tokens: float
     )
 
 
-def train_run_tokens(config: dict, records: int, method: str) -> float:
+def train_run_tokens(config: dict, records: int, method: str, dataset: str | None = None) -> float:
     """Training tokens of one run: records x epochs x mean tokens per example (capped at train.max_length),
     or less when max_steps or max_tokens stops it earlier."""
-    settings = inputs.train_settings(config, method)
+    settings = inputs.train_settings(config, method, dataset)
     example = min(config["plan"]["example_tokens"], settings["max_length"])
     tokens = records * settings["epochs"] * example
     if settings["max_steps"] and settings["max_steps"] > 0:
@@ -451,7 +451,7 @@ def training(config: dict, est: Estimate, workdir: Path = REPO) -> list[dict]:
     rows = []
     for run in grid.training_runs(config):
         records = mixture_records(config, run.dataset, run.mixture, workdir)
-        tokens = train_run_tokens(config, records, run.method)
+        tokens = train_run_tokens(config, records, run.method, run.dataset)
         n = est.parameters(run.model, "train")
         seconds = None if n is None else tokens / train_tokens_per_second(config["plan"], n, run.method)
         est.add("train", seconds)
@@ -500,7 +500,7 @@ def generation(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
 
 def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
     """{protocol: {jobs, calls}}: protocols judging per item one call per item (its first turn), per turn
-    one per turn; pairwise protocols two (both answer orders) per turn of every pair."""
+    one per turn; pairwise protocols two (both answer orders) per turn of every pair, times `repeats`."""
     from polyinstruct.score.judge import protocols
 
     out: dict[str, dict] = {}
@@ -513,10 +513,11 @@ def judge_calls(config: dict, workdir: Path = REPO) -> dict[str, dict]:
         entry["calls"] += items if per_item else turns
     for protocol in grid.pairwise_protocols(config):
         entry = out.setdefault(protocol, {"jobs": 0, "calls": 0})
+        repeats = protocols.get(protocol).block(config).get("repeats", 1)
         for _, lang, _ in grid.pairwise_pairs(config, protocol):
             for evalset in config["evalsets"]:
                 entry["jobs"] += 1
-                entry["calls"] += 2 * eval_items(config, evalset, lang, workdir)[1]
+                entry["calls"] += 2 * repeats * eval_items(config, evalset, lang, workdir)[1]
     return out
 
 

@@ -152,10 +152,25 @@ def agreement_inputs(config: dict, wildcards) -> dict[str, object]:
     }
 
 
+def judge_template_files(config: dict) -> list[str]:
+    """Every judge template file a judging job reads (fetched judge_prompts files among them)."""
+    langs = {p: grid.eval_languages(config) for p in grid.single_protocols(config)}
+    for p in grid.pairwise_protocols(config):
+        langs[p] = list(dict.fromkeys(lang for _, lang, _ in grid.pairwise_pairs(config, p)))
+    if not config["evalsets"]:
+        return []
+    return sorted({f for p, found in langs.items() for lang in found for f in inputs.judge_templates(config, p, lang)})
+
+
 def judge_plan_inputs(config: dict) -> dict[str, object]:
-    """Every response file a judging job reads (and the local judge model), for the judge dry run."""
+    """Every response file a judging job reads (and the local judge model and the judge templates), for the
+    judge dry run."""
     found = sorted({path for job in judge_jobs(config) for path in job["responses"]})
-    return {"responses": found, "judge_models": sorted(set(inputs.judge_plan_models(config).values()))}
+    return {
+        "responses": found,
+        "templates": judge_template_files(config),
+        "judge_models": sorted(set(inputs.judge_plan_models(config).values())),
+    }
 
 
 def mt_directions(config: dict) -> list[tuple[str, str, str]]:
@@ -260,6 +275,9 @@ def report(config: dict) -> dict[str, list[str]]:
         out["report_size_figure"] = [paths.SIZE_FIGURE]
     if figures.category_protocols(protocols):
         out["report_category_radar"] = [paths.RADAR_FIGURE]
+    if figures.plans_turn_figures(protocols):
+        out["report_turns"] = [paths.TURN_SCORES_CSV, paths.TURN_FIGURE]
+        out["report_improvement"] = [paths.IMPROVEMENT_CSV, paths.IMPROVEMENT_FIGURE]
     if figures.plans_criteria_heatmap(protocols):
         out["report_criteria_heatmap"] = [paths.CRITERIA_FIGURE]
         out["report_criteria_transfer"] = [paths.CRITERIA_TRANSFER_FIGURE]
@@ -309,6 +327,8 @@ RULE_STAGES = {
             "report_tables",
             "report_size_figure",
             "report_category_radar",
+            "report_turns",
+            "report_improvement",
             "report_criteria_heatmap",
             "report_criteria_transfer",
             "report_task_types",
@@ -392,6 +412,7 @@ def jobs(config: dict) -> dict[str, list[str]]:
     for e, lang in sorted(evalsets_used):
         reads += list(inputs.eval_source(config, Wildcards(evalset=e, lang=lang)).values())
     add("judge", judged(config))
+    reads += judge_template_files(config)
     add("summarise_scores", evaluated(config, paths.SUMMARY))
     add("judge_pairwise", pairs(config, paths.PAIRWISE))
     add("summarise_pairwise", pairs(config, paths.PAIR_SUMMARY))

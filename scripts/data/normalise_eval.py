@@ -8,6 +8,9 @@ with job(snakemake):
     if "types" in snakemake.input.keys():
         spec = {**spec, "types_path": snakemake.input.types}  # the local copy of a fetched task-type file
     records, dropped = normalise.load_eval(spec, path, snakemake.wildcards.evalset, lang)
-    write_jsonl(snakemake.output.records, records)
     extra = evalsets.task_types_note(spec, path, lang, records) if spec.get("format") == "messages" else None
-    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped, extra))
+    manifest = normalise.manifest(spec, path, len(records), dropped, extra)
+    if "references" in snakemake.input.keys():  # FastChat reference answers, joined by question id
+        records, manifest["references"] = evalsets.join_reference_answers(records, snakemake.input.references)
+    write_jsonl(snakemake.output.records, records)
+    write_json(snakemake.output.manifest, manifest)

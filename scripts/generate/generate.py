@@ -20,4 +20,5 @@ with job(snakemake, torch_threads=True):
         engine=engine,
     )
     write_jsonl(snakemake.output.responses, [{**r, "run": run} for r in records])
-    write_json(snakemake.output.stats, {**stats, "run": run, "backend": settings["backend"]})
+    where = {"evalset": snakemake.wildcards.evalset, "lang": snakemake.wildcards.lang}
+    write_json(snakemake.output.stats, {**stats, "run": run, **where, "backend": settings["backend"]})

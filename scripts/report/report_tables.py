@@ -14,4 +14,5 @@ with job(snakemake):
         significance_csv=snakemake.input.significance,
         significance_settings=snakemake.params.significance,
         protocol=snakemake.params.protocol,
+        stats_paths=list(snakemake.input.generation),
     )

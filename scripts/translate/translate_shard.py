@@ -6,8 +6,12 @@ from polyinstruct.workflow.job import job
 
 with job(snakemake, torch_threads=True):
     p = snakemake.params
-    shard = select_shard(load_jsonl(snakemake.input.records), snakemake.wildcards.shard, p.shard_size)
-    engine = make_engine(p.engine, p.engine_settings)
+    records = load_jsonl(snakemake.input.records)
+    shard = select_shard(records, snakemake.wildcards.shard, p.shard_size)
+    settings = p.engine_settings
+    if settings.get("join") == "position":  # a dataset's own translations, row i for record i
+        settings = {**settings, "source_ids": [r["id"] for r in records]}
+    engine = make_engine(p.engine, settings)
     fallback = make_engine(p.fallback["name"], p.fallback["settings"]) if p.fallback else None
     identifier = LanguageIdentifier(assets.resolve(p.langid["model"], key="score.langid.model"), p.langid["scheme"])
     kept, manifest = translate_shard(

@@ -3,16 +3,24 @@
 A backend (`LocalJudge`, `OpenAIJudge`) has a `model` name and
 `complete(prompts) -> (answers, stats)`: answers in prompt order, None for a call that failed
 for good; `stats["usage"]` holds per-prompt {prompt_tokens, completion_tokens} (or None) and
-`stats["attempts"]` per-prompt attempt counts when the backend knows them.
+`stats["attempts"]` per-prompt attempt counts when the backend knows them. A prompt is a string (sent
+as one user message) or a list of chat messages ({role, content}, e.g. FastChat's system prompt and
+user prompt); `as_messages` turns either into messages.
 
-Protocols ask a judge with `complete(prompts, template=version)`; `CachedJudge` gives any
-backend that signature, answering repeats from the cache and writing each real call to the ledger.
+Protocols ask a judge with `complete(prompts, template=version)` (and `repeat=r` for the r-th repeat
+of a repeated judgment); `CachedJudge` gives any backend that signature, answering repeats from the
+cache and writing each real call to the ledger.
 """
 
 from __future__ import annotations
 
 from polyinstruct.score.judge.cache import JudgeCache, cache_key
 from polyinstruct.score.judge.ledger import CostLedger
+
+
+def as_messages(prompt: str | list[dict]) -> list[dict]:
+    """A judge prompt as chat messages: a string is one user message."""
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
 
 
 class CachedJudge:
@@ -25,26 +33,27 @@ class CachedJudge:
         self.ledger = ledger
         self.chunk_size = chunk_size
 
-    def _misses(self, prompts: list[str], template: str) -> dict[str, str]:
+    def _misses(self, prompts: list, template: str, repeat: int = 0) -> dict[str, str | list[dict]]:
         """{key: prompt} of distinct prompts not in the cache, in first-seen order."""
-        misses: dict[str, str] = {}
+        misses: dict[str, str | list[dict]] = {}
         for prompt in prompts:
-            key = cache_key(self.model, template, prompt)
+            key = cache_key(self.model, template, prompt, repeat)
             if key not in misses and not self.cache.has(key):
                 misses[key] = prompt
         return misses
 
-    def planned_calls(self, prompts: list[str], template: str) -> int:
+    def planned_calls(self, prompts: list, template: str, repeat: int = 0) -> int:
         """Dry run: how many backend calls `complete` would make now (cache hits and repeats excluded)."""
-        return len(self._misses(prompts, template))
+        return len(self._misses(prompts, template, repeat))
 
-    def complete(self, prompts: list[str], template: str) -> tuple[list[str | None], dict]:
-        misses = self._misses(prompts, template)
+    def complete(self, prompts: list, template: str, repeat: int = 0) -> tuple[list[str | None], dict]:
+        misses = self._misses(prompts, template, repeat)
         keys = list(misses)
-        failed = 0
+        failed = truncated = 0
         for start in range(0, len(keys), self.chunk_size):
             chunk = keys[start : start + self.chunk_size]
             answers, stats = self.backend.complete([misses[k] for k in chunk])
+            truncated += stats.get("truncated_prompts", 0)
             usage = stats.get("usage") or [None] * len(chunk)
             attempts = stats.get("attempts") or [1] * len(chunk)
             for i, (key, answer) in enumerate(zip(chunk, answers)):
@@ -56,23 +65,28 @@ class CachedJudge:
                     self.ledger.record(
                         model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
                     )
-        answers = [self.cache.get(cache_key(self.model, template, p)) for p in prompts]
+        answers = [self.cache.get(cache_key(self.model, template, p, repeat)) for p in prompts]
         stats = {
             "prompts": len(prompts),
             "calls": len(keys) - failed,
             "failed_calls": failed,
             "cache_hits": len(prompts) - len(keys),
         }
+        if truncated:
+            stats["truncated_prompts"] = truncated  # judge prompts the local judge cut to fit its context
         return answers, stats
 
 
-def ask(judge, prompts: list[str], templates: list[str]) -> tuple[list[str | None], dict]:
-    """Answers for prompts rendered from (possibly) different templates: one judge call per version."""
+def ask(judge, prompts: list, templates: list[str], repeat: int = 0) -> tuple[list[str | None], dict]:
+    """Answers for prompts rendered from (possibly) different templates: one judge call per version.
+
+    `repeat` r > 0 asks for the r-th repeat of the same judgments (its own cache entries)."""
     answers: list[str | None] = [None] * len(prompts)
     totals: dict[str, int] = {}
+    extra = {"repeat": repeat} if repeat else {}
     for version in dict.fromkeys(templates):
         index = [i for i, t in enumerate(templates) if t == version]
-        got, stats = judge.complete([prompts[i] for i in index], template=version)
+        got, stats = judge.complete([prompts[i] for i in index], template=version, **extra)
         for i, answer in zip(index, got):
             answers[i] = answer
         for name, value in stats.items():

@@ -1,5 +1,9 @@
 """A persistent judge cache: one sqlite file, keyed by (judge model, template version, rendered prompt).
 
+A rendered prompt is a string (one user message) or a list of chat messages, system prompt included,
+so the key covers what the judge is told in full. A repeated judgment (pairwise `repeats`) adds its
+repeat index to the key, so each repeat is its own call; the first keeps the plain key.
+
 A re-run of a finished judging job therefore makes no call at all, and a job killed half-way
 resumes from what it had stored. Only answers that came back are stored; failed calls are retried
 on the next run.
@@ -25,8 +29,9 @@ CREATE TABLE IF NOT EXISTS judge_cache (
 """
 
 
-def cache_key(model: str, template: str, prompt: str) -> str:
-    return hashlib.sha256(json.dumps([model, template, prompt], ensure_ascii=False).encode("utf-8")).hexdigest()
+def cache_key(model: str, template: str, prompt: str | list[dict], repeat: int = 0) -> str:
+    parts = [model, template, prompt] + ([repeat] if repeat else [])
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class JudgeCache:

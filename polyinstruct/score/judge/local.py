@@ -1,5 +1,9 @@
 """A local judge: the judge prompt as a chat turn, greedy, batched, on transformers (default) or vLLM.
 
+A prompt given as chat messages (FastChat's system prompt, then the user prompt) is rendered with the
+judge's chat template, system message included. Prompts cut to fit the judge's context are counted
+(`stats["truncated_prompts"]`).
+
 It is a judge backend like `OpenAIJudge` (see `judge/backend.py`): wrap it in `CachedJudge` to cache
 its answers and ledger its token counts, or call it directly (it ignores the template version).
 """
@@ -8,6 +12,9 @@ from __future__ import annotations
 
 from polyinstruct.generate.answers import batched_generate
 from polyinstruct.models import chat
+from polyinstruct.score.judge.backend import as_messages
+
+MAX_PROMPT_LENGTH = 2048  # judge prompt tokens kept (left-truncated, counted) by the transformers engine
 
 
 class LocalJudge:
@@ -30,12 +37,9 @@ class LocalJudge:
         self.response_prefix = response_prefix
         self.model = name  # the judge's name in rows, cache keys and the ledger
 
-    def complete(self, prompts: list[str], template: str | None = None) -> tuple[list[str], dict]:
+    def complete(self, prompts: list, template: str | None = None) -> tuple[list[str], dict]:
         """The judge's answers (including any forced prefix), in order, with per-prompt token counts."""
-        rendered = [
-            chat.render([{"role": "user", "content": p}], "chat", self.tokenizer) + self.response_prefix
-            for p in prompts
-        ]
+        rendered = [chat.render(as_messages(p), "chat", self.tokenizer) + self.response_prefix for p in prompts]
         if self.engine is not None:
             texts, stats = self.engine.complete(rendered, temperature=0.0, seed=0, max_new_tokens=self.max_new_tokens)
         else:
@@ -45,7 +49,7 @@ class LocalJudge:
                 rendered,
                 batch_size=self.batch_size,
                 max_new_tokens=self.max_new_tokens,
-                max_prompt_length=2048,
+                max_prompt_length=MAX_PROMPT_LENGTH,
             )
         stats["usage"] = [
             {

@@ -2,7 +2,8 @@
 
 The API key is read from the environment variable named in config (`score.judge.openai.api_key_env`);
 it is handed to the client only and scrubbed from any error text, so it is never logged or written.
-Calls run in a thread pool bounded by `concurrency`. Rate limits (429), server errors (5xx),
+A prompt is a string (one user message) or chat messages (FastChat's judges send their system prompt
+as a system message). Calls run in a thread pool bounded by `concurrency`. Rate limits (429), server errors (5xx),
 time-outs and dropped connections are retried with exponential backoff; a prompt still failing
 after `max_retries` comes back as None and is counted, other errors (400, 401, 404) stop the run.
 """
@@ -15,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from polyinstruct.io import InputError
+from polyinstruct.score.judge.backend import as_messages
 
 
 class JudgeCallError(RuntimeError):
@@ -83,13 +85,13 @@ class OpenAIJudge:
             wait = min(self.max_backoff_seconds, max(wait, retry_after))
         return wait
 
-    def _call(self, prompt: str) -> tuple[str | None, dict | None, int]:
+    def _call(self, prompt: str | list[dict]) -> tuple[str | None, dict | None, int]:
         """(answer or None, usage, attempts made)."""
         for attempt in range(self.max_retries + 1):
             try:
                 response = self._client.chat.completions.create(
                     model=self.model,
-                    messages=[{"role": "user", "content": prompt}],
+                    messages=as_messages(prompt),
                     temperature=self.temperature,
                     max_tokens=self.max_tokens,
                     **({"response_format": self.response_format} if self.response_format else {}),
@@ -118,7 +120,7 @@ class OpenAIJudge:
         with self._lock:
             self.errors.append(line)
 
-    def complete(self, prompts: list[str]) -> tuple[list[str | None], dict]:
+    def complete(self, prompts: list) -> tuple[list[str | None], dict]:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             results = list(pool.map(self._call, prompts))

@@ -5,6 +5,12 @@ first model's point of view (win/loss/tie/both_bad). If the two orders agree, th
 if not, the pair is inconsistent and, by the `inconsistent` policy, becomes a tie (FastChat's rule)
 or is left undecided and counted. A position flip is the strict case where the judge picked the
 same slot both times (A then A, or B then B), so its verdict followed the position, not the answer.
+
+Verdicts are read strictly (`parse_verdict`: exactly one distinct `[[X]]`) or as FastChat reads them
+(`parse_fastchat`: `[[A]]` anywhere wins, then `[[B]]`, `[[C]]`, then MT-Bench-X's `[[D]]`). With
+`repeats` N > 1 every prompt is asked N times (each repeat its own cache entry, Weber et al. ran their
+pairwise judging three times); rows carry their `repeat`, and `summarise` averages each rate over the
+repeats.
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import re
 from collections import defaultdict
 
 from polyinstruct.io import InputError
-from polyinstruct.score.judge import templates
+from polyinstruct.score.judge import fastchat, templates
 from polyinstruct.score.judge.backend import ask
-from polyinstruct.score.judge.single import DEFAULT_REFERENCE_CATEGORIES, render_history
+from polyinstruct.score.judge.single import DEFAULT_REFERENCE_CATEGORIES, references_through, render_history
 
 VERDICT = re.compile(r"\[\[\s*([A-D])\s*\]\]")
 LETTERS = {"A": "A", "B": "B", "C": "tie", "D": "both_bad"}
 OUTCOMES = ("win", "tie", "loss", "both_bad")
 INCONSISTENT_POLICIES = ("tie", "count")
+PARSERS = ("fastchat", "strict")
 
 #: Template roles and the placeholders each must contain.
 PAIR_ROLES = {
@@ -44,6 +51,19 @@ def parse_verdict(text: str | None, allow_both_bad: bool = False) -> tuple[str |
     if verdict == "both_bad" and not allow_both_bad:
         return None, "both_bad_not_allowed"
     return verdict, None
+
+
+def parse_fastchat(text: str | None, allow_both_bad: bool = False) -> tuple[str | None, str | None]:
+    """FastChat's verdict (`fastchat.verdict`: the first of [[A]], [[B]], [[C]] found anywhere, then
+    MT-Bench-X's [[D]]), as (verdict, None) or (None, reason)."""
+    if text is None:
+        return None, "judge_call_failed"
+    found = fastchat.verdict(text, both_bad=True)
+    if found == "error":
+        return None, "no_verdict"
+    if found == "both bad":
+        return (None, "both_bad_not_allowed") if not allow_both_bad else ("both_bad", None)
+    return found, None
 
 
 def outcome_for_first(verdict: str, first_is_a: bool) -> str:
@@ -76,11 +96,15 @@ def pair_prompt(
     template_set: templates.TemplateSet,
     reference_categories,
 ) -> tuple[str, templates.Template]:
-    """(prompt, template) with answers_x in slot A and answers_y in slot B."""
-    reference = (question.get("reference") or [None] * len(question["turns"]))[turn]
-    with_reference = question["category"] in reference_categories and reference is not None
-    role = ("turn1" if turn == 0 else "multi_turn") + ("_reference" if with_reference else "")
+    """(prompt, template) with answers_x in slot A and answers_y in slot B.
+
+    The fields serve FastChat's prompts (`question`, `answer_a`, `answer_b`, `ref_answer_1` on turn 1;
+    `question_1`, `question_2`, `answer_a_1`, ..., `ref_answer_2` on turn 2) and the .txt templates
+    (`conversation_a`, `conversation_b`, `reference` of the turn judged)."""
+    references = references_through(question, turn, reference_categories)
+    role = ("turn1" if turn == 0 else "multi_turn") + ("_reference" if references else "")
     template = template_set.get(role, question["lang"])
+    fastchat.check_turns(template, question, turn)
     if turn == 0:
         fields = {"question": question["turns"][0], "answer_a": answers_x[0], "answer_b": answers_y[0]}
     else:
@@ -88,8 +112,13 @@ def pair_prompt(
             "conversation_a": _conversation(question["turns"][: turn + 1], answers_x[: turn + 1]),
             "conversation_b": _conversation(question["turns"][: turn + 1], answers_y[: turn + 1]),
         }
-    if with_reference:
-        fields["reference"] = reference
+        for k in range(turn + 1):
+            fields[f"question_{k + 1}"] = question["turns"][k]
+            fields[f"answer_a_{k + 1}"] = answers_x[k]
+            fields[f"answer_b_{k + 1}"] = answers_y[k]
+    if references:
+        fields["reference"] = references[turn]
+        fields.update({f"ref_answer_{k + 1}": ref for k, ref in enumerate(references)})
     return template.fill(**fields), template
 
 
@@ -121,13 +150,22 @@ def compare(
     allow_both_bad: bool = False,
     inconsistent: str = "tie",
     reference_categories=DEFAULT_REFERENCE_CATEGORIES,
+    parser: str = "strict",
+    repeats: int = 1,
 ) -> tuple[list[dict], dict]:
-    """One row per (item, turn): both verdicts, raw answers, the combined outcome for names[0]."""
+    """One row per (item, turn, repeat): both verdicts, raw answers, the combined outcome for names[0]."""
     if inconsistent not in INCONSISTENT_POLICIES:
         raise InputError(
             f"config key 'score.judge.mt_bench_pairwise.inconsistent': {inconsistent!r} is not one of "
             f"{', '.join(INCONSISTENT_POLICIES)}"
         )
+    if parser not in PARSERS:
+        raise InputError(
+            f"config key 'score.judge.mt_bench_pairwise.parser': {parser!r} is not one of fastchat, strict"
+        )
+    if repeats < 1:
+        raise InputError(f"config key 'score.judge.mt_bench_pairwise.repeats': must be >= 1, got {repeats}")
+    parse = parse_fastchat if parser == "fastchat" else parse_verdict
     prompts, versions, keys = [], [], []
     for first, second in _paired(records_first, records_second):
         for turn in range(len(first["turns"])):
@@ -143,36 +181,66 @@ def compare(
                 prompts.append(prompt)
                 versions.append(template.version)
             keys.append((first, turn))
-    answers, stats = ask(judge, prompts, versions)
-    rows = []
-    for i, (record, turn) in enumerate(keys):
-        raw_ab, raw_ba = answers[2 * i], answers[2 * i + 1]
-        (v_ab, e_ab), (v_ba, e_ba) = parse_verdict(raw_ab, allow_both_bad), parse_verdict(raw_ba, allow_both_bad)
-        rows.append(
-            {
-                "id": record["id"],
-                "lang": record["lang"],
-                "category": record["category"],
-                "turn": turn + 1,
-                "first": names[0],
-                "second": names[1],
-                "verdict_ab": v_ab,
-                "verdict_ba": v_ba,
-                **combine(v_ab, v_ba, inconsistent),
-                "parse_error": e_ab or e_ba,
-                "raw": [raw_ab, raw_ba],
-                "judge": {"model": judge.model, "template": [versions[2 * i], versions[2 * i + 1]]},
-            }
-        )
+    rows, stats = [], {}
+    for repeat in range(repeats):
+        answers, got = ask(judge, prompts, versions, repeat=repeat)
+        for name, value in got.items():
+            stats[name] = stats.get(name, 0) + value
+        for i, (record, turn) in enumerate(keys):
+            raw_ab, raw_ba = answers[2 * i], answers[2 * i + 1]
+            (v_ab, e_ab), (v_ba, e_ba) = parse(raw_ab, allow_both_bad), parse(raw_ba, allow_both_bad)
+            rows.append(
+                {
+                    "id": record["id"],
+                    "lang": record["lang"],
+                    "category": record["category"],
+                    "turn": turn + 1,
+                    "repeat": repeat + 1,
+                    "first": names[0],
+                    "second": names[1],
+                    "verdict_ab": v_ab,
+                    "verdict_ba": v_ba,
+                    **combine(v_ab, v_ba, inconsistent),
+                    "parse_error": e_ab or e_ba,
+                    "raw": [raw_ab, raw_ba],
+                    "judge": {"model": judge.model, "template": [versions[2 * i], versions[2 * i + 1]]},
+                }
+            )
     stats["parse_failures"] = sum(r["parse_error"] is not None for r in rows)
+    skipped = template_set.skipped_lines()
+    if skipped:
+        stats["judge_prompt_lines_skipped"] = sum(len(lines) for lines in skipped.values())
     return rows, stats
+
+
+def _decided(row: dict) -> bool:
+    return row["outcome"] is not None
+
+
+def _both_parsed(row: dict) -> bool:
+    return row["consistent"] is not None
+
+
+def _rate(part: list[dict], numerator, denominator) -> float | None:
+    base = [r for r in part if denominator(r)]
+    return sum(bool(numerator(r)) for r in base) / len(base) if base else None
+
+
+def _mean_over_repeats(group: list[dict], numerator, denominator) -> float | None:
+    """The rate within each repeat, averaged over the repeats where it is defined (one repeat: the rate)."""
+    by_repeat: dict[int, list[dict]] = defaultdict(list)
+    for row in group:
+        by_repeat[row.get("repeat", 1)].append(row)
+    rates = [r for r in (_rate(part, numerator, denominator) for part in by_repeat.values()) if r is not None]
+    return sum(rates) / len(rates) if rates else None
 
 
 def summarise(rows: list[dict]) -> dict[str, dict]:
     """Win/tie/loss(/both-bad) rates and position-bias shares per category, plus "all".
 
     Rates are over decided rows (outcome not None). `inconsistent_rate` and `position_flip_rate` are
-    over rows whose two verdicts both parsed. Undecided rows are counted by reason.
+    over rows whose two verdicts both parsed. Undecided rows are counted by reason. With repeated
+    judgments, counts are over all repeats and every rate is the mean of the repeats' rates.
     """
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
@@ -182,10 +250,10 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
     for name in sorted(groups, key=lambda g: (g == "all", g)):
         group = groups[name]
         decided = [r for r in group if r["outcome"] is not None]
-        both_parsed = [r for r in group if r["consistent"] is not None]
         counts = {o: sum(r["outcome"] == o for r in decided) for o in OUTCOMES}
         entry = {
             "n": len(group),
+            "pairs": len({(r["id"], r["turn"]) for r in group}),
             "decided": len(decided),
             **counts,
             "parse_failures": sum(r["parse_error"] is not None for r in group),
@@ -196,9 +264,10 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
         entry["undecided_inconsistent"] = sum(
             r["consistent"] is False and r["outcome"] is None and not r.get("gated_out") for r in group
         )
+        entry["repeats"] = len({r.get("repeat", 1) for r in group})
         for o in OUTCOMES:
-            entry[f"{o}_rate"] = counts[o] / len(decided) if decided else None
-        entry["inconsistent_rate"] = entry["inconsistent"] / len(both_parsed) if both_parsed else None
-        entry["position_flip_rate"] = entry["position_flips"] / len(both_parsed) if both_parsed else None
+            entry[f"{o}_rate"] = _mean_over_repeats(group, lambda r, o=o: r["outcome"] == o, _decided)
+        entry["inconsistent_rate"] = _mean_over_repeats(group, lambda r: r["consistent"] is False, _both_parsed)
+        entry["position_flip_rate"] = _mean_over_repeats(group, lambda r: r["position_flip"], _both_parsed)
         out[name] = entry
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from polyinstruct import languages
 from polyinstruct.io import InputError
-from polyinstruct.score.judge import criteria, pairwise, single, templates
+from polyinstruct.score.judge import criteria, fastchat, pairwise, single, templates
 from polyinstruct.score.judge.backend import ask
 
 ITEM = "item"  # the first turn of each item is judged (Chen et al.)
@@ -41,6 +41,8 @@ class Protocol:
     summary: str = "rating"  # how rows are summarised: rating | criteria | pairwise
     finish: Callable[[list[dict], dict], None] | None = None  # (rows, stats): protocol-specific counts
     surface_metric: bool = False  # run when its config block is enabled, beside the judge protocols
+    prompt_kind: str | None = None  # FastChat judge-prompt type it reads from `judge_prompts` (single | pairwise)
+    prompt_roles: dict[str, tuple[str, ...]] | None = None  # role -> placeholders of such a prompt
     description: str = field(default="", compare=False)
 
     def block(self, config: dict) -> dict:
@@ -54,7 +56,15 @@ class Protocol:
         return range(1) if self.unit == ITEM else range(len(record["turns"]))
 
     def templates(self, template_dir: str, block: dict) -> templates.TemplateSet:
-        return templates.TemplateSet(template_dir, block["templates"], self.roles)
+        return templates.TemplateSet(
+            template_dir,
+            block["templates"],
+            self.roles,
+            judge_prompts=block.get("judge_prompts"),
+            kind=self.prompt_kind,
+            prompt_roles=self.prompt_roles,
+            on_malformed=block.get("judge_prompts_on_malformed", "stop"),
+        )
 
 
 REGISTRY: dict[str, Protocol] = {}
@@ -91,6 +101,7 @@ def grade(
         for turn in protocol.turns(record):
             role, fields, extra = protocol.prompt(record, turn, block)
             template = template_set.get(role, record["lang"])
+            fastchat.check_turns(template, record, turn)
             prompts.append(template.fill(**fields))
             versions.append(template.version)
             units.append((record, turn, extra))
@@ -113,6 +124,9 @@ def grade(
     if protocol.finish is not None:
         protocol.finish(rows, stats)
     stats["parse_failures"] = sum(r["parse_error"] is not None for r in rows)
+    skipped = template_set.skipped_lines()
+    if skipped:
+        stats["judge_prompt_lines_skipped"] = sum(len(lines) for lines in skipped.values())
     return rows, stats
 
 
@@ -145,19 +159,28 @@ def _chen_prompt(record: dict, turn: int, block: dict) -> tuple[str, dict, dict]
 def _mt_bench_prompt(record: dict, turn: int, block: dict) -> tuple[str, dict, dict]:
     categories = tuple(block["reference_categories"])
     fields, role, with_reference = single.turn_fields(record, turn, categories)
-    return role, fields, {"reference_used": with_reference, "reference_expected": record["category"] in categories}
+    extra = {"reference_used": with_reference, "reference_expected": record["category"] in categories}
+    return role, fields, {**extra, "scale": tuple(block["scale"])}
 
 
 def _mt_bench_parse(answer: str | None, block: dict) -> dict:
     low, high = block["scale"]
-    verdict = single.parse_rating(answer, low, high, block["integer_only"])
+    if block.get("parser", "strict") == "fastchat":
+        verdict = single.parse_fastchat(answer)
+    else:
+        verdict = single.parse_rating(answer, low, high, block["integer_only"])
     return {"rating": verdict.rating, "parse_error": verdict.parse_error}
 
 
 def _reference_missing(rows: list[dict], stats: dict) -> None:
+    """Counts turns of reference categories judged without a reference, and (FastChat's parser keeps every
+    rating it finds) ratings outside the scale."""
     stats["reference_missing"] = sum(r.get("reference_expected", False) and not r["reference_used"] for r in rows)
     for row in rows:
         row.pop("reference_expected", None)
+        scale = row.pop("scale", None)
+        if scale is not None and row["rating"] is not None and not scale[0] <= row["rating"] <= scale[1]:
+            stats["out_of_scale"] = stats.get("out_of_scale", 0) + 1
 
 
 def _conversation_prompt(role: str):
@@ -207,7 +230,8 @@ def _criteria_parse(answer: str | None, block: dict) -> dict:
 
 
 def _pairwise_parse(answer: str | None, block: dict) -> dict:
-    verdict, error = pairwise.parse_verdict(answer, block["allow_both_bad"])
+    parse = pairwise.parse_fastchat if block.get("parser", "strict") == "fastchat" else pairwise.parse_verdict
+    verdict, error = parse(answer, block["allow_both_bad"])
     return {"verdict": verdict, "parse_error": error}
 
 
@@ -233,7 +257,12 @@ register(
         prompt=_mt_bench_prompt,
         parse=_mt_bench_parse,
         finish=_reference_missing,
-        description="MT-Bench single grading: every turn 1-10, references for some categories.",
+        prompt_kind="single",
+        prompt_roles=fastchat.SINGLE_ROLES,
+        description=(
+            "MT-Bench single grading as FastChat does it: every turn 1-10 with FastChat's (or MT-Bench-X's "
+            "translated) judge prompts, references for math/reasoning/coding, FastChat's rating parser."
+        ),
     )
 )
 register(
@@ -246,7 +275,12 @@ register(
         parse=_pairwise_parse,
         pairwise=True,
         summary="pairwise",
-        description="MT-Bench pairwise: A/B/tie (both bad) against a baseline run, in both answer orders.",
+        prompt_kind="pairwise",
+        prompt_roles=fastchat.PAIR_ROLES,
+        description=(
+            "MT-Bench pairwise as FastChat does it: A/B/tie (MT-Bench-X: both bad) against a baseline run, in "
+            "both answer orders, optionally repeated and averaged."
+        ),
     )
 )
 register(

@@ -130,6 +130,8 @@ def judge_pair(protocol: str, first: list[dict], second: list[dict], judge, sett
         allow_both_bad=block["allow_both_bad"],
         inconsistent=block["inconsistent"],
         reference_categories=tuple(block["reference_categories"]),
+        parser=block.get("parser", "strict"),
+        repeats=block.get("repeats", 1),
     )
 
 
@@ -144,6 +146,9 @@ def calls_summary(judge: CachedJudge, stats: dict, rows: list[dict]) -> dict:
         "calls": stats.get("calls", 0),
         "cache_hits": stats.get("cache_hits", 0),
         "failed_calls": stats.get("failed_calls", 0),
+        "truncated_prompts": stats.get("truncated_prompts", 0),
+        "judge_prompt_lines_skipped": stats.get("judge_prompt_lines_skipped", 0),
+        **{k: stats[k] for k in ("reference_missing", "out_of_scale") if k in stats},
         "prompt_tokens": session["prompt_tokens"],
         "completion_tokens": session["completion_tokens"],
         "cost": session["cost"],
@@ -162,10 +167,10 @@ class PlanningJudge:
         self.planned = 0
         self.prompts = 0
 
-    def complete(self, prompts: list[str], template: str):
+    def complete(self, prompts: list, template: str, repeat: int = 0):
         self.prompts += len(prompts)
         for prompt in prompts:
-            key = cache_key(self.model, template, prompt)
+            key = cache_key(self.model, template, prompt, repeat)
             if key not in self.seen and not self.cache.has(key):
                 self.planned += 1
             self.seen.add(key)

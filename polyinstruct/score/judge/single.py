@@ -1,8 +1,12 @@
 """Single grading: the judge rates one answer alone and writes `[[N]]`.
 
-Two protocols (protocols.py) share the parser: Chen et al.'s 1-3 rating of the first turn, and
-MT-Bench's 1-10 rating of every turn, where math/reasoning/coding questions show the judge a
-reference answer and turns after the first show the conversation so far (`turn_fields`).
+Two protocols (protocols.py) share this: Chen et al.'s 1-3 rating of the first turn, and MT-Bench's
+1-10 rating of every turn, where math/reasoning/coding questions show the judge a reference answer
+and turns after the first show the conversation so far (`turn_fields`).
+
+Two parsers: `parse_rating` (strict: one distinct `[[N]]` in range, integers unless allowed), and
+`parse_fastchat` (FastChat's own rule, `fastchat.rating`: the first `[[x]]`, else the first `[x]`,
+fractions allowed, kept as judged; FastChat's -1 for "no rating" is a parse failure here).
 
 An answer that does not parse keeps its raw text and a reason; it is never turned into a 0.
 """
@@ -14,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from polyinstruct import languages
+from polyinstruct.score.judge import fastchat
 
 RATING = re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]")
 
@@ -49,27 +54,51 @@ def parse_rating(text: str | None, low: int = 1, high: int = 3, integer: bool = 
     return Verdict(int(value) if value.is_integer() else value, None)
 
 
+def parse_fastchat(text: str | None) -> Verdict:
+    """FastChat's rating (`fastchat.rating`); its -1 ("no rating", also every "$ERROR$" row) is a parse failure."""
+    if text is None:
+        return Verdict(None, "judge_call_failed")
+    value = fastchat.rating(text)
+    return Verdict(None, "no_rating") if value == fastchat.NO_RATING else Verdict(value, None)
+
+
 def render_history(turns: list[str], responses: list[str]) -> str:
     """Earlier turns of a conversation, as the multi-turn judge template shows them."""
     return "".join(f"### User:\n{q}\n\n### Assistant:\n{a}\n\n" for q, a in zip(turns, responses)).rstrip()
 
 
+def references_through(record: dict, turn: int, reference_categories) -> list[str] | None:
+    """The references of turns 1..turn+1 when the record's category shows references and every one of
+    them exists (FastChat's multi-turn reference prompt shows both turns' references), else None."""
+    if record["category"] not in reference_categories:
+        return None
+    found = (record.get("reference") or [None] * len(record["turns"]))[: turn + 1]
+    return found if len(found) == turn + 1 and all(r is not None for r in found) else None
+
+
 def turn_fields(record: dict, turn: int, reference_categories=DEFAULT_REFERENCE_CATEGORIES) -> tuple[dict, str, bool]:
     """(template fields, template role, reference shown) for one 0-based turn of an answered eval record.
 
-    A record in a reference category whose turn has no reference is judged without one."""
-    reference = (record.get("reference") or [None] * len(record["turns"]))[turn]
-    with_reference = record["category"] in reference_categories and reference is not None
+    The fields serve both template families: FastChat's (`question`, `answer`, `ref_answer_1` on turn 1;
+    `question_1`, `question_2`, `answer_1`, `answer_2`, `ref_answer_1`, `ref_answer_2` on turn 2) and
+    the .txt templates' (`history`, `question`, `answer`, `reference` of the turn judged). A record in a
+    reference category lacking a reference for this or an earlier turn is judged without one."""
+    references = references_through(record, turn, reference_categories)
+    with_reference = references is not None
     role = ("turn1" if turn == 0 else "multi_turn") + ("_reference" if with_reference else "")
     fields = {
         "question": record["turns"][turn],
         "answer": record["responses"][turn],
         "language": languages.get(record["lang"]).name,
     }
+    for k in range(turn + 1):
+        fields[f"question_{k + 1}"] = record["turns"][k]
+        fields[f"answer_{k + 1}"] = record["responses"][k]
     if turn > 0:
         fields["history"] = render_history(record["turns"][:turn], record["responses"][:turn])
     if with_reference:
-        fields["reference"] = reference
+        fields["reference"] = references[turn]
+        fields.update({f"ref_answer_{k + 1}": ref for k, ref in enumerate(references)})
     return fields, role, with_reference
 
 
