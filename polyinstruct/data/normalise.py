@@ -80,15 +80,23 @@ def _messages(raw, where: str) -> list[dict]:
     return out
 
 
+def position_id(dataset: str, position: int) -> str:
+    """The id of the record at 0-based `position` of a dataset whose ids are positions (`datasets.<name>.ids`)."""
+    return f"{dataset}-{position}"
+
+
 def normalise_instructions(
-    rows, dataset: str, lang: str, fields: dict, limit: int | None = None
+    rows, dataset: str, lang: str, fields: dict, limit: int | None = None, ids: str = "field"
 ) -> tuple[list[dict], Counter]:
-    """Map raw rows to instruction records; returns (records, counts of dropped records by reason)."""
+    """Map raw rows to instruction records; returns (records, counts of dropped records by reason).
+
+    `ids`: "field" (the `id` field, else a content hash) or "position" (`<dataset>-<n>`, n the row's
+    0-based position in the source, dropped rows included, so a position-aligned translation joins)."""
     key = f"datasets.{dataset}"
     dropped: Counter = Counter()
     seen: set[str] = set()
     records = []
-    for where, row in rows:
+    for position, (where, row) in enumerate(rows):
         if "messages" in fields:
             messages = _messages(_field(row, fields, "messages", where, key), where)
             user = next((m["content"] for m in messages if m["role"] == "user"), "")
@@ -108,8 +116,11 @@ def normalise_instructions(
         if not answer.strip():
             dropped["empty_output"] += 1
             continue
-        raw_id = _field(row, fields, "id", where, key, required=False) if "id" in fields else None
-        rid = str(raw_id) if raw_id is not None else _content_id(dataset, json.dumps(body, sort_keys=True))
+        if ids == "position":
+            rid = position_id(dataset, position)
+        else:
+            raw_id = _field(row, fields, "id", where, key, required=False) if "id" in fields else None
+            rid = str(raw_id) if raw_id is not None else _content_id(dataset, json.dumps(body, sort_keys=True))
         if rid in seen:
             dropped["duplicate_id"] += 1
             continue
@@ -160,6 +171,8 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
         if path
         else {"hub": spec.get("hub"), "revision": spec.get("revision"), "split": spec.get("split")}
     )
+    if sources.is_url(spec.get("path")):  # `path` is the local copy fetched from it
+        source["url"] = spec["path"]
     return {
         "source": source,
         "fields": spec.get("fields"),

@@ -66,7 +66,9 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
         gradient_accumulation_steps=accumulation,
         learning_rate=spec["learning_rate"],
         lr_scheduler_type=s["lr_scheduler"],
-        warmup_ratio=s["warmup_ratio"],
+        # warmup_steps (Alpaca-LoRA's 100) wins over warmup_ratio when set
+        warmup_ratio=s["warmup_ratio"] if s.get("warmup_steps") is None else 0.0,
+        warmup_steps=s.get("warmup_steps") or 0,
         weight_decay=s["weight_decay"],
         adam_beta1=s["adam_beta1"],
         adam_beta2=s["adam_beta2"],
@@ -130,6 +132,8 @@ def train(spec: dict) -> dict | None:
         raise InputError(f"{spec['train']}: the mixture has no training records")
     pointer = spec["pointer"]
     tokenizer = loader.load_tokenizer(pointer, padding_side="right")
+    if s["template"] == "chat":
+        chat.require_chat_template(tokenizer, f"model '{pointer['name']}' (config key 'train.template': chat)")
     model = _load_model(pointer, method, s)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     accumulation = budget.gradient_accumulation(s["global_batch_size"], s["micro_batch_size"], world)

@@ -1,7 +1,9 @@
 """The interface every translation engine has (`registry.py` names them), and the `precomputed` engine.
 
 `precomputed` joins translations that already exist (shipped files, DeepL output, a released
-translated dataset) by record id. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
+translated dataset) by record id, or by position for releases without ids that keep the source's
+order (Chen et al.'s `alpaca_data_cleaned.<lang>.json`: the n-th record translates source record
+`<dataset>-<n>`). It reads JSONL or a JSON array. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
 *segments*: `SegmentEngine` cuts every text field with `structure.plan` (code, URLs, placeholders
 and markdown stay out of what the model sees), translates the unique segments of a whole shard
 in length-sorted batches, and rebuilds each field with its protected spans restored.
@@ -38,16 +40,49 @@ def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
     return new
 
 
+JOINS = ("id", "position")
+
+
+def _translated_records(path: str):
+    """(location, record) of a JSONL file, or of a JSON array (`file[n]`)."""
+    if str(path).lower().endswith(".json"):
+        import json
+
+        with open(path, encoding="utf-8") as fh:
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        if not isinstance(data, list):
+            raise InputError(f"{path}: expected a JSON array of records")
+        for i, record in enumerate(data):
+            if not isinstance(record, dict):
+                raise InputError(f"{path}[{i}]: expected a JSON object, got {type(record).__name__}")
+            yield f"{path}[{i}]", record
+        return
+    for lineno, record in read_jsonl(path):
+        yield f"{path}:{lineno}", record
+
+
 class PrecomputedEngine(Engine):
     name = "precomputed"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, join: str = "id", dataset: str | None = None):
+        if join not in JOINS:
+            raise InputError(f"config key 'translate.precomputed.join': {join!r} is not one of {', '.join(JOINS)}")
+        if join == "position" and not dataset:
+            raise ValueError("a position join needs the dataset name (ids are <dataset>-<n>)")
+        from polyinstruct.data.normalise import position_id
+
         self.path = path
         self.by_id: dict[str, tuple[str, dict]] = {}
-        for lineno, record in read_jsonl(path):
+        for position, (where, record) in enumerate(_translated_records(path)):
+            if join == "position":
+                self.by_id[position_id(dataset, position)] = (where, record)
+                continue
             if "id" not in record:
-                raise InputError(f"{path}:{lineno}: missing field 'id'")
-            self.by_id[str(record["id"])] = (f"{path}:{lineno}", record)
+                raise InputError(f"{where}: missing field 'id'")
+            self.by_id[str(record["id"])] = (where, record)
 
     def translate_records(self, records, source_lang, target_lang):
         missing: Counter = Counter()

@@ -129,10 +129,25 @@ def _check_semantics(config: dict) -> None:
     judge = config["score"]["judge"]["model"]
     if judge is not None and judge not in config["models"]:
         raise ConfigError(f"config key 'score.judge.model': no model named '{judge}' under 'models'")
+    _check_precomputed_join(config)
     _check_training(config)
     _check_evaluation(config)
     _check_crosslingual(config)
     _check_benchmarks(config)
+
+
+def _check_precomputed_join(config: dict) -> None:
+    """A position join needs position ids in every dataset it translates (the n-th record is `<dataset>-<n>`)."""
+    t = config["translate"]
+    used = {t["engine"], *t["engines"].values(), t["qa"]["fallback_engine"]}
+    if t["precomputed"]["join"] != "position" or "precomputed" not in used:
+        return
+    for name in config["mixtures"]["datasets"] or config["datasets"]:
+        if config["datasets"][name].get("ids") != "position":
+            raise ConfigError(
+                f"config key 'datasets.{name}.ids': translate.precomputed.join is position, so the records need "
+                f"position ids (set ids: position)"
+            )
 
 
 def _check_crosslingual(config: dict) -> None:

@@ -117,6 +117,13 @@ def judge_model(config: dict) -> str:
     return config["score"]["judge"]["model"] or next(iter(config["models"]))
 
 
+def untuned_template(config: dict, model: str) -> str:
+    """How a model of `models` is prompted when used untuned (its base run, as judge, as llm translator):
+    `models.<name>.prompt_template`, else `train.template` (a base model without a chat template is then
+    prompted the way its tuned runs are trained)."""
+    return (config["models"].get(model) or {}).get("prompt_template") or config["train"]["template"]
+
+
 PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
 
 

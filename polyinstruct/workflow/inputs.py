@@ -22,6 +22,7 @@ TRAIN_KEYS = (
     "template",
     "lr_scheduler",
     "warmup_ratio",
+    "warmup_steps",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
@@ -39,10 +40,13 @@ METHOD_OVERRIDES = (
     "micro_batch_size",
     "lr_scheduler",
     "warmup_ratio",
+    "warmup_steps",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
     "gradient_checkpointing",
+    "checkpoint_selection",
+    "eval_every_steps",
 )
 #: Memory (MB) and time (min) a training job asks for, by method: full fine-tuning holds optimizer
 #: states for every weight.
@@ -102,7 +106,10 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
     name = name or engine(config, wildcards)
     lang, src = wildcards.lang, config["source_language"]
     if name == "precomputed":
-        return {"path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang)}
+        settings = {"path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang)}
+        if t["precomputed"]["join"] == "position":
+            settings.update(join="position", dataset=wildcards.dataset)
+        return settings
     common = {"segment_max_chars": t["segment_max_chars"]}
     pointer = paths.MODEL.format(model=llm_model(config))
     if name == "hf-seq2seq":
@@ -111,6 +118,7 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
         return {
             **common,
             "pointer": pointer,
+            "template": grid.untuned_template(config, llm_model(config)),
             "few_shot": t["llm"]["few_shot"].get(lang, []),
             "batch_size": t["llm"]["batch_size"],
             "max_new_tokens": t["llm"]["max_new_tokens"],
@@ -125,7 +133,13 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
         "beam_size": ct2["beam_size"],
     }
     if ct2["source"] == "llm":
-        return {**settings, "kind": "generator", "tokenizer": pointer, "few_shot": t["llm"]["few_shot"].get(lang, [])}
+        return {
+            **settings,
+            "kind": "generator",
+            "tokenizer": pointer,
+            "few_shot": t["llm"]["few_shot"].get(lang, []),
+            "template": grid.untuned_template(config, llm_model(config)),
+        }
     return {
         **settings,
         "kind": "translator",
@@ -147,8 +161,16 @@ def engine_files(config: dict, wildcards, name: str) -> dict[str, str]:
     return files
 
 
+def langid_model(config: dict) -> dict[str, str]:
+    """The language-ID model file as a job input (fetched first when it is a URL or hub file); none for pkg://."""
+    from polyinstruct.score import langid
+
+    found = langid.model_file(config["score"]["langid"]["model"])
+    return {"lid_model": found} if found else {}
+
+
 def translate_shard(config: dict, wildcards) -> dict[str, str]:
-    inputs = {"records": paths.INSTRUCTIONS.format(dataset=wildcards.dataset)}
+    inputs = {"records": paths.INSTRUCTIONS.format(dataset=wildcards.dataset), **langid_model(config)}
     inputs.update(engine_files(config, wildcards, engine(config, wildcards)))
     fallback = config["translate"]["qa"]["fallback_engine"]
     if config["translate"]["qa"]["policy"] == "fallback" and fallback:
@@ -288,8 +310,11 @@ def lr_selection(config: dict, wildcards) -> list[str]:
 
 
 def prompt_template(config: dict, wildcards) -> str:
-    """Base models are prompted with their chat template; tuned runs the way they were trained."""
-    return "chat" if wildcards.method == paths.BASE else config["train"]["template"]
+    """Tuned runs are prompted the way they were trained (`train.template`); base runs with the model's
+    `prompt_template` (default: `train.template` too)."""
+    if wildcards.method == paths.BASE:
+        return grid.untuned_template(config, wildcards.model)
+    return config["train"]["template"]
 
 
 # ---- generate ---------------------------------------------------------------------------------------
@@ -343,6 +368,7 @@ def judge_settings(config: dict, protocol: str) -> dict:
             "batch_size": judge["batch_size"],
             "max_new_tokens": judge["max_new_tokens"],
             "response_prefix": block.get("response_prefix", ""),
+            "template": grid.untuned_template(config, settings["model"]),
         }
         if settings["engine"] == "vllm":
             settings["generate"] = {k: config["generate"][k] for k in ("vllm", "repetition_penalty")}

@@ -355,6 +355,8 @@ def jobs(config: dict) -> dict[str, list[str]]:
     add("select_lr", selections(config))
     add("generate", responses(config))
     add("langid_responses", responses(config, paths.LANGID))
+    if translated or responses(config):
+        reads += list(inputs.langid_model(config).values())
     evalsets_used = {(e, lang) for e in config["evalsets"] for lang in grid.eval_languages(config)}
     add("normalise_eval", [paths.EVAL.format(evalset=e, lang=lang) for e, lang in sorted(evalsets_used)])
     for e, lang in sorted(evalsets_used):
