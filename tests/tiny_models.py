@@ -373,3 +373,31 @@ def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     )
     (out_dir / "hparams.yaml").write_text(yaml.safe_dump(hparams, sort_keys=False), encoding="utf-8")
     return checkpoint
+
+
+# --- a tiny fastText language identifier with OpenLID's label scheme (__label__fra_Latn) ---
+
+
+def build_tiny_fasttext_lid(path: Path, texts: dict[str, list[str]], seed: int = 0) -> Path:
+    """A fastText supervised model trained on `texts` ({label: lines}, labels like `fra_Latn` as OpenLID and
+    GlotLID write them), small (16 dimensions, character 2-4-grams in 20k buckets), saved at `path`.
+
+    Trained in a fresh interpreter: in a process that has trained a `tokenizers` BPE model (the tiny LMs'
+    tokenizer) fastText's training diverges ("Encountered NaN"), seen here with fasttext-numpy2 0.10.4."""
+    import random
+    import subprocess
+    import sys
+
+    lines = [f"__label__{label} {' '.join(t.split())}" for label, items in texts.items() for t in items]
+    random.Random(seed).shuffle(lines)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    train_file = path.with_suffix(".train.txt")
+    train_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = (
+        "import sys, fasttext; m = fasttext.train_supervised(input=sys.argv[1], dim=16, epoch=30, lr=0.5, minn=2, "
+        "maxn=4, bucket=20000, wordNgrams=1, thread=1, seed=int(sys.argv[3]), verbose=0); m.save_model(sys.argv[2])"
+    )
+    subprocess.run([sys.executable, "-c", script, str(train_file), str(path), str(seed)], check=True)
+    train_file.unlink()
+    return path

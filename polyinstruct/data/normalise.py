@@ -184,7 +184,8 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter) -> dict
 
 def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[list[dict], Counter]:
     """Eval records for one language: a public shape when `evalsets.<name>.format` is set, else the field
-    mapping; the first `limit` items when set (the rest counted as over_limit)."""
+    mapping; the first `offset` items left out (counted as before_offset), then the first `limit` items
+    kept when set (the rest counted as over_limit)."""
     if spec.get("format"):
         from polyinstruct.data import evalsets
 
@@ -199,6 +200,10 @@ def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[li
             spec["fields"],
             filter_lang=not sources.per_language(spec.get("path")),
         )
+    offset = spec.get("offset") or 0
+    if offset:
+        dropped["before_offset"] += min(offset, len(records))
+        records = records[offset:]
     limit = spec.get("limit")
     if limit is not None and len(records) > limit:
         dropped["over_limit"] += len(records) - limit

@@ -66,8 +66,9 @@ def batched_generate(
         decoding["num_beams"] = int(num_beams)
     if no_repeat_ngram_size:
         decoding["no_repeat_ngram_size"] = int(no_repeat_ngram_size)
-    if stop:  # stop early (the text is cut below, wherever the stop string fell inside a token)
-        decoding.update(stop_strings=list(stop), tokenizer=tokenizer)
+    # stop strings cut the decoded continuation below, as Chen et al.'s code cut after decoding; transformers'
+    # own stop_strings would also match across the prompt's end (a prompt ending in "\n" and an answer
+    # starting "### " would stop at once), so generation is not stopped early by them
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         features = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt").to(device)

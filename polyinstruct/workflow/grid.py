@@ -129,8 +129,13 @@ PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the plannin
 
 def without_planning_keys(spec: dict) -> dict:
     """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
-    setting or editing them re-runs nothing (nor does an unset eval-set `limit`, added after results existed)."""
-    return {k: v for k, v in spec.items() if k not in PLANNING_KEYS and not (k == "limit" and v is None)}
+    setting or editing them re-runs nothing (nor does an unset eval-set `limit` or a zero `offset`, added after
+    results existed)."""
+    return {
+        k: v
+        for k, v in spec.items()
+        if k not in PLANNING_KEYS and not (k == "limit" and v is None) and not (k == "offset" and not v)
+    }
 
 
 def count_records(spec: dict, name: str) -> int:
