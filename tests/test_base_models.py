@@ -77,6 +77,8 @@ def test_base_runs_are_prompted_with_the_model_setting_else_the_training_templat
     assert inputs.prompt_template(own, base) == "chat" and inputs.prompt_template(own, tuned) == "alpaca"
     # the judge and the llm translator are the model used untuned: they follow the same setting
     assert inputs.judge_settings(alpaca, "chen_single")["local"]["template"] == "alpaca"
+    chat_judge = config(**{"train.template": "alpaca", "score.judge.prompt_template": "chat"})
+    assert inputs.judge_settings(chat_judge, "chen_single")["local"]["template"] == "chat"
     w = types.SimpleNamespace(dataset="polyalpaca", lang="fr")
     llm = config(**{"train.template": "alpaca", "translate.engine": "llm"})
     assert inputs.engine_settings(llm, w)["template"] == "alpaca"

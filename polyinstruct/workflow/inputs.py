@@ -368,7 +368,7 @@ def judge_settings(config: dict, protocol: str) -> dict:
             "batch_size": judge["batch_size"],
             "max_new_tokens": judge["max_new_tokens"],
             "response_prefix": block.get("response_prefix", ""),
-            "template": grid.untuned_template(config, settings["model"]),
+            "template": judge["prompt_template"] or grid.untuned_template(config, settings["model"]),
         }
         if settings["engine"] == "vllm":
             settings["generate"] = {k: config["generate"][k] for k in ("vllm", "repetition_penalty")}
