@@ -96,7 +96,7 @@ def test_released_test_prompts_load_through_the_preset_spec():
     assert ids[0] == "50168627-eb95-4d5a-a2c8-d6ccbc00642c"
     # the Hindi file's line 50 is broken upstream: it stops the load naming the line
     with pytest.raises(InputError, match=r"test_hi\.jsonl:50"):
-        evalsets.load(spec, HPLT / "test_hi.jsonl", "hi", "oasst")
+        evalsets.load(spec, HPLT.parent / "test_hi.jsonl", "hi", "oasst")
 
 
 # ---- decoding ---------------------------------------------------------------------------------------------

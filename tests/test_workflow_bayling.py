@@ -127,7 +127,7 @@ def test_lm_eval_results_for_base_and_adapter(bayling_run):
     assert tuned["results"]["polybelebele_fra_Latn"]["sample_len"] == 3
 
 
-def test_benchmark_report_tables_and_figures(bayling_run):
+def test_mt_lm_eval_report_tables_and_figures(bayling_run):
     root, _ = bayling_run
     report = root / "results/report/mt_lm_eval"
     mt = (report / "mt.csv").read_text().splitlines()

@@ -11,7 +11,8 @@ Shapes read (config key `evalsets.<name>.format`):
 - `prompts`: one {"prompt": ...} or {"instruction": ..., "input": ...} per line, one file per language.
 - `modifiers`: like `prompts`, each item naming its `modifier` (see `polyinstruct.data.modifiers`).
 
-Every malformed item stops the load with file:line; nothing is skipped.
+A malformed line (bad bytes, bad JSON) stops the load with file:line, or is skipped and counted under
+`on_malformed: skip`; an item that parses but breaks the shape always stops the load with file:line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from polyinstruct import languages
 from polyinstruct.data import modifiers
-from polyinstruct.io import InputError, read_json_lines, read_jsonl
+from polyinstruct.io import InputError, Malformed, read_json_lines, read_jsonl, read_text_lines
 
 FORMATS = ("mt-bench", "mt-bench-x", "messages", "prompts", "modifiers")
 
@@ -71,11 +72,11 @@ def _unique(where_by_id: dict, rid: str, where: str) -> None:
     where_by_id[rid] = where
 
 
-def load_mt_bench(path: str | os.PathLike, lang: str) -> list[dict]:
+def load_mt_bench(path: str | os.PathLike, lang: str, malformed: Malformed | None = None) -> list[dict]:
     """FastChat MT-Bench `question.jsonl`; ids become strings, `lang` is the file's language."""
     lang = languages.get(lang).code
     items, seen = [], {}
-    for lineno, record in read_jsonl(path):
+    for lineno, record in read_jsonl(path, malformed):
         where = f"{path}:{lineno}"
         qid = record.get("question_id")
         if not isinstance(qid, int) or isinstance(qid, bool):
@@ -97,11 +98,11 @@ def mt_bench_x_language(question_id: str, where: str) -> str:
         raise InputError(f"{where}: id {question_id!r}: {exc}") from None
 
 
-def load_mt_bench_x(path: str | os.PathLike, lang: str | None = None) -> list[dict]:
+def load_mt_bench_x(path: str | os.PathLike, lang: str | None = None, malformed: Malformed | None = None) -> list[dict]:
     """MT-Bench-X questions; each id's suffix gives its language and must match `lang` when given."""
     expected = languages.get(lang).code if lang else None
     items, seen = [], {}
-    for lineno, record in read_jsonl(path):
+    for lineno, record in read_jsonl(path, malformed):
         where = f"{path}:{lineno}"
         qid = record.get("question_id")
         if not isinstance(qid, str):
@@ -117,12 +118,12 @@ def load_mt_bench_x(path: str | os.PathLike, lang: str | None = None) -> list[di
 
 def read_types(path: str | os.PathLike) -> list[str]:
     """One task type per line; an empty line is an error (it would shift every later type)."""
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
-    for lineno, line in enumerate(lines, start=1):
+    types = []
+    for lineno, line in read_text_lines(path):
         if not line.strip():
             raise InputError(f"{path}:{lineno}: empty task type")
-    return [line.strip() for line in lines]
+        types.append(line.strip())
+    return types
 
 
 def _conversation(value, where: str) -> tuple[list[str], list | None]:
@@ -149,7 +150,11 @@ def _conversation(value, where: str) -> tuple[list[str], list | None]:
 
 
 def load_messages(
-    path: str | os.PathLike, types_path: str | os.PathLike, lang: str, id_prefix: str | None = None
+    path: str | os.PathLike,
+    types_path: str | os.PathLike,
+    lang: str,
+    id_prefix: str | None = None,
+    malformed: Malformed | None = None,
 ) -> list[dict]:
     """Message-list JSONL plus its parallel `.types` file; user turns are prompts, assistant turns references.
 
@@ -157,19 +162,23 @@ def load_messages(
     `lang_de`, ...) make the item a modifier item, checked like the `modifiers` format's.
 
     Ids are the object's `id` when it has one, else `<id_prefix>-<line number>` (prefix: the file stem).
+    Line i of the JSONL file goes with line i of the types file; a malformed line skipped under
+    `on_malformed: skip` drops its task type with it, and a blank line counts as malformed.
     """
     lang = languages.get(lang).code
     types = read_types(types_path)
-    lines = list(read_json_lines(path))
-    if len(lines) != len(types):
+    malformed = malformed or Malformed()
+    lines = list(read_json_lines(path, malformed, blank_ok=False))
+    n_lines = len(lines) + malformed.count
+    if n_lines != len(types):
         raise InputError(
-            f"{path} has {len(lines)} items but {types_path} has {len(types)} task types; "
+            f"{path} has {n_lines} items but {types_path} has {len(types)} task types; "
             "the two files must be parallel, line for line"
         )
     prefix = id_prefix or Path(path).stem
     items, seen = [], {}
-    for (lineno, value), task_type in zip(lines, types):
-        where = f"{path}:{lineno}"
+    for lineno, value in lines:
+        where, task_type = f"{path}:{lineno}", types[lineno - 1]
         turns, reference = _conversation(value, where)
         rid = str(value["id"]) if isinstance(value, dict) and "id" in value else f"{prefix}-{lineno}"
         _unique(seen, rid, where)
@@ -201,12 +210,13 @@ def load_prompts(
     with_modifiers: bool = False,
     default_category: str = "general",
     id_prefix: str | None = None,
+    malformed: Malformed | None = None,
 ) -> list[dict]:
     """One prompt per line; optional `id`, `category` (or `type`), and `modifier` (required if with_modifiers)."""
     lang = languages.get(lang).code
     prefix = id_prefix or Path(path).stem
     items, seen = [], {}
-    for lineno, record in read_jsonl(path):
+    for lineno, record in read_jsonl(path, malformed):
         where = f"{path}:{lineno}"
         text = _prompt(record, where)
         category = record.get("category", record.get("type", default_category))
@@ -236,19 +246,25 @@ def types_location(spec: dict, location: str | os.PathLike, lang: str) -> str:
     return (stem if dot and "/" not in suffix else str(location)) + ".types"
 
 
-def load(spec: dict, path: str | os.PathLike, lang: str, name: str) -> list[dict]:
-    """Dispatch on `evalsets.<name>.format`; `path` is the spec's path with `{lang}` filled in."""
+def load(spec: dict, path: str | os.PathLike, lang: str, name: str, malformed: Malformed | None = None) -> list[dict]:
+    """Dispatch on `evalsets.<name>.format`; `path` is the spec's path with `{lang}` filled in; malformed
+    lines go to `malformed` (default: the eval set's `on_malformed`)."""
     fmt = spec.get("format")
     if fmt not in FORMATS:
         raise InputError(f"config key 'evalsets.{name}.format': {fmt!r} is not one of {', '.join(FORMATS)}")
+    malformed = malformed or Malformed.of(spec, f"evalsets.{name}")
     if fmt == "mt-bench":
-        return load_mt_bench(path, lang)
+        return load_mt_bench(path, lang, malformed)
     if fmt == "mt-bench-x":
-        return load_mt_bench_x(path, lang)
+        return load_mt_bench_x(path, lang, malformed)
     if fmt == "messages":
-        return load_messages(path, types_location(spec, path, lang), lang)
+        return load_messages(path, types_location(spec, path, lang), lang, malformed=malformed)
     return load_prompts(
-        path, lang, with_modifiers=fmt == "modifiers", default_category=spec.get("default_category", "general")
+        path,
+        lang,
+        with_modifiers=fmt == "modifiers",
+        default_category=spec.get("default_category", "general"),
+        malformed=malformed,
     )
 
 

@@ -41,8 +41,9 @@ def training_example(record: dict, template: str) -> dict:
             "completion": [{"role": "assistant", "content": rec.response(record)}],
         }
     if template == "alpaca":
-        if "messages" in record:
-            return {"prompt": _alpaca_prompt(rec.user_prompt(record)), "completion": rec.response(record)}
+        if "messages" in record:  # a multi-turn record stays whole: earlier turns fold in as Alpaca blocks
+            *context, last = record["messages"]
+            return {"prompt": render(context, "alpaca", None), "completion": last["content"]}
         return {
             "prompt": _alpaca_prompt(record["instruction"], record.get("input", "")),
             "completion": record["output"],

@@ -95,12 +95,44 @@ def _check_language(code: str, key: str) -> None:
         raise ConfigError(f"config key '{key}': {exc}") from None
 
 
+def language_lists(config: dict) -> list[tuple[str, list]]:
+    """(config key, list) of every list of language codes (or language pairs) in a config."""
+    lists = [
+        ("languages", config["languages"]),
+        ("eval_languages", config["eval_languages"]),
+        ("crosslingual.pivots", config["crosslingual"]["pivots"]),
+        ("crosslingual.languages", config["crosslingual"]["languages"]),
+        ("lm_eval.languages", config["lm_eval"]["languages"]),
+        ("train.lr_selection.languages", config["train"]["lr_selection"]["languages"] or []),
+    ]
+    for name, spec in config["mt_eval"]["testsets"].items():
+        lists += [(f"mt_eval.testsets.{name}.{k}", spec.get(k) or []) for k in ("pivots", "languages", "pairs")]
+    return lists
+
+
+def _check_no_repeats(key: str, values: list) -> None:
+    """A language listed twice would plan (and train, translate, evaluate) the same thing twice."""
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        try:
+            canonical = languages.get(value).code  # `fr` and `fra` are the same language
+        except languages.UnknownLanguageError:
+            canonical = value  # a pair (en-fr), or an unknown code that the language checks report
+        if canonical in first:
+            j = first[canonical]
+            same = f"'{value}'" if values[j] == value else f"'{values[j]}' and '{value}' (the same language)"
+            raise ConfigError(f"config key '{key}': {same} listed twice ({key}[{j}] and {key}[{i}])")
+        first[canonical] = i
+
+
 def _check_semantics(config: dict) -> None:
     _check_language(config["source_language"], "source_language")
     for i, code in enumerate(config["languages"]):
         _check_language(code, f"languages[{i}]")
     for i, code in enumerate(config["eval_languages"]):
         _check_language(code, f"eval_languages[{i}]")
+    for key, values in language_lists(config):
+        _check_no_repeats(key, values)
     if config["source_language"] not in config["languages"]:
         raise ConfigError(f"config key 'languages': must include source_language '{config['source_language']}'")
     for code in config["translate"]["engines"]:
@@ -115,6 +147,7 @@ def _check_semantics(config: dict) -> None:
     for name, spec in config["evalsets"].items():
         if (spec.get("path") is None) == (spec.get("hub") is None):
             raise ConfigError(f"config key 'evalsets.{name}': set exactly one of 'path' or 'hub'")
+        _check_evalset_language(config, name, spec)
     for i, name in enumerate(config["mixtures"]["datasets"]):
         if name not in config["datasets"]:
             raise ConfigError(f"config key 'mixtures.datasets[{i}]': no dataset named '{name}'")
@@ -148,6 +181,24 @@ def _check_precomputed_join(config: dict) -> None:
                 f"config key 'datasets.{name}.ids': translate.precomputed.join is position, so the records need "
                 f"position ids (set ids: position)"
             )
+
+
+def _check_evalset_language(config: dict, name: str, spec: dict) -> None:
+    """`evalsets.<name>.lang`: a single-language file, evaluated in that language only."""
+    fixed = spec.get("lang")
+    if not fixed:
+        return
+    key = f"evalsets.{name}.lang"
+    _check_language(fixed, key)
+    if sources.per_language(spec.get("path")):
+        raise ConfigError(f"config key '{key}': the path {spec['path']!r} already names one file per language")
+    others = [c for c in (config["eval_languages"] or config["languages"]) if languages.get(c).code != fixed]
+    if others:
+        raise ConfigError(
+            f"config key '{key}': the eval set is in '{fixed}' only, but the eval languages also hold "
+            f"{', '.join(others)}; evaluate in '{fixed}' only (eval_languages: [{fixed}]) or give the eval set "
+            f"one file per language ({{lang}} in its path)"
+        )
 
 
 def _check_crosslingual(config: dict) -> None:

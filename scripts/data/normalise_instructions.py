@@ -5,13 +5,6 @@ from polyinstruct.workflow.job import job
 with job(snakemake):
     spec, name = snakemake.params.spec, snakemake.wildcards.dataset
     path = snakemake.input[0] if len(snakemake.input) else None  # the local copy of a URL source
-    records, dropped = normalise.normalise_instructions(
-        normalise.iter_source(spec, path),
-        name,
-        snakemake.params.lang,
-        spec["fields"],
-        spec.get("limit"),
-        ids=spec.get("ids", "field"),
-    )
+    records, dropped = normalise.load_instructions(spec, path, name, snakemake.params.lang)
     write_jsonl(snakemake.output.records, records)
-    write_json(snakemake.output.manifest, normalise.manifest(spec, path or spec.get("path"), len(records), dropped))
+    write_json(snakemake.output.manifest, normalise.manifest(spec, path, len(records), dropped))

@@ -1,6 +1,6 @@
 """One judging job from config: which backend answers, wrapped in the cache and ledger, asked by which protocol.
 
-`settings` is what `rule_inputs.judge_settings` hands a job: the backend (`local` or `openai`),
+`settings` is what `workflow.inputs.judge_settings` hands a job: the backend (`local` or `openai`),
 the protocol's own block, the template directory, the shared cache directory and the prices.
 A backend is built lazily, so a job whose prompts are all cached loads no model and opens no
 connection. `plan` counts the calls a set of jobs would make without making any (the dry run).
