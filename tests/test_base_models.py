@@ -70,15 +70,16 @@ def test_a_tokenizer_without_chat_template_loads_and_chat_stops_naming_the_setti
 def test_base_runs_are_prompted_with_the_model_setting_else_the_training_template():
     base = types.SimpleNamespace(model="smollm2-135m", method="base")
     tuned = types.SimpleNamespace(model="smollm2-135m", method="lora")
-    assert inputs.prompt_template(config(), base) == "chat"  # config.yaml: train.template chat (the default)
-    alpaca = config(**{"train.template": "alpaca"})
+    assert inputs.prompt_template(config(**{"train.template": "chat"}), base) == "chat"
+    alpaca = config()  # config.yaml: train.template alpaca
+    assert alpaca["train"]["template"] == "alpaca"
     assert inputs.prompt_template(alpaca, base) == inputs.prompt_template(alpaca, tuned) == "alpaca"
     own = config(**{"train.template": "alpaca", "models.smollm2-135m.prompt_template": "chat"})
     assert inputs.prompt_template(own, base) == "chat" and inputs.prompt_template(own, tuned) == "alpaca"
     # the judge and the llm translator are the model used untuned: they follow the same setting
-    assert inputs.judge_settings(alpaca, "chen_single")["local"]["template"] == "alpaca"
-    chat_judge = config(**{"train.template": "alpaca", "score.judge.prompt_template": "chat"})
-    assert inputs.judge_settings(chat_judge, "chen_single")["local"]["template"] == "chat"
+    plain_judge = config(**{"score.judge.prompt_template": None})
+    assert inputs.judge_settings(plain_judge, "chen_single")["local"]["template"] == "alpaca"
+    assert inputs.judge_settings(alpaca, "chen_single")["local"]["template"] == "chat"  # its own setting
     w = types.SimpleNamespace(dataset="polyalpaca", lang="fr")
     llm = config(**{"train.template": "alpaca", "translate.engine": "llm"})
     assert inputs.engine_settings(llm, w)["template"] == "alpaca"

@@ -66,8 +66,12 @@ def test_method_overrides_reach_the_training_settings():
         "zero3",
         True,
     )
-    assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (1, 8, False)
+    assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (2, 8, False)
     assert lora["lora"]["target_modules"] == "qkv" and "deepspeed" not in lora
+    c["train"]["full"].update(checkpoint_selection="last", warmup_steps=100, eval_every_steps=50)
+    full, lora = inputs.train_settings(c, "full"), inputs.train_settings(c, "lora")
+    assert (full["checkpoint_selection"], full["warmup_steps"], full["eval_every_steps"]) == ("last", 100, 50)
+    assert (lora["checkpoint_selection"], lora["warmup_steps"], lora["eval_every_steps"]) == ("last", None, None)
 
 
 def test_shard_count_of_missing_file_names_key(tmp_path):
