@@ -3,6 +3,7 @@
 import re
 
 from polyinstruct.report import browse
+from polyinstruct.report import fidelity
 from polyinstruct.report import figures
 from polyinstruct.report import mt_lm_eval
 from polyinstruct.report import significance
@@ -28,6 +29,8 @@ JUDGE_ENV = inputs.judge_env(config)
 JUDGE_GPUS = int(config["score"]["judge"]["backend"] == "local")
 JUDGE_API = int(config["score"]["judge"]["backend"] == "openai")  # cap concurrent API jobs with --resources judge_api=N
 SHARDS = {dataset: grid.shard_ids(config, dataset) for dataset in config["datasets"]}
+FIDELITY_CATEGORY = fidelity.CATEGORY
+SCORES_CATEGORY = "2. Judge scores"  # right after language fidelity in the HTML report
 
 
 def _alternatives(values):
@@ -53,3 +56,4 @@ wildcard_constraints:
     src=_alternatives(targets.mt_languages(config) or ["none"]),
     tgt=_alternatives(targets.mt_languages(config) or ["none"]),
     task=_alternatives(targets.lm_eval_tasks(config) or ["none"]),
+    family=_alternatives(figures.families(config) or ["none"]),

@@ -1,7 +1,31 @@
 # Tables and figures of the whole experiment (polyinstruct/report/); `snakemake --report report.html`
-# collects them. Optional parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and
-# criteria figures, surface metrics by lr) have their own rules, planned when the config makes them meaningful
-# (targets.report). report_browse writes the answer browser, a static site to read every answer beside its scores.
+# collects them, opening with language fidelity (its category sorts first) and then the judge scores. Optional
+# parts (pairwise, agreement, surface metrics, MT and lm-eval, the size, radar and criteria figures, surface
+# metrics by lr) have their own rules, planned when the config makes them meaningful (targets.report).
+# report_browse writes the answer browser, a static site to read every answer beside its scores.
+
+
+rule report_language_fidelity:
+    input:
+        langid=targets.evaluated(config, paths.LANGID),
+    output:
+        markdown=report(paths.FIDELITY_MD, caption="../report/language_fidelity.rst", category=FIDELITY_CATEGORY),
+        csv=report(paths.FIDELITY_CSV, caption="../report/language_fidelity.rst", category=FIDELITY_CATEGORY),
+        figure=report(paths.FIDELITY_FIGURE, caption="../report/language_fidelity.rst", category=FIDELITY_CATEGORY),
+        comparisons=report(
+            paths.FIDELITY_COMPARISONS, caption="../report/language_fidelity.rst", category=FIDELITY_CATEGORY
+        ),
+    params:
+        title=config["experiment"],
+        settings=fidelity.settings(config),
+    log:
+        log(paths.FIDELITY_MD),
+    benchmark:
+        timing(paths.FIDELITY_MD)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_language_fidelity.py"
 
 
 rule report_significance:
@@ -29,10 +53,10 @@ rule report_tables:
         significance=paths.SIGNIFICANCE,
         generation=targets.evaluated(config, paths.RESPONSE_STATS),
     output:
-        csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category="Tables"),
-        markdown=report(paths.SCORES_MD, caption="../report/scores_table.rst", category="Tables"),
-        figure=report(paths.SCORES_FIGURE, caption="../report/scores_by_language.rst", category="Figures"),
-        gating=report(paths.GATING_FIGURE, caption="../report/gating_drop.rst", category="Figures"),
+        csv=report(paths.SCORES_CSV, caption="../report/scores_table.rst", category=SCORES_CATEGORY),
+        markdown=report(paths.SCORES_MD, caption="../report/scores_table.rst", category=SCORES_CATEGORY),
+        figure=report(paths.SCORES_FIGURE, caption="../report/scores_by_language.rst", category=SCORES_CATEGORY),
+        gating=report(paths.GATING_FIGURE, caption="../report/gating_drop.rst", category=SCORES_CATEGORY),
     params:
         title=config["experiment"],
         protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
@@ -49,13 +73,16 @@ rule report_tables:
 
 rule report_size_figure:
     input:
-        summaries=targets.evaluated(config, paths.SUMMARY),
+        summaries=lambda wc: targets.family_summaries(config, wc.family, wc.method),
     output:
-        figure=report(paths.SIZE_FIGURE, caption="../report/score_vs_size.rst", category="Figures"),
+        figure=report(
+            paths.SIZE_FIGURE, caption="../report/score_vs_size.rst", category="Figures", subcategory="Chen et al."
+        ),
     params:
         title=config["experiment"],
-        parameters=figures.sized_models(config),
+        parameters=lambda wc: figures.families(config)[wc.family],
         protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
+        source=config["source_language"],
     log:
         log(paths.SIZE_FIGURE),
     benchmark:
@@ -64,6 +91,56 @@ rule report_size_figure:
         "../envs/report.yaml"
     script:
         "../scripts/report/report_size_figure.py"
+
+
+rule report_drop_figure:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(
+            paths.DROP_SIZE_FIGURE,
+            caption="../report/gating_drop_vs_size.rst",
+            category="Figures",
+            subcategory="Chen et al.",
+        ),
+    params:
+        title=config["experiment"],
+        families=figures.families(config),
+        methods=config["train"]["methods"],
+        protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
+        languages=figures.seen_languages(config),
+        source=config["source_language"],
+    log:
+        log(paths.DROP_SIZE_FIGURE),
+    benchmark:
+        timing(paths.DROP_SIZE_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_drop_figure.py"
+
+
+rule report_families_figure:
+    input:
+        summaries=targets.evaluated(config, paths.SUMMARY),
+    output:
+        figure=report(
+            paths.FAMILIES_FIGURE, caption="../report/families.rst", category="Figures", subcategory="Chen et al."
+        ),
+    params:
+        title=config["experiment"],
+        chosen=figures.family_choice(config),
+        parameters=figures.sized_models(config),
+        protocol=figures.headline_protocol(SINGLE_PROTOCOLS),
+        source=config["source_language"],
+    log:
+        log(paths.FAMILIES_FIGURE),
+    benchmark:
+        timing(paths.FAMILIES_FIGURE)
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report/report_families_figure.py"
 
 
 rule report_category_radar:

@@ -6,6 +6,7 @@
 
 rule langid_responses:
     input:
+        unpack(lambda wc: inputs.langid_model(config)),
         responses=paths.RESPONSES,
     output:
         scores=paths.LANGID,

@@ -189,9 +189,10 @@ def test_criteria_are_gated_except_correct_language_and_by_protocol_override():
 def test_pairwise_pairs_follow_the_baseline_pattern():
     cfg = config(**{"score.judge.protocols": ["mt_bench_pairwise"]})
     pairs = grid.pairwise_pairs(cfg, "mt_bench_pairwise")
-    assert len(pairs) == 6 * 3 and all(b.path == "smollm2-135m/base/none/none/0" for _, _, b in pairs)
+    assert len(pairs) == 3 * 3 and all(b.path == "smollm2-135m/base/none/none/0" for _, _, b in pairs)
     weber = config(
         **{
+            "mixtures.kinds": ["english-only", "monolingual", "multilingual", "downsampled"],
             "score.judge.protocols": ["mt_bench_pairwise"],
             "score.judge.mt_bench_pairwise.baseline": "{model}/{method}/{dataset}/mono-{lang}/{lr}",
         }
@@ -205,9 +206,9 @@ def test_pairwise_pairs_follow_the_baseline_pattern():
     assert not any(r.mixture == b.mixture for r, _, b in pairs)
     from polyinstruct.workflow import paths, targets
 
-    found = targets.pairs(weber, paths.PAIR_SUMMARY, "mt_bench_pairwise", "polyeval", "fr")
+    found = targets.pairs(weber, paths.PAIR_SUMMARY, "mt_bench_pairwise", "heldout", "fr")
     assert (
-        "results/score/pairwise_summary/mt_bench_pairwise/smollm2-135m/lora/polyalpaca/multilingual/0.002/polyeval/fr/vs/"
+        "results/score/pairwise_summary/mt_bench_pairwise/smollm2-135m/lora/polyalpaca/multilingual/0.002/heldout/fr/vs/"
         "smollm2-135m/lora/polyalpaca/mono-fr/0.002.json" in found
     )
 
@@ -227,7 +228,7 @@ def test_pairwise_pairs_follow_the_baseline_pattern():
             "score.judge.mt_bench_pairwise.baseline",
         ),
         ({"score.judge.backend": "openai"}, "score.judge.openai.base_url"),
-        ({"agreement.human_votes": {"polyeval": {"fr": "v.csv"}}}, "agreement.human_votes"),
+        ({"agreement.human_votes": {"heldout": {"fr": "v.csv"}}}, "agreement.human_votes"),
         (
             {"score.judge.protocols": ["mt_bench_pairwise"], "agreement.human_votes": {"nope": {"fr": "v.csv"}}},
             "agreement.human_votes.nope",
@@ -346,7 +347,7 @@ def test_vllm_merged_lora_reads_the_merged_weights():
         "dataset": "polyalpaca",
         "mixture": "multilingual",
         "lr": "0.002",
-        "evalset": "polyeval",
+        "evalset": "heldout",
         "lang": "fr",
     }
     found = inputs.generate(cfg, types.SimpleNamespace(**w))

@@ -23,20 +23,20 @@ def test_lr_tokens_are_exact_and_short():
 
 def test_default_grid():
     c = cfg()
-    assert grid.mixture_ids(c) == ["mono-en", "mono-fr", "mono-de", "multilingual", "downsampled", "sampled"]
+    assert grid.mixture_ids(c) == ["mono-en", "multilingual", "downsampled"]
     runs = grid.runs(c)
     assert runs[0].path == "smollm2-135m/base/none/none/0" and runs[0].is_base
     assert [r.mixture for r in runs[1:]] == grid.mixture_ids(c)
-    assert grid.mixture_languages(c, "mono-fr") == ["fr"]
-    assert grid.mixture_languages(c, "sampled") == ["en", "fr", "de"]
+    assert grid.mixture_languages(c, "mono-en") == ["en"]
+    assert grid.mixture_languages(c, "downsampled") == ["en", "fr", "de"]
     assert grid.translation_languages(c) == ["fr", "de"]
-    assert grid.shard_ids(c, "polyalpaca") == ["000", "001"]  # 24 records (limit) / 12 per shard
+    assert grid.shard_ids(c, "polyalpaca") == ["000"]  # 48 records (limit) / 48 per shard
 
 
 def test_lr_sweep_multiplies_runs():
     c = cfg()
     c["train"]["learning_rates"] = [1e-4, 3e-4]
-    assert len(grid.runs(c)) == 1 + 6 * 2
+    assert len(grid.runs(c)) == 1 + 3 * 2
 
 
 def test_methods_have_their_own_rates_and_selection_evaluates_winners():
@@ -44,11 +44,11 @@ def test_methods_have_their_own_rates_and_selection_evaluates_winners():
     c["train"].update(methods=["lora", "full"], learning_rates=[1e-4, 3e-4])
     c["train"]["full"]["learning_rates"] = [2e-5]
     assert grid.learning_rates(c, "lora") == ["0.0001", "0.0003"] and grid.learning_rates(c, "full") == ["2e-05"]
-    assert len(grid.training_runs(c)) == 6 * 2 + 6 and len(grid.runs(c)) == 1 + 6 * 3
+    assert len(grid.training_runs(c)) == 3 * 2 + 3 and len(grid.runs(c)) == 1 + 3 * 3
     c["train"]["lr_selection"]["criterion"] = "valid_loss"
     evaluated = grid.runs(c)[1:]
-    assert len(evaluated) == 6 * 2 and {r.lr for r in evaluated} == {paths.SELECTED}
-    assert len(grid.training_runs(c)) == 6 * 2 + 6  # every sweep point is still trained
+    assert len(evaluated) == 3 * 2 and {r.lr for r in evaluated} == {paths.SELECTED}
+    assert len(grid.training_runs(c)) == 3 * 2 + 3  # every sweep point is still trained
     assert Run("m", "full", "d", "x", "2e-05").weights() == "results/train/m/full/d/x/2e-05/weights"
     assert Run("m", "lora", "d", "x", "2e-05").weights(merged=True) == "results/train/m/lora/d/x/2e-05/merged"
     assert Run("m", "lora", "d", "x", "selected").selection() == "results/train/m/lora/d/x/selected/selection.json"
@@ -66,8 +66,12 @@ def test_method_overrides_reach_the_training_settings():
         "zero3",
         True,
     )
-    assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (1, 8, False)
+    assert (lora["epochs"], lora["global_batch_size"], lora["gradient_checkpointing"]) == (2, 8, False)
     assert lora["lora"]["target_modules"] == "qkv" and "deepspeed" not in lora
+    c["train"]["full"].update(checkpoint_selection="last", warmup_steps=100, eval_every_steps=50)
+    full, lora = inputs.train_settings(c, "full"), inputs.train_settings(c, "lora")
+    assert (full["checkpoint_selection"], full["warmup_steps"], full["eval_every_steps"]) == ("last", 100, 50)
+    assert (lora["checkpoint_selection"], lora["warmup_steps"], lora["eval_every_steps"]) == ("last", None, None)
 
 
 def test_shard_count_of_missing_file_names_key(tmp_path):

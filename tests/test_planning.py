@@ -230,25 +230,25 @@ def test_rules_map_to_their_stage_file():
 
 def test_default_config_jobs_per_stage_equal_the_dry_run(tmp_path):
     """Jobs counted from the job families, from `snakemake --dag` and from the job stats of `snakemake -n`
-    agree (111 on the default config)."""
+    agree (68 on the default config)."""
     from_dag = planning.dry_run_jobs()
     assert planning.dry_run_jobs(source="dry-run") == from_dag == planning.planned_jobs(planning.load_config())
-    assert sum(from_dag.values()) == 111
+    assert sum(from_dag.values()) == 68
     config = planning.load_config()
     summary = planning.summarise(config, from_dag, planning.rule_stages())
     by_stage = {s: e["jobs"] for s, e in summary["jobs"]["by_stage"].items()}
     assert by_stage == {
         "data": 4,
-        "translate": 6,
-        "mixtures": 6,
+        "translate": 4,
+        "mixtures": 3,
         "models": 1,
-        "train": 6,
-        "generate": 21,
-        "score": 63,
-        "report": 3,
+        "train": 3,
+        "generate": 12,
+        "score": 36,
+        "report": 4,
         "workflow": 1,
     }
     assert not [w for w in summary["warnings"] if "dry run plans" in w]  # estimated jobs agree with the DAG
     paths = planning.write(summary, tmp_path)
-    assert json.loads(paths[0].read_text())["jobs"]["total"] == 111
-    assert "| train | 6 |" in paths[1].read_text()
+    assert json.loads(paths[0].read_text())["jobs"]["total"] == 67
+    assert "| train | 3 |" in paths[1].read_text()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, _shipped, job_counts, snakemake
-from tiny_models import build_tiny_causal_lm
+from tiny_models import build_tiny_causal_lm, build_tiny_fasttext_lid
 
 PRESETS = ("chen2024_alpaca", "weber2024_mtbenchx", "chirkova2024_zeroshot", "bayling2")
 
@@ -60,9 +60,12 @@ def test_chen_plans_the_size_sweeps_both_methods_and_every_mixture(plans):
     runs = models + 2 * models * mixtures
     assert plan["generate"] == runs * eval_langs
     assert plan["judge"] == runs * eval_langs  # chen_single only
-    assert plan["translate_shard"] == 8 * 26  # 51,760 records in shards of 2,000, for 8 target languages
-    assert plan["fetch_url"] == eval_langs  # the released test prompts, one file per language
-    assert plan["report_size_figure"] == 1 and plan["report_significance"] == 1
+    assert plan["translate_shard"] == 8 * 27  # at most 52,002 records in shards of 2,000, for 8 target languages
+    # the released test prompts (one file per language), English Alpaca and its 8 translations, OpenLID
+    assert plan["fetch_url"] == eval_langs + 1 + 8 + 1
+    assert plan["report_size_figure"] == 4 * 2  # Figs 2-4: Pythia, BLOOM, LLaMA, OpenLLaMA x LoRA, full
+    assert plan["report_drop_figure"] == plan["report_families_figure"] == 1  # Figs 6 and 7
+    assert plan["report_language_fidelity"] == 1 and plan["report_significance"] == 1
 
 
 def test_weber_plans_pairwise_against_the_monolingual_run(plans):
@@ -128,10 +131,25 @@ def test_dry_run_leaves_nothing_downloaded(plan_dirs):
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory, tiny_llama) -> dict[str, Path]:
     corpus = [r["instruction"] for lang in ("en", "fr", "de") for r in _shipped(lang, 100)]
+    root = tmp_path_factory.mktemp("models")
     return {
         "tiny-llama": tiny_llama,
-        "tiny-pythia": build_tiny_causal_lm(tmp_path_factory.mktemp("models") / "tiny-pythia", corpus, "gpt_neox"),
+        "tiny-pythia": build_tiny_causal_lm(root / "tiny-pythia", corpus, "gpt_neox"),
+        # a base model's tokenizer: no chat template (Pythia, BLOOM, LLaMA ship none)
+        "tiny-pythia-base": build_tiny_causal_lm(root / "tiny-pythia-base", corpus, "gpt_neox", chat_template=False),
     }
+
+
+@pytest.fixture(scope="module")
+def tiny_openlid(tmp_path_factory) -> Path:
+    """A tiny fastText language identifier with OpenLID's labels (eng_Latn, fra_Latn, deu_Latn, nob_Latn)."""
+    hplt = REPO / "tests/fixtures/hplt/test-data"
+    texts = {
+        flores: [r["instruction"] + " " + r["output"] for r in _shipped(lang, 100)]
+        for lang, flores in (("en", "eng_Latn"), ("fr", "fra_Latn"), ("de", "deu_Latn"))
+    }
+    texts["nob_Latn"] = [json.loads(line)["prompt"] for line in (hplt / "test_no.jsonl").read_text().splitlines()]
+    return build_tiny_fasttext_lid(tmp_path_factory.mktemp("lid") / "openlid-tiny.bin", texts)
 
 
 def workdir_for(tmp: Path) -> Path:
@@ -169,18 +187,48 @@ def run_twin(tmp: Path, name: str, layer: Path) -> tuple[dict[str, int], Path]:
 
 
 @pytest.mark.workflow
-def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
-    """The twin with two tiny random models as the two sizes, judged by SmolLM2 as shipped (the local judge
-    behind "Rating: [[")."""
+def test_chen_twin_runs_end_to_end(tmp_path, tiny_models, tiny_openlid):
+    """The twin with a tiny chat model and a tiny base model without a chat template as two families/sizes,
+    judged by SmolLM2 as shipped (the local judge behind "Rating: [[", Figure 1 prompt), the paper's decoding,
+    and an OpenLID-style language ID model by path."""
     import polars as pl
 
+    from polyinstruct.models import loader
+
     workdir = workdir_for(tmp_path)
-    layer = tiny_layer(tmp_path, tiny_models, smollm2_judge=True)
+    layer = tiny_layer(
+        tmp_path,
+        {"tiny-llama": tiny_models["tiny-llama"], "tiny-pythia-base": tiny_models["tiny-pythia-base"]},
+        smollm2_judge=True,
+        score={"langid": {"model": str(tiny_openlid), "scheme": "flores"}},
+    )
     plan, root = run_twin(workdir, "chen2024_alpaca", layer)
-    assert plan["train"] == 2 * (1 + 2 + 2)  # two sizes x (english-only, mono-fr/de, multilingual, downsampled)
-    assert plan["prepare_model"] == 3  # the two sizes and the judge, which is never trained
+    assert plan["train"] == 2 * (1 + 2 + 2)  # two models x (english-only, mono-fr/de, multilingual, downsampled)
+    assert plan["prepare_model"] == 3  # the two models and the judge, which is never trained
+    base = loader.load_tokenizer(json.loads((root / "results/models/tiny-pythia-base/model.json").read_text()))
+    assert base.chat_template is None  # trained, prompted (Alpaca) and scored without one
+    run = "tiny-pythia-base/lora/alpaca/multilingual/0.002"
+    metrics = json.loads((root / f"results/train/{run}/metrics.json").read_text())
+    assert metrics["template"] == "alpaca" and metrics["checkpoint_selection"] == "best"
+    generated = [
+        json.loads(line) for line in (root / f"results/generate/{run}/oasst/fr.jsonl").read_text().splitlines()
+    ]
+    assert [g["id"] for g in generated][:2] == [
+        "50168627-eb95-4d5a-a2c8-d6ccbc00642c",
+        "26e063e8-26f2-4686-af52-165fc1a3d196",
+    ]
+    assert not any("\n### " in g["responses"][0] for g in generated)  # cut at the next Alpaca section
+    judged = (root / "results/score/judge/chen_single/tiny-pythia-base/base/none/none/0/oasst/fr.jsonl").read_text()
+    assert '"template": "chen_single_1to3.v2"' in judged
+    langid_rows = [
+        json.loads(line)
+        for line in (root / "results/score/langid/tiny-pythia-base/base/none/none/0/oasst/fr.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    assert {p for r in langid_rows for p in r["predicted"]} <= {"en", "fr", "de", "no"}  # flores labels mapped
     scores = pl.read_csv(root / "results/report/scores.csv")
-    assert set(scores["model"]) == {"tiny-llama", "tiny-pythia"}
+    assert set(scores["model"]) == {"tiny-llama", "tiny-pythia-base"}
     assert scores.height == 2 * 6 * 3 and scores["n"].to_list() == [4] * 36  # 6 runs x 3 languages, 4 prompts
     assert scores["ungated_mean"].drop_nulls().len() == 36  # SmolLM2's ratings parse behind "Rating: [["
     significance = pl.read_csv(root / "results/report/significance.csv")
@@ -189,8 +237,19 @@ def test_chen_twin_runs_end_to_end(tmp_path, tiny_models):
     markdown = (root / "results/report/scores.md").read_text()
     assert re.search(r"\| tiny-llama lora mono-fr lr=0\.002 \|.*\) ref \|", markdown)  # the reference in fr
     assert re.search(r"\| tiny-llama lora multilingual lr=0\.002 \|.*\) [▲▼·] \|", markdown)
-    for figure in ("scores_by_language.png", "gating_drop.png", "score_vs_size.png"):
-        assert (root / "results/report" / figure).stat().st_size > 10_000, figure
+    fidelity = (root / "results/report/language_fidelity.md").read_text()
+    assert "| tiny-llama lora multilingual lr=0.002 |" in fidelity and "exact McNemar" in fidelity
+    report = root / "results/report"
+    for figure in (
+        "language_fidelity.png",
+        "scores_by_language.png",
+        "gating_drop.png",
+        "score_vs_size/tiny-llama_lora.png",  # Figs 2-4: one per family and method
+        "score_vs_size/tiny-pythia-base_lora.png",
+        "gating_drop_vs_size.png",  # Fig 6
+        "families.png",  # Fig 7
+    ):
+        assert (report / figure).stat().st_size > 10_000, figure
 
 
 @pytest.mark.workflow

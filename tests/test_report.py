@@ -1,3 +1,5 @@
+import pytest
+
 from polyinstruct.io import read_json, write_json
 from polyinstruct.report import tables
 from polyinstruct.score import scores
@@ -222,3 +224,71 @@ def test_scores_table_marks_cells_against_the_reference_mixture(tmp_path):
         paths, [], *(str(p) for p in out.values()), "t", str(sig), {**settings, "reference": "bilingual-{lang}"}
     )
     assert not any(m in out["t.md"].read_text().split("## chen_single")[1] for m in ("▲", "▼", "·", " ref"))
+
+
+def test_chen_mixture_roles_per_panel():
+    from polyinstruct.report.figures import ENGLISH_ONLY, MONOLINGUAL, mixture_role
+
+    assert mixture_role("mono-fr", "fr", "en") == MONOLINGUAL
+    assert mixture_role("mono-en", "fr", "en") == ENGLISH_ONLY
+    assert mixture_role("mono-en", "en", "en") == MONOLINGUAL  # on the English panel it is the monolingual run
+    assert mixture_role("mono-de", "fr", "en") is None  # another language's monolingual run: not on this panel
+    assert mixture_role("downsampled", "bn", "en") == "downsampled"
+
+
+def test_families_sizes_and_the_fig_7_choice():
+    import yaml
+    from conftest import REPO
+
+    from polyinstruct.report import figures
+    from polyinstruct.workflow import config as configuration
+
+    schema = configuration.load_schema(REPO / "schemas/config.schema.yaml")
+    config = configuration.validate(yaml.safe_load((REPO / "configs/chen2024_alpaca.yaml").read_text()), schema)
+    assert figures.model_family("pythia-1.4b") == "pythia" and figures.model_family("bloom-7b1") == "bloom"
+    assert (
+        figures.model_family("open-llama-7b") == "open-llama" and figures.model_family("tiny-pythia") == "tiny-pythia"
+    )
+    fams = figures.families(config)
+    assert list(fams) == ["pythia", "bloom", "llama", "open-llama"] and len(fams["pythia"]) == 8
+    assert figures.family_choice(config) == {
+        "pythia": "pythia-6.9b",
+        "bloom": "bloom-7b1",
+        "llama": "llama-7b",
+        "open-llama": "open-llama-7b",
+    }
+    assert len(figures.size_figure_jobs(config, ["chen_single"])) == 8
+    assert figures.seen_languages(config) == ["en", "es", "fr", "bg", "ru", "zh"]  # bn and no are unseen
+    config["report"]["families"] = {"min_parameters": None, "max_parameters": None}
+    assert figures.family_choice(config)["pythia"] == "pythia-12b"
+
+
+def test_chen_figures_2_to_4_6_and_7_from_realistic_summaries(tmp_path):
+    from report_fixtures import write_experiment
+
+    from polyinstruct.report import figures
+
+    paths = write_experiment(tmp_path / "exp", protocols=("chen_single",), items=20)
+    table = tables.load_table(paths)
+    sized = {"small": 1.35e8, "large": 1.7e9}
+    left_out = figures.size_figure(
+        table, sized, "chen_single", tmp_path / "fam.png", "t", method="lora", source="en", name="fam"
+    )
+    assert left_out == ["unsized"] and _png(tmp_path / "fam.png")
+    # Fig 6: the drop per role averaged over the seen languages
+    rows = [r for r in table.to_dicts() if r["model"] == "small"]
+    means = figures.role_means(rows, "drop", ["en", "fr"], "en")
+    drop = {(r["mixture"], r["lang"]): r["drop"] for r in rows if r["method"] == "lora"}
+    assert means["monolingual"] == pytest.approx((drop[("mono-en", "en")] + drop[("mono-fr", "fr")]) / 2)
+    assert means["multilingual"] == pytest.approx((drop[("multilingual", "en")] + drop[("multilingual", "fr")]) / 2)
+    # English-only averages mono-en over every language, its own included (there it is also the monolingual run)
+    assert means["English-only"] == pytest.approx((drop[("mono-en", "en")] + drop[("mono-en", "fr")]) / 2)
+    drawn = figures.drop_figure(
+        table, {"fam": sized}, ["lora"], "chen_single", ["en", "fr"], "en", tmp_path / "d.png", "t"
+    )
+    assert drawn == 3 * 2 and _png(tmp_path / "d.png")  # three roles at two sizes
+    # Fig 7: en panel monolingual + multilingual, fr panel + English-only, for two families
+    bars = figures.families_figure(
+        table, {"a": "small", "b": "large"}, sized, "chen_single", "en", tmp_path / "f7.png", "t"
+    )
+    assert bars == 2 * 2 + 3 * 2 and _png(tmp_path / "f7.png")

@@ -12,7 +12,9 @@ CHATML = (
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
-def build_tokenizer(corpus: list[str]):
+def build_tokenizer(corpus: list[str], chat_template: bool = True):
+    """A byte-level BPE tokenizer trained on `corpus`, with a ChatML chat template unless `chat_template` is
+    False (the shape of a base model's tokenizer: Pythia, BLOOM, LLaMA ship none)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -29,7 +31,8 @@ def build_tokenizer(corpus: list[str]):
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token="<|im_start|>"
     )
-    fast.chat_template = CHATML
+    if chat_template:
+        fast.chat_template = CHATML
     return fast
 
 
@@ -65,23 +68,28 @@ def build_tiny_llama(out_dir: Path, corpus: list[str], seed: int = 0) -> Path:
     return _save_causal_lm(LlamaForCausalLM(config), tokenizer, out_dir)
 
 
-def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: int = 0) -> Path:
-    """A tiny random causal LM of another family (Mistral, Qwen2, BLOOM, GPT-NeoX/Pythia), same tokenizer."""
+def build_tiny_causal_lm(
+    out_dir: Path, corpus: list[str], family: str, seed: int = 0, chat_template: bool = True
+) -> Path:
+    """A tiny random causal LM of another family (Mistral, Qwen2, BLOOM, GPT-NeoX/Pythia), same tokenizer
+    (without a chat template when `chat_template` is False, like a base model)."""
     import torch
     from transformers import (
         BloomConfig,
         BloomForCausalLM,
         GPTNeoXConfig,
         GPTNeoXForCausalLM,
+        LlamaConfig,
+        LlamaForCausalLM,
         MistralConfig,
         MistralForCausalLM,
         Qwen2Config,
         Qwen2ForCausalLM,
     )
 
-    if family == "llama":
+    if family == "llama" and chat_template:
         return build_tiny_llama(out_dir, corpus, seed)
-    tokenizer = build_tokenizer(corpus)
+    tokenizer = build_tokenizer(corpus, chat_template=chat_template)
     ids = dict(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
@@ -98,6 +106,7 @@ def build_tiny_causal_lm(out_dir: Path, corpus: list[str], family: str, seed: in
         tie_word_embeddings=True,
     )
     config, cls = {
+        "llama": (lambda: LlamaConfig(**ids, **decoder), LlamaForCausalLM),
         "mistral": (lambda: MistralConfig(**ids, **decoder, sliding_window=None), MistralForCausalLM),
         "qwen2": (lambda: Qwen2Config(**ids, **decoder), Qwen2ForCausalLM),
         "bloom": (lambda: BloomConfig(**ids, hidden_size=32, n_layer=2, n_head=4), BloomForCausalLM),
@@ -364,3 +373,31 @@ def build_tiny_comet(out_dir: Path, corpus: list[str], seed: int = 0, vocab_size
     )
     (out_dir / "hparams.yaml").write_text(yaml.safe_dump(hparams, sort_keys=False), encoding="utf-8")
     return checkpoint
+
+
+# --- a tiny fastText language identifier with OpenLID's label scheme (__label__fra_Latn) ---
+
+
+def build_tiny_fasttext_lid(path: Path, texts: dict[str, list[str]], seed: int = 0) -> Path:
+    """A fastText supervised model trained on `texts` ({label: lines}, labels like `fra_Latn` as OpenLID and
+    GlotLID write them), small (16 dimensions, character 2-4-grams in 20k buckets), saved at `path`.
+
+    Trained in a fresh interpreter: in a process that has trained a `tokenizers` BPE model (the tiny LMs'
+    tokenizer) fastText's training diverges ("Encountered NaN"), seen here with fasttext-numpy2 0.10.4."""
+    import random
+    import subprocess
+    import sys
+
+    lines = [f"__label__{label} {' '.join(t.split())}" for label, items in texts.items() for t in items]
+    random.Random(seed).shuffle(lines)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    train_file = path.with_suffix(".train.txt")
+    train_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = (
+        "import sys, fasttext; m = fasttext.train_supervised(input=sys.argv[1], dim=16, epoch=30, lr=0.5, minn=2, "
+        "maxn=4, bucket=20000, wordNgrams=1, thread=1, seed=int(sys.argv[3]), verbose=0); m.save_model(sys.argv[2])"
+    )
+    subprocess.run([sys.executable, "-c", script, str(train_file), str(path), str(seed)], check=True)
+    train_file.unlink()
+    return path

@@ -90,15 +90,23 @@ def _messages(raw, where: str) -> list[dict]:
     return out
 
 
+def position_id(dataset: str, position: int) -> str:
+    """The id of the record at 0-based `position` of a dataset whose ids are positions (`datasets.<name>.ids`)."""
+    return f"{dataset}-{position}"
+
+
 def normalise_instructions(
-    rows, dataset: str, lang: str, fields: dict, limit: int | None = None
+    rows, dataset: str, lang: str, fields: dict, limit: int | None = None, ids: str = "field"
 ) -> tuple[list[dict], Counter]:
-    """Map raw rows to instruction records; returns (records, counts of dropped records by reason)."""
+    """Map raw rows to instruction records; returns (records, counts of dropped records by reason).
+
+    `ids`: "field" (the `id` field, else a content hash) or "position" (`<dataset>-<n>`, n the row's
+    0-based position in the source, dropped rows included, so a position-aligned translation joins)."""
     key = f"datasets.{dataset}"
     dropped: Counter = Counter()
     seen: set[str] = set()
     records = []
-    for where, row in rows:
+    for position, (where, row) in enumerate(rows):
         if "messages" in fields:
             messages = _messages(_field(row, fields, "messages", where, key), where)
             users = [m["content"] for m in messages if m["role"] == "user"]
@@ -124,8 +132,11 @@ def normalise_instructions(
         if not answer.strip():
             dropped["empty_output"] += 1
             continue
-        raw_id = _field(row, fields, "id", where, key, required=False) if "id" in fields else None
-        rid = str(raw_id) if raw_id is not None else _content_id(dataset, json.dumps(body, sort_keys=True))
+        if ids == "position":
+            rid = position_id(dataset, position)
+        else:
+            raw_id = _field(row, fields, "id", where, key, required=False) if "id" in fields else None
+            rid = str(raw_id) if raw_id is not None else _content_id(dataset, json.dumps(body, sort_keys=True))
         if rid in seen:
             dropped["duplicate_id"] += 1
             continue
@@ -211,7 +222,7 @@ def load_instructions(spec: dict, path: str | None, dataset: str, lang: str) -> 
     of dropped records; malformed lines follow `on_malformed`; a source left with no records is refused."""
     malformed = Malformed.of(spec, f"datasets.{dataset}")
     records, dropped = normalise_instructions(
-        iter_source(spec, path, malformed), dataset, lang, spec["fields"], spec.get("limit")
+        iter_source(spec, path, malformed), dataset, lang, spec["fields"], spec.get("limit"), spec.get("ids", "field")
     )
     malformed.add_to(dropped)
     require_records(records, dropped, _source_name(spec, path), f"training records for 'datasets.{dataset}'")
@@ -239,8 +250,9 @@ def manifest(spec: dict, path: str | None, n_out: int, dropped: Counter, extra: 
 
 def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[list[dict], Counter]:
     """Eval records for one language: a public shape when `evalsets.<name>.format` is set, else the field
-    mapping; the first `limit` items when set (the rest counted as over_limit). Malformed lines follow
-    `on_malformed`; an eval set left with no items is refused naming the file and what dropped them.
+    mapping; the first `offset` items left out (counted as before_offset), then the first `limit` items kept
+    when set (the rest counted as over_limit). Malformed lines follow `on_malformed`; an eval set left with no
+    items is refused naming the file and what dropped them.
 
     A file without {lang} in its path holds every language and is filtered by its language field, unless
     `evalsets.<name>.lang` says the whole file is in one language.
@@ -263,6 +275,10 @@ def load_eval(spec: dict, path: str | None, evalset: str, lang: str) -> tuple[li
             iter_source(spec, path, malformed), evalset, lang, spec["fields"], filter_lang, other_languages
         )
     malformed.add_to(dropped)
+    offset = spec.get("offset") or 0
+    if offset:
+        dropped["before_offset"] += min(offset, len(records))
+        records = records[offset:]
     require_records(records, dropped, _source_name(spec, path), f"items in '{lang}' for '{key}'", other_languages)
     limit = spec.get("limit")
     if limit is not None and len(records) > limit:

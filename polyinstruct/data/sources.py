@@ -7,6 +7,10 @@ sets) may be a local path or an http(s) URL, and may hold placeholders filled pe
 A URL names a file or, after `#`, a member of an archive:
 `https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz#flores200_dataset/devtest/{flores}.devtest`.
 
+A Hugging Face hub file may be named `hf://<owner>/<repo>[@<revision>]/<path>` (a model file such as
+OpenLID's `hf://laurievb/OpenLID/model.bin`): it is the URL `https://huggingface.co/<owner>/<repo>/
+resolve/<revision or main>/<path>`, fetched like any other.
+
 A URL maps to a local path under results/external/ that encodes it (scheme, host, path), so the
 rules `fetch_url` and `extract_member` can rebuild the URL from their output path: planning never
 downloads anything, and an archive is downloaded once however many members are read from it.
@@ -35,8 +39,22 @@ TOKEN_HOSTS = {"huggingface.co": "HF_TOKEN"}
 LANGUAGE_PLACEHOLDERS = ("{lang}", "{LANG}", "{flores}", "{flores101}")
 
 
+HUB_SCHEME = "hf://"
+
+
 def is_url(location: str | None) -> bool:
-    return bool(location) and str(location).startswith(("https://", "http://"))
+    return bool(location) and str(location).startswith(("https://", "http://", HUB_SCHEME))
+
+
+def hub_url(location: str) -> str:
+    """`hf://owner/repo[@revision]/path` -> its https://huggingface.co/.../resolve/<revision>/path URL."""
+    rest = location[len(HUB_SCHEME) :]
+    parts = rest.split("/", 2)
+    if len(parts) < 3 or not all(parts):
+        raise InputError(f"'{location}': a hub file is hf://<owner>/<repo>[@<revision>]/<path in the repo>")
+    owner, repo, path = parts
+    repo, _, revision = repo.partition("@")
+    return f"https://huggingface.co/{owner}/{repo}/resolve/{revision or 'main'}/{path}"
 
 
 def expand(pattern: str, **fields: str) -> str:
@@ -81,6 +99,8 @@ def local(location: str) -> str:
     location = str(location)
     if not is_url(location):
         return location
+    if location.startswith(HUB_SCHEME):
+        location = hub_url(location)
     scheme, rest = location.split("://", 1)
     if "?" in rest:
         raise InputError(f"'{location}': URLs with a query string are not supported; use the plain file URL")

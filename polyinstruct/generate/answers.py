@@ -1,4 +1,6 @@
-"""Batched generation with transformers: length-sorted batches, left padding; greedy or seeded sampling.
+"""Batched generation with transformers: length-sorted batches, left padding; greedy, beam search or seeded
+sampling; optional no-repeat n-grams and stop strings (Chen et al.'s decoding: 4 beams, 256 new tokens, no
+repeated 6-gram, every response cut at the next Alpaca section "\n### ").
 
 Multi-turn eval items are answered turn by turn; turn k's prompt holds the model's own earlier
 answers. Outputs come back in input order whatever order the batches ran in.
@@ -41,8 +43,12 @@ def batched_generate(
     max_prompt_length: int = 1024,
     temperature: float = 0.0,
     seed: int = 0,
+    num_beams: int = 1,
+    no_repeat_ngram_size: int = 0,
+    stop: list[str] | tuple[str, ...] = (),
 ) -> tuple[list[str], dict]:
-    """Continuations of `prompts` (rendered text), in order; greedy at temperature 0; returns (texts, stats).
+    """Continuations of `prompts` (rendered text), in order; greedy at temperature 0 (beam search with
+    `num_beams` > 1); each cut before its first `stop` string; returns (texts, stats).
 
     A prompt over `max_prompt_length` tokens keeps its last `max_prompt_length` tokens; stats count them
     (`truncated_prompts`, `truncated_tokens` cut) and flag each (`truncated`, in prompt order)."""
@@ -61,6 +67,13 @@ def batched_generate(
         decoding = {"do_sample": True, "temperature": float(temperature), "top_p": 1.0, "top_k": 0}
     else:
         decoding = {"do_sample": False}
+    if num_beams > 1:
+        decoding["num_beams"] = int(num_beams)
+    if no_repeat_ngram_size:
+        decoding["no_repeat_ngram_size"] = int(no_repeat_ngram_size)
+    # stop strings cut the decoded continuation below, as Chen et al.'s code cut after decoding; transformers'
+    # own stop_strings would also match across the prompt's end (a prompt ending in "\n" and an answer
+    # starting "### " would stop at once), so generation is not stopped early by them
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         features = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt").to(device)
@@ -82,7 +95,7 @@ def batched_generate(
                 ids = ids[: ids.index(tokenizer.eos_token_id)]
             ids = [t for t in ids if t != tokenizer.pad_token_id]
             new_tokens += len(ids)
-            outputs[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
+            outputs[i] = cut_at_stop(tokenizer.decode(ids, skip_special_tokens=True), stop).strip()
     seconds = time.perf_counter() - started
     return outputs, {
         "prompts": len(prompts),
@@ -92,6 +105,13 @@ def batched_generate(
         "truncated_tokens": sum(cut),
         "truncated": [n > 0 for n in cut],
     }
+
+
+def cut_at_stop(text: str, stop) -> str:
+    """`text` up to its first stop string (all of it when none occurs)."""
+    for marker in stop or ():
+        text = text.split(marker, 1)[0]
+    return text
 
 
 class TransformersEngine:
@@ -114,6 +134,9 @@ class TransformersEngine:
             max_prompt_length=s.get("max_prompt_length", 1024),
             temperature=temperature,
             seed=seed,
+            num_beams=s.get("num_beams", 1),
+            no_repeat_ngram_size=s.get("no_repeat_ngram_size", 0),
+            stop=s.get("stop") or (),
         )
 
 

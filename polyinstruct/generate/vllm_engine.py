@@ -67,13 +67,33 @@ def engine_args(source: dict, settings: dict, seed: int) -> dict:
     return args
 
 
-def sampling_args(temperature: float, seed: int, max_new_tokens: int, repetition_penalty: float) -> dict:
-    """Keyword arguments of `vllm.SamplingParams`: greedy at temperature 0, else seeded sampling."""
+#: generate.* decoding settings vLLM's SamplingParams has no equivalent for (beam search is its separate
+#: `LLM.beam_search` API; there is no no-repeat n-gram constraint): a vllm job asked for them stops.
+UNSUPPORTED = {"num_beams": 1, "no_repeat_ngram_size": 0}
+
+
+def check_decoding(settings: dict) -> None:
+    """Stop, naming the key, when `generate` asks for decoding vLLM cannot do (rather than ignoring it)."""
+    for key, off in UNSUPPORTED.items():
+        if settings.get(key, off) != off:
+            raise InputError(
+                f"config key 'generate.{key}': {settings[key]} has no vLLM SamplingParams equivalent; "
+                f"use generate.backend transformers for it, or set it to {off}"
+            )
+
+
+def sampling_args(
+    temperature: float, seed: int, max_new_tokens: int, repetition_penalty: float, stop: list[str] | None = None
+) -> dict:
+    """Keyword arguments of `vllm.SamplingParams`: greedy at temperature 0, else seeded sampling; vLLM cuts
+    each output before its first stop string, as the transformers engine does."""
     args = {
         "temperature": float(temperature),
         "max_tokens": int(max_new_tokens),
         "repetition_penalty": float(repetition_penalty),
     }
+    if stop:
+        args["stop"] = list(stop)
     if temperature > 0:
         args.update(top_p=1.0, seed=int(seed))
     return args
@@ -96,6 +116,7 @@ class VLLMEngine:
     """One vLLM engine per job (a run's model, or the judge)."""
 
     def __init__(self, source: dict, settings: dict, seed: int = 0):
+        check_decoding(settings)
         vllm, lora_request = _import_vllm()
         self._vllm = vllm
         self.settings = settings
@@ -112,6 +133,7 @@ class VLLMEngine:
                 seed,
                 max_new_tokens or self.settings["max_new_tokens"],
                 self.settings.get("repetition_penalty", 1.0),
+                self.settings.get("stop"),
             )
         )
         started = time.perf_counter()

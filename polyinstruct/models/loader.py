@@ -98,10 +98,8 @@ def load_tokenizer(pointer: dict, padding_side: str = "left"):
     tokenizer.padding_side = padding_side
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if tokenizer.chat_template is None:
-        raise InputError(
-            f"config key 'models.{pointer['name']}.chat_template': the tokenizer has no chat template; set one"
-        )
+    # a tokenizer without a chat template (a base model) loads: it is prompted with a text template
+    # (`models.<name>.prompt_template`, `train.template`); `chat.render` stops if `chat` is asked of it
     return tokenizer
 
 

@@ -1,8 +1,14 @@
 """Paper-style figures from the per-(run, eval set, language) score summaries.
 
-- score vs model size (Chen et al., Fig. 2): one panel per test language, x = parameter count
-  (`models.<name>.parameters`, log scale), y = gated mean of the headline protocol, one line per
-  training configuration coloured by mixture, the base models dashed;
+- score vs model size (Chen et al., Figs 2-4): one figure per model family and training method, one
+  panel per test language, x = parameter count (`models.<name>.parameters`, log scale), y = gated mean
+  of the headline protocol, one line per mixture *as the paper names them on that panel*: multilingual,
+  downsampled, monolingual (mono-<the panel's language>) and English-only (mono-<source>); another
+  language's monolingual run is not drawn on a panel; the base models dashed;
+- the score lost to language gating vs model size (Chen et al., Fig. 6): one panel per method and
+  family, the drop averaged over the test languages seen in training, one line per mixture role;
+- families at one size (Chen et al., Fig. 7): one panel per test language, the families on x, one bar
+  per mixture role;
 - per-category radar (Weber et al.): gated mean per question category, one polar panel per
   (protocol, eval set, model) and test language, one polygon per run;
 - criteria heatmap (Chirkova & Nikoulina): gated mean of each criterion (rows) per run (columns),
@@ -19,6 +25,7 @@ Every function writes its figure whatever the data: a panel without data says wh
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from polyinstruct.io import atomic_path, read_json
@@ -56,8 +63,94 @@ def sized_models(config: dict) -> dict[str, float]:
     }
 
 
+def model_family(name: str, spec: dict | None = None) -> str:
+    """`models.<name>.family`, else the name without its last `-<size>` part (pythia-1.4b -> pythia,
+    bloom-7b1 -> bloom, open-llama-7b -> open-llama); a name without one is its own family."""
+    if spec and spec.get("family"):
+        return str(spec["family"])
+    return re.sub(r"-[^-]*\d[^-]*$", "", name) or name
+
+
+def families(config: dict) -> dict[str, dict[str, float]]:
+    """{family: {model: parameters}} of the models with a parameter count, in config order."""
+    out: dict[str, dict[str, float]] = {}
+    for name, size in sized_models(config).items():
+        out.setdefault(model_family(name, config["models"][name]), {})[name] = size
+    return out
+
+
+def size_figure_jobs(config: dict, protocols: list[str]) -> list[tuple[str, str]]:
+    """(family, method) of every score-vs-size figure (Chen et al.'s Figs 2-4)."""
+    if headline_protocol(protocols) is None:
+        return []
+    return [(family, method) for family in families(config) for method in config["train"]["methods"]]
+
+
 def plans_size_figure(config: dict, protocols: list[str]) -> bool:
-    return bool(sized_models(config)) and headline_protocol(protocols) is not None
+    return bool(size_figure_jobs(config, protocols))
+
+
+def family_choice(config: dict) -> dict[str, str]:
+    """{family: model} compared at one size (Fig. 7): per family the largest model with `parameters` in
+    [report.families.min_parameters, max_parameters]."""
+    bounds = config["report"]["families"]
+    low, high = bounds["min_parameters"] or 0.0, bounds["max_parameters"] or math.inf
+    chosen = {}
+    for family, models in families(config).items():
+        inside = {m: p for m, p in models.items() if low <= p <= high}
+        if inside:
+            chosen[family] = max(inside, key=inside.get)
+    return chosen
+
+
+def seen_languages(config: dict) -> list[str]:
+    """Test languages that are also training languages (Chen et al. average Fig. 6 over these)."""
+    from polyinstruct.workflow import grid
+
+    return [lang for lang in grid.eval_languages(config) if lang in config["languages"]]
+
+
+# ---- Chen et al.'s mixture roles -----------------------------------------------------------------
+
+MONOLINGUAL, ENGLISH_ONLY = "monolingual", "English-only"
+#: Paper markers: multilingual -□-, monolingual -*-, English-only -○-, downsampled -△-.
+ROLE_STYLE = {
+    "multilingual": ("s", "tab:green"),
+    MONOLINGUAL: ("*", "tab:orange"),
+    ENGLISH_ONLY: ("o", "tab:blue"),
+    "downsampled": ("^", "tab:red"),
+}
+ROLE_ORDER = ("multilingual", "downsampled", MONOLINGUAL, ENGLISH_ONLY)
+
+
+def mixture_role(mixture: str, lang: str, source: str) -> str | None:
+    """What a mixture is on the panel of test language `lang`: the monolingual run of that language, the
+    English-only (source-language) run, or a mixture of several languages under its own name; None for
+    another language's monolingual run, which the paper does not draw there."""
+    if mixture == f"mono-{lang}":
+        return MONOLINGUAL
+    if mixture == f"mono-{source}":
+        return ENGLISH_ONLY
+    if mixture.startswith("mono-"):
+        return None
+    return mixture
+
+
+def mixture_roles(mixture: str, lang: str, source: str) -> list[str]:
+    """Every role a mixture plays on `lang`'s panel: the source language's monolingual run is also the
+    English-only run there (so averages of English-only over languages include the source language)."""
+    role = mixture_role(mixture, lang, source)
+    if role is None:
+        return []
+    return [role, ENGLISH_ONLY] if role == MONOLINGUAL and lang == source else [role]
+
+
+def _role_rank(role: str) -> tuple:
+    return (ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER), role)
+
+
+def _role_style(role: str, colours: dict[str, str]) -> tuple[str, str]:
+    return ROLE_STYLE.get(role, ("D", colours.get(role, BASE_COLOUR)))
 
 
 def category_protocols(protocols: list[str]) -> list[str]:
@@ -96,13 +189,26 @@ def _varies(rows: list[dict], field: str) -> bool:
 # ---- score vs model size -------------------------------------------------------------------------
 
 
-def size_figure(table, parameters: dict[str, float], protocol: str, path: str | Path, title: str) -> list[str]:
-    """Gated mean of `protocol` against model size per test language; returns the models left out
-    (those in the table without a parameter count), which the figure's footnote also names."""
+def size_figure(
+    table,
+    parameters: dict[str, float],
+    protocol: str,
+    path: str | Path,
+    title: str,
+    *,
+    method: str | None = None,
+    source: str = "en",
+    name: str | None = None,
+) -> list[str]:
+    """Gated mean of `protocol` against model size per test language (Chen et al.'s Figs 2-4 when `parameters`
+    holds one family and `method` is set), one line per mixture role on each panel (`mixture_role`); returns
+    the models left out (those in the table without a parameter count), which the figure's footnote names."""
     import polars as pl
 
     plt = pyplot()
     part = table.filter(pl.col("protocol") == protocol)
+    if method is not None:
+        part = part.filter(pl.col("method").is_in([method, "base"]))
     models = part["model"].unique(maintain_order=True).to_list()
     left_out = [m for m in models if m not in parameters]
     part = part.filter(pl.col("model").is_in([m for m in models if m in parameters]))
@@ -110,6 +216,7 @@ def size_figure(table, parameters: dict[str, float], protocol: str, path: str | 
     panels = part.select("evalset", "lang").unique(maintain_order=True).rows()
     several = part["evalset"].n_unique() > 1
     colours = mixture_colours(table["mixture"].unique().to_list())
+    show_method = method is None and _varies(rows, "method")
     show_dataset, show_lr = _varies(rows, "dataset"), _varies(rows, "lr")
     sizes = sorted({parameters[m] for m in part["model"].unique().to_list()})
     low, high = scale_of(protocol)
@@ -124,22 +231,27 @@ def size_figure(table, parameters: dict[str, float], protocol: str, path: str | 
         here = [r for r in rows if r["evalset"] == evalset and r["lang"] == lang]
         series: dict[tuple, list[dict]] = {}
         for r in here:
-            series.setdefault((r["method"], r["dataset"], r["mixture"], r["lr"]), []).append(r)
-        for (method, dataset, mixture, lr), points in sorted(
-            series.items(), key=lambda kv: (kv[0][0] != "base", kv[0])
+            role = "base model" if r["method"] == "base" else mixture_role(r["mixture"], lang, source)
+            if role is not None:
+                series.setdefault((r["method"], r["dataset"], role, r["lr"]), []).append(r)
+        for (run_method, dataset, role, lr), points in sorted(
+            series.items(), key=lambda kv: (kv[0][0] != "base", kv[0][0], _role_rank(kv[0][2]), kv[0])
         ):
             points = sorted((p for p in points if p["gated_mean"] is not None), key=lambda p: parameters[p["model"]])
-            base = method == "base"
+            base = run_method == "base"
+            marker, colour = ("s", BASE_COLOUR) if base else _role_style(role, colours)
+            extra = [run_method] if show_method else []
+            extra += ([dataset] if show_dataset and not base else []) + ([f"lr={lr}"] if show_lr and not base else [])
             ax.plot(
                 [parameters[p["model"]] for p in points],
                 [p["gated_mean"] for p in points],
                 linestyle="--" if base else "-",
-                marker="s" if base else "o",
-                markersize=3.5,
+                marker=marker,
+                markersize=5 if marker == "*" else 3.5,
                 linewidth=1.1,
-                color=colours.get(mixture, BASE_COLOUR),
+                color=colour,
                 zorder=3 if base else 2,
-                label=series_label(method, dataset, mixture, lr, show_dataset=show_dataset, show_lr=show_lr),
+                label=role + (f" ({', '.join(extra)})" if extra and not base else ""),
             )
         ax.set_xscale("log")
         ax.set_xticks(sizes, [_format_size(s) for s in sizes], fontsize=6, rotation=45 if len(sizes) > 5 else 0)
@@ -164,18 +276,219 @@ def size_figure(table, parameters: dict[str, float], protocol: str, path: str | 
             ha="left",
             va="top",
         )
-    save(fig, path, f"{title}: {protocol} score vs model size")
+    what = " ".join(x for x in (name, method) if x)
+    save(fig, path, f"{title}: {protocol} score vs model size" + (f" ({what})" if what else ""))
     return left_out
 
 
 def write_size_figure(
-    summary_paths: list[str], parameters: dict[str, float], protocol: str, path: str, title: str
+    summary_paths: list[str],
+    parameters: dict[str, float],
+    protocol: str,
+    path: str,
+    title: str,
+    method: str | None = None,
+    source: str = "en",
+    name: str | None = None,
 ) -> None:
-    left_out = size_figure(load_table(summary_paths), parameters, protocol, path, title)
+    table = load_table(summary_paths)
+    left_out = size_figure(table, parameters, protocol, path, title, method=method, source=source, name=name)
     print(
-        f"score vs size: {len(parameters)} models with a parameter count; {len(left_out)} left out"
-        + (f" ({', '.join(left_out)})" if left_out else "")
+        f"score vs size ({name or 'all models'}, {method or 'every method'}): {len(parameters)} models with a "
+        f"parameter count; {len(left_out)} left out" + (f" ({', '.join(left_out)})" if left_out else "")
     )
+
+
+# ---- the score lost to gating vs size (Chen et al.'s Fig. 6) -------------------------------------
+
+
+def role_means(rows: list[dict], value: str, langs: list[str], source: str) -> dict[str, float]:
+    """{role: mean of `value` over `langs`} for one model's tuned runs (a role counts only where it has a
+    value in every one of `langs`, so every point averages the same languages)."""
+    by_role: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if r["method"] == "base" or r["lang"] not in langs or r[value] is None:
+            continue
+        for role in mixture_roles(r["mixture"], r["lang"], source):
+            by_role.setdefault(role, {})[r["lang"]] = r[value]
+    return {role: sum(v.values()) / len(v) for role, v in by_role.items() if set(v) >= set(langs)}
+
+
+def drop_figure(
+    table,
+    families_: dict[str, dict[str, float]],
+    methods: list[str],
+    protocol: str,
+    langs: list[str],
+    source: str,
+    path: str | Path,
+    title: str,
+) -> int:
+    """The gating drop (ungated - gated mean) averaged over `langs` against model size, one panel per
+    (method, family), one line per mixture role; returns the number of points drawn."""
+    import polars as pl
+
+    plt = pyplot()
+    part = table.filter((pl.col("protocol") == protocol) & (pl.col("method") != "base"))
+    panels = [(m, f) for m in methods for f in families_]
+    fig, axes = _grid(plt, max(1, len(panels)), 4, 3.6, 3.0)
+    drawn = 0
+    if not panels:
+        no_data(axes[0], "no model with models.<name>.parameters set")
+    colours = mixture_colours(table["mixture"].unique().to_list())
+    for ax, (method, family) in zip(axes, panels):
+        sizes = families_[family]
+        lines: dict[str, list[tuple[float, float]]] = {}
+        for model, size in sizes.items():
+            rows = part.filter((pl.col("method") == method) & (pl.col("model") == model)).to_dicts()
+            several_evalsets = len({r["evalset"] for r in rows}) > 1
+            for (evalset, dataset, lr), group in _groups(rows):
+                key_extra = [
+                    x
+                    for x, varies in (
+                        (evalset, several_evalsets),
+                        (dataset, _varies(rows, "dataset")),
+                        (f"lr={lr}", _varies(rows, "lr")),
+                    )
+                    if varies
+                ]
+                for role, mean in role_means(group, "drop", langs, source).items():
+                    label = role + (f" ({', '.join(key_extra)})" if key_extra else "")
+                    lines.setdefault(label, []).append((size, mean))
+        if not lines:
+            no_data(ax, f"{method} {family}: no {protocol} drop in every one of {', '.join(langs) or 'no languages'}")
+            continue
+        for label, points in sorted(lines.items(), key=lambda kv: _role_rank(kv[0].split(" (")[0])):
+            points.sort()
+            marker, colour = _role_style(label.split(" (")[0], colours)
+            ax.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                linestyle="--",
+                marker=marker,
+                markersize=4,
+                linewidth=1.1,
+                color=colour,
+                label=label,
+            )
+            drawn += len(points)
+        ticks = sorted(sizes.values())
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [_format_size(t) for t in ticks], fontsize=6, rotation=45 if len(ticks) > 5 else 0)
+        ax.minorticks_off()
+        if len(ticks) == 1:
+            ax.set_xlim(ticks[0] / 2, ticks[0] * 2)
+        ax.set_yscale("symlog", linthresh=0.05)  # the paper's log axis, with room for a drop of 0
+        ax.set_title(f"{method} · {family}", fontsize=9)
+        ax.set_xlabel("parameters (log scale)", fontsize=7)
+        ax.set_ylabel(f"{protocol} drop, mean over {len(langs)} languages", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes[max(1, len(panels)) :]:
+        ax.set_axis_off()
+    legend_outside(fig, axes)
+    save(fig, path, f"{title}: score lost to language gating vs model size (seen languages: {', '.join(langs)})")
+    return drawn
+
+
+def _groups(rows: list[dict]) -> list[tuple[tuple, list[dict]]]:
+    out: dict[tuple, list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["evalset"], r["dataset"], r["lr"]), []).append(r)
+    return list(out.items())
+
+
+def write_drop_figure(
+    summary_paths: list[str],
+    families_: dict,
+    methods: list[str],
+    protocol: str,
+    langs: list[str],
+    source: str,
+    path: str,
+    title: str,
+) -> None:
+    drawn = drop_figure(load_table(summary_paths), families_, methods, protocol, langs, source, path, title)
+    print(f"gating drop vs size: {drawn} points over {len(families_)} families and {len(methods)} methods")
+
+
+# ---- families at one size (Chen et al.'s Fig. 7) -------------------------------------------------
+
+
+def families_figure(
+    table,
+    chosen: dict[str, str],
+    parameters: dict[str, float],
+    protocol: str,
+    source: str,
+    path: str | Path,
+    title: str,
+) -> int:
+    """Gated mean per test language (panels) and family (x), one bar per mixture role, one row of panels per
+    method; returns the number of bars drawn."""
+    import polars as pl
+
+    plt = pyplot()
+    part = table.filter(
+        (pl.col("protocol") == protocol) & (pl.col("method") != "base") & pl.col("model").is_in(list(chosen.values()))
+    )
+    methods = part["method"].unique(maintain_order=True).to_list()
+    panels = part.select("evalset", "lang").unique(maintain_order=True).rows()
+    several = part["evalset"].n_unique() > 1
+    colours = mixture_colours(table["mixture"].unique().to_list())
+    ncols = max(1, len(panels))
+    fig, axes = plt.subplots(
+        max(1, len(methods)), ncols, figsize=(3.4 * ncols, 3.0 * max(1, len(methods))), squeeze=False
+    )
+    flat = list(axes.flat)
+    if not panels:
+        no_data(
+            flat[0], f"no {protocol} scores of the families' models ({', '.join(chosen.values()) or 'none chosen'})"
+        )
+    family_names = list(chosen)
+    low, high = scale_of(protocol)
+    bars = 0
+    for row, method in enumerate(methods):
+        for col, (evalset, lang) in enumerate(panels):
+            ax = axes[row][col]
+            here = part.filter((pl.col("method") == method) & (pl.col("evalset") == evalset) & (pl.col("lang") == lang))
+            by_role: dict[str, dict[str, float]] = {}
+            for r in here.to_dicts():
+                role = mixture_role(r["mixture"], lang, source)
+                family = next(f for f, m in chosen.items() if m == r["model"])
+                if role is not None and r["gated_mean"] is not None:
+                    by_role.setdefault(role, {})[family] = r["gated_mean"]
+            roles = sorted(by_role, key=_role_rank)
+            width = 0.8 / max(1, len(roles))
+            for j, role in enumerate(roles):
+                xs = [i - 0.4 + width * (j + 0.5) for i, f in enumerate(family_names) if f in by_role[role]]
+                ys = [by_role[role][f] for f in family_names if f in by_role[role]]
+                marker, colour = _role_style(role, colours)
+                ax.bar(xs, ys, width, color=colour, label=role, edgecolor="white", linewidth=0.5)
+                bars += len(xs)
+            labels = [f"{f}\n{_format_size(parameters[chosen[f]])}" for f in family_names]
+            ax.set_xticks(range(len(family_names)), labels, fontsize=6)
+            ax.set_ylim(low, high + 0.05 * (high - low))
+            ax.set_title(f"{_panel_title(evalset, lang, several)} · {method}", fontsize=9)
+            ax.set_ylabel(f"{protocol}, gated mean", fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            ax.grid(alpha=0.3, axis="y")
+    legend_outside(fig, flat)
+    save(fig, path, f"{title}: model families compared ({', '.join(f'{f}: {m}' for f, m in chosen.items())})")
+    return bars
+
+
+def write_families_figure(
+    summary_paths: list[str],
+    chosen: dict[str, str],
+    parameters: dict[str, float],
+    protocol: str,
+    source: str,
+    path: str,
+    title: str,
+) -> None:
+    bars = families_figure(load_table(summary_paths), chosen, parameters, protocol, source, path, title)
+    print(f"families: {len(chosen)} families ({', '.join(chosen.values())}), {bars} bars")
 
 
 # ---- per-category radar --------------------------------------------------------------------------

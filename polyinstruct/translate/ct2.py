@@ -49,6 +49,7 @@ class CTranslate2Engine(SegmentEngine):
         segment_max_chars: int = 400,
         threads: int = 0,
         device: str | None = None,
+        template: str = "chat",
     ):
         import ctranslate2
         from transformers import AutoTokenizer
@@ -58,6 +59,7 @@ class CTranslate2Engine(SegmentEngine):
         self.kind, self.family = kind, family
         self.max_length, self.beam_size = max_length, beam_size
         self.few_shot = few_shot or []
+        self.template = template  # how the generator (a causal LM) is prompted: chat, or alpaca for a base model
         if kind == "generator":  # `tokenizer` is the model.json pointer of the converted causal LM
             self.tokenizer = loader.load_tokenizer(loader.read_pointer(tokenizer))
             self.model = ctranslate2.Generator(
@@ -79,7 +81,8 @@ class CTranslate2Engine(SegmentEngine):
 
     def _generate(self, texts, source_lang, target_lang):
         prompts = [
-            chat.render(llm.messages(t, source_lang, target_lang, self.few_shot), "chat", self.tokenizer) for t in texts
+            chat.render(llm.messages(t, source_lang, target_lang, self.few_shot), self.template, self.tokenizer)
+            for t in texts
         ]
         tokens = [
             self.tokenizer.convert_ids_to_tokens(self.tokenizer(p, add_special_tokens=False)["input_ids"])

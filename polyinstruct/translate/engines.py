@@ -1,7 +1,9 @@
 """The interface every translation engine has (`registry.py` names them), and the `precomputed` engine.
 
 `precomputed` joins translations that already exist (shipped files, DeepL output, a released
-translated dataset) by record id. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
+translated dataset) by record id, or by position for releases without ids that keep the source's
+order (Chen et al.'s `alpaca_data_cleaned.<lang>.json`: the n-th record translates source record
+`<dataset>-<n>`). It reads JSONL or a JSON array. Model engines (`hf-seq2seq`, `ctranslate2`, `llm`) translate
 *segments*: `SegmentEngine` cuts every text field with `structure.plan` (code, URLs, placeholders
 and markdown stay out of what the model sees), translates the unique segments of a whole shard
 in length-sorted batches, and rebuilds each field with its protected spans restored.
@@ -38,10 +40,37 @@ def _with_texts(record: dict, texts: dict[str, str], target_lang: str) -> dict:
     return new
 
 
+JOINS = ("id", "position")
+
+
+def _translated_records(path: str, malformed: Malformed | None = None):
+    """(location, record) of a JSONL file (a line that cannot be read goes to `malformed`), or of a JSON
+    array (`file[n]`)."""
+    if str(path).lower().endswith(".json"):
+        import json
+
+        with open(path, encoding="utf-8") as fh:
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        if not isinstance(data, list):
+            raise InputError(f"{path}: expected a JSON array of records")
+        for i, record in enumerate(data):
+            if not isinstance(record, dict):
+                raise InputError(f"{path}[{i}]: expected a JSON object, got {type(record).__name__}")
+            yield f"{path}[{i}]", record
+        return
+    for lineno, record in read_jsonl(path, malformed):
+        yield f"{path}:{lineno}", record
+
+
 class PrecomputedEngine(Engine):
     """Translations that already exist, joined to the source records.
 
-    `path` alone: a JSONL of records with `id` and the translated text fields (`translate.precomputed`).
+    `path` alone: a JSONL (or JSON array) of records with `id` and the translated text fields
+    (`translate.precomputed`), or, with `join: position`, without ids: record n translates the source record
+    `<dataset>-<n>` (datasets.<name>.ids: position; Chen et al.'s alpaca_data_cleaned.<lang>.json).
     With `source` (a dataset's `translations` spec: a local file or a hub dataset, already filled in for
     the target language) the rows are mapped with `fields` like a dataset's, and joined by their id
     (`join: id`) or by position (`join: position`: row i translates the source dataset's record i, whose
@@ -58,20 +87,31 @@ class PrecomputedEngine(Engine):
         fields: dict | None = None,
         join: str = "id",
         source_ids: list[str] | None = None,
+        dataset: str | None = None,
         key: str = "translations",
         on_malformed: str = "stop",
     ):
         """`on_malformed: skip` drops unreadable lines of `path` (named in the log); their records then count as
         `missing_translation` in every shard's manifest, like any record without a translation."""
+        if join not in JOINS:
+            raise InputError(f"config key '{key}.join': {join!r} is not one of {', '.join(JOINS)}")
         self.path = path
         self.by_id: dict[str, tuple[str, dict]] = {}
-        if source is None:
-            for lineno, record in read_jsonl(path, Malformed(on_malformed, "translate.precomputed")):
-                if "id" not in record:
-                    raise InputError(f"{path}:{lineno}: missing field 'id'")
-                self.by_id[str(record["id"])] = (f"{path}:{lineno}", record)
+        if source is not None:
+            self._load(source, path, fields or {}, join, source_ids, key)
             return
-        self._load(source, path, fields or {}, join, source_ids, key)
+        if join == "position" and not dataset:
+            raise ValueError("a position join needs the dataset name (ids are <dataset>-<n>)")
+        from polyinstruct.data.normalise import position_id
+
+        malformed = Malformed(on_malformed, "translate.precomputed")
+        for position, (where, record) in enumerate(_translated_records(path, malformed)):
+            if join == "position":
+                self.by_id[position_id(dataset, position)] = (where, record)
+                continue
+            if "id" not in record:
+                raise InputError(f"{where}: missing field 'id'")
+            self.by_id[str(record["id"])] = (where, record)
 
     def _load(self, source: dict, path: str | None, fields: dict, join: str, source_ids, key: str) -> None:
         from polyinstruct.data import normalise

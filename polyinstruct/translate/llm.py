@@ -1,4 +1,5 @@
-"""Translation by a prompted causal LM (BayLing's approach): chat template, optional few-shot pairs."""
+"""Translation by a prompted causal LM (BayLing's approach): optional few-shot pairs, in its chat template
+(or `alpaca` for a base model without one, `models.<name>.prompt_template`)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ class LLMEngine(SegmentEngine):
         batch_size: int = 8,
         max_new_tokens: int = 256,
         segment_max_chars: int = 400,
+        template: str = "chat",
     ):
         super().__init__(batch_size=batch_size, segment_max_chars=segment_max_chars)
+        self.template = template
         self.pointer = loader.read_pointer(pointer)
         self.few_shot = few_shot or []
         self.max_new_tokens = max_new_tokens
@@ -45,7 +48,8 @@ class LLMEngine(SegmentEngine):
         if not texts:
             return []
         prompts = [
-            chat.render(messages(t, source_lang, target_lang, self.few_shot), "chat", self.tokenizer) for t in texts
+            chat.render(messages(t, source_lang, target_lang, self.few_shot), self.template, self.tokenizer)
+            for t in texts
         ]
         # batch_size=len(prompts) failed on an empty list (range step 0) and ignored the configured
         # batch size when called with more texts than one batch

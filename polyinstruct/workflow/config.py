@@ -178,6 +178,7 @@ def _check_semantics(config: dict) -> None:
             )
     if all(spec.get("judge_only") for spec in config["models"].values()):
         raise ConfigError("config key 'models': every model is judge_only; name at least one model to study")
+    _check_precomputed_join(config)
     _check_training(config)
     _check_evaluation(config)
     _check_crosslingual(config)
@@ -187,6 +188,20 @@ def _check_semantics(config: dict) -> None:
 def _check_line_range(lines: list | None, key: str) -> None:
     if lines and (lines[0] is None or (lines[1] is not None and lines[1] <= lines[0])):
         raise ConfigError(f"config key '{key}': {lines} is not [start, stop] with start < stop (stop may be null)")
+
+
+def _check_precomputed_join(config: dict) -> None:
+    """A position join needs position ids in every dataset it translates (the n-th record is `<dataset>-<n>`)."""
+    t = config["translate"]
+    used = {t["engine"], *t["engines"].values(), t["qa"]["fallback_engine"]}
+    if t["precomputed"]["join"] != "position" or "precomputed" not in used:
+        return
+    for name in config["mixtures"]["datasets"] or config["datasets"]:
+        if config["datasets"][name].get("ids") != "position":
+            raise ConfigError(
+                f"config key 'datasets.{name}.ids': translate.precomputed.join is position, so the records need "
+                f"position ids (set ids: position)"
+            )
 
 
 def _check_evalset_language(config: dict, name: str, spec: dict) -> None:

@@ -181,6 +181,13 @@ def protocol_judge(config: dict, protocol: str | None) -> dict:
     return protocols.get(protocol).block(config).get("judge") or {}
 
 
+def untuned_template(config: dict, model: str) -> str:
+    """How a model of `models` is prompted when used untuned (its base run, as judge, as llm translator):
+    `models.<name>.prompt_template`, else `train.template` (a base model without a chat template is then
+    prompted the way its tuned runs are trained)."""
+    return (config["models"].get(model) or {}).get("prompt_template") or config["train"]["template"]
+
+
 PLANNING_KEYS = ("num_items", "turns", "num_segments")  # sizes only the planning summary reads
 #: Optional settings of eval sets and MT test sets that are left out of a rule's params while unset (None or
 #: empty), so adding one to the schema re-runs nothing. Whatever reads such params reads them with
@@ -190,11 +197,14 @@ OPTIONAL_KEYS = ("limit", "dev_lines", "refs")
 
 def without_planning_keys(spec: dict) -> dict:
     """An eval set's or MT test set's spec as its rule's params: the planning-only sizes left out, so
-    setting or editing them re-runs nothing, and the unset OPTIONAL_KEYS too (added after results existed)."""
+    setting or editing them re-runs nothing, and the unset OPTIONAL_KEYS too (added after results existed), nor
+    a zero `offset`."""
     return {
         k: v
         for k, v in spec.items()
-        if k not in PLANNING_KEYS and not (k in OPTIONAL_KEYS and (v is None or v == {} or v == []))
+        if k not in PLANNING_KEYS
+        and not (k in OPTIONAL_KEYS and (v is None or v == {} or v == []))
+        and not (k == "offset" and not v)
     }
 
 

@@ -24,6 +24,7 @@ TRAIN_KEYS = (
     "lr_scheduler",
     "min_lr_ratio",
     "warmup_ratio",
+    "warmup_steps",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
@@ -45,12 +46,15 @@ METHOD_OVERRIDES = (
     "lr_scheduler",
     "min_lr_ratio",
     "warmup_ratio",
+    "warmup_steps",
     "weight_decay",
     "adam_beta1",
     "adam_beta2",
     "gradient_checkpointing",
     "batch_tokens",
     "accumulate_batches",
+    "checkpoint_selection",
+    "eval_every_steps",
 )
 TOKEN_BATCHING_KEYS = ("batch_tokens", "accumulate_batches", "token_buffer")
 #: Memory (MB) and time (min) a training job asks for, by method: full fine-tuning holds optimizer
@@ -119,10 +123,13 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
         own = config["datasets"][wildcards.dataset].get("translations")
         if own:
             return precomputed_source(own, wildcards.dataset, lang)
-        return {
+        settings = {
             "path": sources.resolve(t["precomputed"]["path"], dataset=wildcards.dataset, lang=lang),
             "on_malformed": t["precomputed"]["on_malformed"],
         }
+        if t["precomputed"]["join"] == "position":
+            settings.update(join="position", dataset=wildcards.dataset)
+        return settings
     common = {"segment_max_chars": t["segment_max_chars"]}
     pointer = paths.MODEL.format(model=llm_model(config))
     if name == "hf-seq2seq":
@@ -131,6 +138,7 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
         return {
             **common,
             "pointer": pointer,
+            "template": grid.untuned_template(config, llm_model(config)),
             "few_shot": t["llm"]["few_shot"].get(lang, []),
             "batch_size": t["llm"]["batch_size"],
             "max_new_tokens": t["llm"]["max_new_tokens"],
@@ -145,7 +153,13 @@ def engine_settings(config: dict, wildcards, name: str | None = None) -> dict:
         "beam_size": ct2["beam_size"],
     }
     if ct2["source"] == "llm":
-        return {**settings, "kind": "generator", "tokenizer": pointer, "few_shot": t["llm"]["few_shot"].get(lang, [])}
+        return {
+            **settings,
+            "kind": "generator",
+            "tokenizer": pointer,
+            "few_shot": t["llm"]["few_shot"].get(lang, []),
+            "template": grid.untuned_template(config, llm_model(config)),
+        }
     return {
         **settings,
         "kind": "translator",
@@ -184,8 +198,16 @@ def engine_files(config: dict, wildcards, name: str) -> dict[str, str]:
     return files
 
 
+def langid_model(config: dict) -> dict[str, str]:
+    """The language-ID model file as a job input (fetched first when it is a URL or hub file); none for pkg://."""
+    from polyinstruct.score import langid
+
+    found = langid.model_file(config["score"]["langid"]["model"])
+    return {"lid_model": found} if found else {}
+
+
 def translate_shard(config: dict, wildcards) -> dict[str, str]:
-    inputs = {"records": paths.INSTRUCTIONS.format(dataset=wildcards.dataset)}
+    inputs = {"records": paths.INSTRUCTIONS.format(dataset=wildcards.dataset), **langid_model(config)}
     inputs.update(engine_files(config, wildcards, engine(config, wildcards)))
     fallback = config["translate"]["qa"]["fallback_engine"]
     if config["translate"]["qa"]["policy"] == "fallback" and fallback:
@@ -342,8 +364,11 @@ def lr_selection(config: dict, wildcards) -> list[str]:
 
 
 def prompt_template(config: dict, wildcards) -> str:
-    """Base models are prompted with their chat template; tuned runs the way they were trained."""
-    return "chat" if wildcards.method == paths.BASE else config["train"]["template"]
+    """Tuned runs are prompted the way they were trained (`train.template`); base runs with the model's
+    `prompt_template` (default: `train.template` too)."""
+    if wildcards.method == paths.BASE:
+        return grid.untuned_template(config, wildcards.model)
+    return config["train"]["template"]
 
 
 # ---- generate ---------------------------------------------------------------------------------------
@@ -401,6 +426,7 @@ def judge_settings(config: dict, protocol: str) -> dict:
             "batch_size": own.get("batch_size") or judge["batch_size"],
             "max_new_tokens": own.get("max_new_tokens") or judge["max_new_tokens"],
             "response_prefix": block.get("response_prefix", ""),
+            "template": judge["prompt_template"] or grid.untuned_template(config, settings["model"]),
         }
         if settings["engine"] == "vllm":
             settings["generate"] = {k: config["generate"][k] for k in ("vllm", "repetition_penalty")}

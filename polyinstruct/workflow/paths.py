@@ -125,11 +125,19 @@ LM_EVAL = _pattern("results/lm_eval/{run}/{task}.json")
 # ---- report (rules/report.smk) -----------------------------------------------------------------------
 REPORT = "results/report"
 SIGNIFICANCE = f"{REPORT}/significance.csv"
+FIDELITY_MD = f"{REPORT}/language_fidelity.md"  # the report opens with these (category "1. Language fidelity")
+FIDELITY_CSV = f"{REPORT}/language_fidelity.csv"
+FIDELITY_FIGURE = f"{REPORT}/language_fidelity.png"
+FIDELITY_COMPARISONS = f"{REPORT}/language_fidelity_vs_reference.csv"
 SCORES_CSV = f"{REPORT}/scores.csv"
 SCORES_MD = f"{REPORT}/scores.md"
 SCORES_FIGURE = f"{REPORT}/scores_by_language.png"
 GATING_FIGURE = f"{REPORT}/gating_drop.png"
-SIZE_FIGURE = f"{REPORT}/score_vs_size.png"
+# Chen et al.'s figures: score vs size per family and method (Figs 2-4), the gating drop vs size (Fig 6),
+# the families at one size (Fig 7)
+SIZE_FIGURE = f"{REPORT}/score_vs_size/{{family}}_{{method}}.png"
+DROP_SIZE_FIGURE = f"{REPORT}/gating_drop_vs_size.png"
+FAMILIES_FIGURE = f"{REPORT}/families.png"
 RADAR_FIGURE = f"{REPORT}/category_radar.png"
 TURN_SCORES_CSV = f"{REPORT}/turn_scores.csv"
 TURN_FIGURE = f"{REPORT}/scores_by_turn.png"

@@ -486,6 +486,7 @@ def generation_units(config: dict) -> list[tuple[str, str, str, str]]:
 
 def generation(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
     plan, new = config["plan"], _response_tokens(config)
+    beams = config["generate"].get("num_beams", 1)  # beam search decodes num_beams sequences per prompt
     sizes: dict[tuple[str, str], tuple[int, int]] = {}
     total_turns = 0
     for model, _, evalset, lang in generation_units(config):
@@ -493,7 +494,9 @@ def generation(config: dict, est: Estimate, workdir: Path = REPO) -> dict:
         total_turns += turns
         est.add(
             "generate",
-            inference_seconds(plan, est.parameters(model, "generate"), turns * plan["prompt_tokens"], turns * new),
+            inference_seconds(
+                plan, est.parameters(model, "generate"), turns * plan["prompt_tokens"], turns * new * beams
+            ),
         )
     return {"turns": total_turns, "new_tokens": total_turns * new}
 

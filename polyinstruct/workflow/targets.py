@@ -245,12 +245,32 @@ def train(config: dict) -> list[str]:
 # ---- report ---------------------------------------------------------------------------------------
 
 
+#: Report rules with one job per output (the score-vs-size figure of each family and method); the others
+#: make all their outputs in one job.
+MULTI_JOB_REPORTS = ("report_size_figure",)
+
+
+def family_summaries(config: dict, family: str, method: str) -> list[str]:
+    """The summaries one score-vs-size figure reads: its family's sized models, base and `method` runs."""
+    from polyinstruct.report import figures
+
+    models = figures.families(config).get(family, {})
+    runs = [r for r in grid.runs(config) if r.model in models and r.method in (method, paths.BASE)]
+    return evaluated(config, paths.SUMMARY, runs=runs)
+
+
 def report(config: dict) -> dict[str, list[str]]:
     """{rule: outputs} of the report rules the config makes meaningful."""
     from polyinstruct.report import figures
 
     protocols = grid.single_protocols(config)
     out = {
+        "report_language_fidelity": [
+            paths.FIDELITY_MD,
+            paths.FIDELITY_CSV,
+            paths.FIDELITY_FIGURE,
+            paths.FIDELITY_COMPARISONS,
+        ],
         "report_significance": [paths.SIGNIFICANCE],
         "report_tables": [paths.SCORES_CSV, paths.SCORES_MD, paths.SCORES_FIGURE, paths.GATING_FIGURE],
         "report_browse": [paths.BROWSE, paths.BROWSE_DATA],
@@ -272,7 +292,13 @@ def report(config: dict) -> dict[str, list[str]]:
             paths.MT_LM_EVAL_FIGURES,
         ]
     if figures.plans_size_figure(config, protocols):
-        out["report_size_figure"] = [paths.SIZE_FIGURE]
+        out["report_size_figure"] = [
+            paths.SIZE_FIGURE.format(family=family, method=method)
+            for family, method in figures.size_figure_jobs(config, protocols)
+        ]
+        out["report_drop_figure"] = [paths.DROP_SIZE_FIGURE]
+        if figures.family_choice(config):
+            out["report_families_figure"] = [paths.FAMILIES_FIGURE]
     if figures.category_protocols(protocols):
         out["report_category_radar"] = [paths.RADAR_FIGURE]
     if figures.plans_turn_figures(protocols):
@@ -323,9 +349,12 @@ RULE_STAGES = {
     **dict.fromkeys(("lm_eval", "all_lm_eval"), "lm_eval"),
     **dict.fromkeys(
         (
+            "report_language_fidelity",
             "report_significance",
             "report_tables",
             "report_size_figure",
+            "report_drop_figure",
+            "report_families_figure",
             "report_category_radar",
             "report_turns",
             "report_improvement",
@@ -407,6 +436,8 @@ def jobs(config: dict) -> dict[str, list[str]]:
     add("select_lr", selections(config))
     add("generate", responses(config))
     add("langid_responses", responses(config, paths.LANGID))
+    if translated or responses(config):
+        reads += list(inputs.langid_model(config).values())
     evalsets_used = {(e, lang) for e in config["evalsets"] for lang in grid.eval_languages(config)}
     add("normalise_eval", [paths.EVAL.format(evalset=e, lang=lang) for e, lang in sorted(evalsets_used)])
     for e, lang in sorted(evalsets_used):
@@ -427,7 +458,7 @@ def jobs(config: dict) -> dict[str, list[str]]:
     add("mt_comet", comet(config))
     add("lm_eval", lm_eval(config))
     for rule, outputs in report(config).items():
-        add(rule, outputs[:1])
+        add(rule, outputs if rule in MULTI_JOB_REPORTS else outputs[:1])
     for rule, found in _fetches(reads).items():
         add(rule, found)
     add("all", ["all"])

@@ -8,4 +8,7 @@ with job(snakemake):
         snakemake.params.protocol,
         snakemake.output.figure,
         snakemake.params.title,
+        method=snakemake.wildcards.method,
+        source=snakemake.params.source,
+        name=snakemake.wildcards.family,
     )

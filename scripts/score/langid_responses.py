@@ -1,9 +1,7 @@
-from polyinstruct import assets
 from polyinstruct.io import load_jsonl, write_jsonl
-from polyinstruct.score.langid import LanguageIdentifier, response_rows
+from polyinstruct.score.langid import from_settings, response_rows
 from polyinstruct.workflow.job import job
 
 with job(snakemake):
-    settings = snakemake.params.langid
-    identifier = LanguageIdentifier(assets.resolve(settings["model"], key="score.langid.model"), settings["scheme"])
+    identifier = from_settings(snakemake.params.langid, snakemake.input.get("lid_model"))
     write_jsonl(snakemake.output.scores, response_rows(load_jsonl(snakemake.input.responses), identifier))

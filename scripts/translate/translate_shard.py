@@ -1,6 +1,5 @@
-from polyinstruct import assets
 from polyinstruct.io import load_jsonl, write_json, write_jsonl
-from polyinstruct.score.langid import LanguageIdentifier
+from polyinstruct.score.langid import from_settings
 from polyinstruct.translate import make_engine, select_shard, translate_shard
 from polyinstruct.workflow.job import job
 
@@ -13,7 +12,7 @@ with job(snakemake, torch_threads=True):
         settings = {**settings, "source_ids": [r["id"] for r in records]}
     engine = make_engine(p.engine, settings)
     fallback = make_engine(p.fallback["name"], p.fallback["settings"]) if p.fallback else None
-    identifier = LanguageIdentifier(assets.resolve(p.langid["model"], key="score.langid.model"), p.langid["scheme"])
+    identifier = from_settings(p.langid, snakemake.input.get("lid_model"))
     kept, manifest = translate_shard(
         shard,
         engine,

@@ -3,6 +3,8 @@
 A prompt given as chat messages (FastChat's system prompt, then the user prompt) is rendered with the
 judge's chat template, system message included. Prompts cut to fit the judge's context are counted
 (`stats["truncated_prompts"]`).
+A judge model without a chat template (a base model) gets the prompt in its `template` instead
+(`models.<name>.prompt_template`, e.g. `alpaca`: the judge prompt is the instruction).
 
 It is a judge backend like `OpenAIJudge` (see `judge/backend.py`): wrap it in `CachedJudge` to cache
 its answers and ledger its token counts, or call it directly (it ignores the template version).
@@ -28,6 +30,7 @@ class LocalJudge:
         response_prefix: str = "",
         name: str = "local",
         engine=None,
+        template: str = "chat",
     ):
         self.model_obj = model
         self.engine = engine  # anything with complete(prompts, temperature, seed, max_new_tokens), e.g. VLLMEngine
@@ -35,11 +38,12 @@ class LocalJudge:
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.response_prefix = response_prefix
+        self.template = template
         self.model = name  # the judge's name in rows, cache keys and the ledger
 
     def complete(self, prompts: list, template: str | None = None) -> tuple[list[str], dict]:
         """The judge's answers (including any forced prefix), in order, with per-prompt token counts."""
-        rendered = [chat.render(as_messages(p), "chat", self.tokenizer) + self.response_prefix for p in prompts]
+        rendered = [chat.render(as_messages(p), self.template, self.tokenizer) + self.response_prefix for p in prompts]
         if self.engine is not None:
             texts, stats = self.engine.complete(rendered, temperature=0.0, seed=0, max_new_tokens=self.max_new_tokens)
         else:

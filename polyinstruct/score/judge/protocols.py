@@ -241,7 +241,7 @@ register(
         scale=(0, 3),
         unit=ITEM,
         config_key="score.judge.chen_single",
-        roles={"single": ("instruction", "response", "language")},
+        roles={"single": ("instruction", "response")},  # v1 also names {language}; v2 (Figure 1) does not
         prompt=_chen_prompt,
         parse=_rating_parser(1, 3),
         description="Chen et al.: the first turn rated 1-3 alone, `Rating: [[N]]`.",

@@ -38,6 +38,8 @@ def judge_identity(settings: dict, pointer: dict | None = None) -> str:
     local = settings["local"]
     source = (pointer or {}).get("source")
     shaping = [source, local["max_new_tokens"], local["response_prefix"], settings["engine"]]
+    if local.get("template", "chat") != "chat":  # a chat judge keeps the identity (and cache) it had
+        shaping.append(local["template"])
     return f"{settings['model']}@{_digest(shaping)}"
 
 
@@ -77,6 +79,7 @@ def _local_factory(settings: dict, pointer: dict, name: str):
                 response_prefix=local["response_prefix"],
                 name=name,
                 engine=engine,
+                template=local.get("template", "chat"),
             )
         return LocalJudge(
             loader.load_causal_lm(pointer),
@@ -85,6 +88,7 @@ def _local_factory(settings: dict, pointer: dict, name: str):
             max_new_tokens=local["max_new_tokens"],
             response_prefix=local["response_prefix"],
             name=name,
+            template=local.get("template", "chat"),
         )
 
     return build
