@@ -52,7 +52,8 @@ class ScriptedJudge:
         self.answer = answer
 
     def complete(self, prompts, template):
-        return [self.answer(p) for p in prompts], {"prompts": len(prompts)}
+        texts = [p if isinstance(p, str) else "\n".join(m["content"] for m in p) for p in prompts]  # chat messages
+        return [self.answer(t) for t in texts], {"prompts": len(prompts)}
 
 
 class Answers:

@@ -207,6 +207,7 @@ def test_the_preset_reads_the_released_files_and_keeps_nllb_as_the_alternative()
     assert settings == {
         "path": "results/external/https/raw.githubusercontent.com/hplt-project/monolingual-multilingual-instruction"
         "-tuning/main/training-data/alpaca_data_cleaned.fr.json",
+        "on_malformed": "stop",
         "join": "position",
         "dataset": "alpaca",
     }

@@ -31,6 +31,11 @@ def config(**overrides) -> dict:
     return configuration.validate(raw, SCHEMA)
 
 
+def as_text(prompt) -> str:
+    """A judge prompt as one text: a string, or the contents of its chat messages (FastChat's system + user)."""
+    return prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
+
+
 class CountingBackend:
     """A backend that answers `Rating: [[2]]` (or JSON for criteria prompts) and counts its calls."""
 
@@ -40,6 +45,7 @@ class CountingBackend:
 
     def complete(self, prompts):
         self.calls += len(prompts)
+        prompts = [as_text(p) for p in prompts]
         answers = [
             '{"helpfulness": 2, "correct_language": 2, "fluency": 1, "factuality": 2, '
             '"logical_coherence": 2, "harmlessness": 2}'

@@ -88,19 +88,26 @@ def test_streamed_mixture_is_byte_identical_to_compose(tmp_path, mixture, langua
     assert counts == want and len(train) > 0 and len(valid) > 0
 
 
-@pytest.mark.parametrize("drop", [(), ("fr",)])
-def test_streamed_share_mixture_is_byte_identical_to_compose(tmp_path, drop):
+MISSING_PART = {"de": 0.43, "en": 0.26, "fr": 0.31, "crosslingual": 0.1}  # no crosslingual file: a shortfall
+
+
+@pytest.mark.parametrize(
+    ("shares", "budget", "policy", "drop"),
+    [
+        (MISSING_PART, 150, "keep_budget", ()),
+        (MISSING_PART, 150, "keep_budget", ("fr",)),
+        ({"de": 0.6, "en": 0.2, "fr": 0.2}, 200, "scale", ()),  # de holds fewer than 120: the budget shrinks
+    ],
+)
+def test_streamed_share_mixture_is_byte_identical_to_compose(tmp_path, shares, budget, policy, drop):
     parts = shipped()
     paths = write_parts(tmp_path, parts)
-    shares = {"de": 0.43, "en": 0.26, "fr": 0.31, "crosslingual": 0.1}  # no crosslingual file: a shortfall
-    counts = stream.build_shares(
-        "mix", paths, shares, 150, 7, 0.1, tmp_path / "train.jsonl", tmp_path / "valid.jsonl", drop=drop
-    )
-    train, valid, want = compose.build_shares("mix", parts, shares, 150, 7, 0.1, drop=drop)
-    assert ((tmp_path / "train.jsonl").read_bytes(), (tmp_path / "valid.jsonl").read_bytes()) == expected(
-        tmp_path, train, valid
-    )
-    assert counts == want and want["shortfall"]["crosslingual"] and want["train"].get("crosslingual")
+    train_path, valid_path = tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
+    counts = stream.build_shares("mix", paths, shares, budget, 7, 0.1, train_path, valid_path, drop=drop, policy=policy)
+    train, valid, want = compose.build_shares("mix", parts, shares, budget, 7, 0.1, drop=drop, policy=policy)
+    assert (train_path.read_bytes(), valid_path.read_bytes()) == expected(tmp_path, train, valid)
+    assert counts == want and want["shortfall"] and want["train_total"] > 0
+    assert want["train"].get("crosslingual")  # records with a cross-lingual task are counted as such
 
 
 def test_duplicate_ids_keep_composes_last_record(tmp_path):

@@ -250,5 +250,5 @@ def test_default_config_jobs_per_stage_equal_the_dry_run(tmp_path):
     }
     assert not [w for w in summary["warnings"] if "dry run plans" in w]  # estimated jobs agree with the DAG
     paths = planning.write(summary, tmp_path)
-    assert json.loads(paths[0].read_text())["jobs"]["total"] == 67
+    assert json.loads(paths[0].read_text())["jobs"]["total"] == 68
     assert "| train | 3 |" in paths[1].read_text()

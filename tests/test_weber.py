@@ -171,7 +171,9 @@ def test_several_datasets_are_told_apart_in_the_tables(tmp_path):
             write_json(path.replace(str(tmp_path / "a"), str(tmp_path / "b")), data)
     both = paths + [str(p) for p in (tmp_path / "b").rglob("*.json")]
     markdown = tables.markdown(tables.load_table(both), "t")
-    assert "| small lora d mono-en lr=0.0003 |" in markdown and "| small lora lima-x mono-en lr=0.0003 |" in markdown
+    assert (
+        "| small lora mono-en lr=0.0003 (d) |" in markdown and "| small lora mono-en lr=0.0003 (lima-x) |" in markdown
+    )
 
 
 # ---- repeated pairwise judgments in the agreement ------------------------------------------------

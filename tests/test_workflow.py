@@ -255,7 +255,7 @@ def test_lr_sweep_selects_a_winner_and_evaluation_follows_it(tiny_workdir):
     assert {c["lr"]: c["best_eval_loss"] for c in selection["candidates"]} == losses
     stats = json.loads((tiny_workdir / target).read_text())
     assert stats["run"]["lr"] == "selected" and stats["run"]["selected_lr"] == selection["selected_lr"]
-    assert (train_dir / selection["selected_lr"] / "model/model.safetensors").exists()
+    assert (train_dir / selection["selected_lr"] / "weights/model.safetensors").exists()
 
 
 def test_langid_lr_selection_generates_dev_responses_for_every_rate(tiny_workdir):

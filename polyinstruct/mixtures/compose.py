@@ -32,7 +32,8 @@ def _slim(record: dict) -> dict:
     return {k: record[k] for k in KEEP_FIELDS if k in record}
 
 
-def _rng(seed: int, mixture: str, part: str) -> random.Random:
+def seeded_rng(seed: int, mixture: str, part: str) -> random.Random:
+    """The generator of one part of one mixture: seeded by (seed, mixture, part), the same in compose and stream."""
     return random.Random(f"{seed}:{mixture}:{part}")
 
 
@@ -59,7 +60,7 @@ def _sampled(by_lang: dict[str, list[dict]], languages: list[str], rng: random.R
 def _compose(
     mixture: str, part: str, by_lang: dict[str, list[dict]], languages: list[str], source_lang: str, seed: int
 ) -> list[dict]:
-    rng = _rng(seed, mixture, part)
+    rng = seeded_rng(seed, mixture, part)
     if mixture.startswith("mono-"):
         records = list(by_lang[mixture[len("mono-") :]])
     elif mixture == "multilingual":
@@ -192,7 +193,7 @@ def build_shares(
         part_train, part_valid = split_parts[key]
         want_train = counts_train["realised"][key]
         want_valid = round(counts_train["realised_shares"][key] * valid_budget)
-        rng = _rng(seed, "shares", key)
+        rng = seeded_rng(seed, "shares", key)
         drawn_train, drawn_valid = _draw(part_train, want_train, rng), _draw(part_valid, want_valid, rng)
         # the cause: what a part lacks of its requested share (train), and of its validation share
         missing = (counts_train["requested"][key] - len(part_train), want_valid - len(drawn_valid))
@@ -203,7 +204,7 @@ def build_shares(
         train += drawn_train
         valid += drawn_valid
     for part, records in (("train", train), ("valid", valid)):
-        _rng(seed, mixture, part).shuffle(records)
+        seeded_rng(seed, mixture, part).shuffle(records)
     train, valid = [_slim(r) for r in train], [_slim(r) for r in valid]
 
     def by_part(records):

@@ -41,7 +41,7 @@ import numpy as np
 
 from polyinstruct.io import atomic_path
 from polyinstruct.mixtures import draws
-from polyinstruct.mixtures.compose import KEEP_FIELDS, _rng
+from polyinstruct.mixtures.compose import KEEP_FIELDS, seeded_rng
 
 log = logging.getLogger(__name__)
 BLOCK_BYTES = 8 << 20  # read and parse the files this much at a time
@@ -234,7 +234,7 @@ def _sampled(by_lang: dict[str, np.ndarray], languages: list[str], rng: random.R
 
 
 def _compose(mixture, part, by_lang, languages, source_lang, seed, ids) -> np.ndarray:
-    rng = _rng(seed, mixture, part)
+    rng = seeded_rng(seed, mixture, part)
     if mixture.startswith("mono-"):
         rows = by_lang[mixture[len("mono-") :]]
     elif mixture == "multilingual":
@@ -359,7 +359,7 @@ def build_shares(
         part_train, part_valid = split_parts[key]
         want_train = planned["realised"][key]
         want_valid = round(planned["realised_shares"][key] * valid_budget)
-        rng = _rng(seed, "shares", key)
+        rng = seeded_rng(seed, "shares", key)
         drawn_train = part_train[draws.sample_indices(rng, len(part_train), min(want_train, len(part_train)))]
         drawn_valid = part_valid[draws.sample_indices(rng, len(part_valid), min(want_valid, len(part_valid)))]
         missing = (planned["requested"][key] - len(part_train), want_valid - len(drawn_valid))
@@ -369,8 +369,8 @@ def build_shares(
             continue
         train.append(drawn_train)
         valid.append(drawn_valid)
-    train = _shuffled(_rng(seed, mixture, "train"), np.concatenate([empty, *train]))
-    valid = _shuffled(_rng(seed, mixture, "valid"), np.concatenate([empty, *valid]))
+    train = _shuffled(seeded_rng(seed, mixture, "train"), np.concatenate([empty, *train]))
+    valid = _shuffled(seeded_rng(seed, mixture, "valid"), np.concatenate([empty, *valid]))
     write(table, {"train": (train, out_train), "valid": (valid, out_valid)})
 
     def by_part(rows):
