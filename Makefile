@@ -33,23 +33,25 @@ run: $(VENV)/.installed  ## the embedded default experiment, on every core
 	$(BIN)/snakemake --report results/report/report.html
 	$(BIN)/python -m polyinstruct.report.chromium screenshot --fragment "$(BROWSE_VIEW)" --if-available
 
-# The suite runs on TEST_WORKERS pytest-xdist workers: some tests wait rather than compute (the Slurm tests
-# on the executor's status checks, others on subprocesses), so two cores keep more than two workers busy.
-# --dist loadgroup keeps the tests of one expensive shared fixture on one worker (tests/conftest.py: the Slurm
-# test cluster, the judge server, the finished tiny run, ...), and conftest hands out the longest work units
-# first (--no-loadscope-reorder keeps its order). --durations lists the slowest tests.
-TEST_WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -q -rs -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
+# The suite runs in two parts. First every test but the Slurm ones, on TEST_WORKERS pytest-xdist workers:
+# --dist loadgroup keeps the tests of one expensive shared fixture on one worker (tests/conftest.py: the judge
+# server, the finished tiny run, ...), and conftest hands out the longest work units first
+# (--no-loadscope-reorder keeps its order). Then the Slurm tests alone: their test cluster's daemons and the
+# executor's status checks need a machine that is not saturated (under full load `srun` inside a job could not
+# confirm its allocation), and they mostly wait. --durations lists the slowest tests.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -rs --durations=15
 
 test: $(VENV)/.installed test-packages browser-package  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PYTEST) tests
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not slurm" tests
+	$(PYTEST) -m slurm tests
 
 test-quick: $(VENV)/.installed  ## the edit loop: lint and every test but the workflow and Slurm ones
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PYTEST) -m "not workflow and not slurm" tests
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not workflow and not slurm" tests
 
 # Debian packages of the tests (tests/system_packages.py): Slurm's slurm-wlm, munge, slurmdbd and mariadb-server
 # for the Slurm test cluster (tests/slurm_cluster.py) and the Hunspell dictionaries of the spelling tests,

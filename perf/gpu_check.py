@@ -426,11 +426,13 @@ def step_comet(step: Step, work: Path, out: Path, dry: bool) -> tuple[str, str]:
     reason = cuda_or_reason(dry)
     if reason:
         return "fail", reason
-    flores = REPO / "tests/fixtures/flores"
-    lines = {lang: (flores / f"{lang}.devtest").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
-    corpus = [
-        line for lang in ("en", "fr", "de", "zh") for line in (flores / f"{lang}.devtest").read_text().splitlines()
-    ]
+    flores = REPO / "tests/fixtures/flores101/flores101_dataset/devtest"  # FLORES-101's devtest (released lines)
+    codes = {"en": "eng", "fr": "fra", "de": "deu", "zh": "zho_simpl"}
+    devtest = {
+        lang: (flores / f"{code}.devtest").read_text(encoding="utf-8").splitlines() for lang, code in codes.items()
+    }
+    lines = {lang: devtest[lang] for lang in ("en", "fr")}
+    corpus = [line for lang in ("en", "fr", "de", "zh") for line in devtest[lang]]
     checkpoint = build_tiny_comet(work / "comet", corpus)
     n = COMET_SEGMENTS[mode(dry)]
     sources = [lines["en"][i % len(lines["en"])] for i in range(n)]

@@ -27,19 +27,20 @@ def test_default_config_plans_the_whole_grid():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout)
-    runs, langs = 1 + 6, 3  # base + 6 mixtures; en, fr, de
+    runs, langs = 1 + 3, 3  # base + English-only, multilingual, downsampled; en, fr, de
     assert counts == {
         "normalise_instructions": 1,
         "normalise_eval": 3,
-        "translate_shard": 2 * 2,
+        "translate_shard": 2,  # fr and de, one shard each
         "merge_translations": 2,
-        "build_mixture": 6,
+        "build_mixture": 3,
         "prepare_model": 1,
-        "train": 6,
+        "train": 3,
         "generate": runs * langs,
         "langid_responses": runs * langs,
         "judge": runs * langs,
         "summarise_scores": runs * langs,
+        "report_language_fidelity": 1,
         "report_significance": 1,
         "report_tables": 1,
         "report_browse": 1,
@@ -61,6 +62,7 @@ def test_tiny_config_plan(finished_tiny_run):
         "langid_responses": 6,
         "judge": 6,
         "summarise_scores": 6,
+        "report_language_fidelity": 1,
         "report_significance": 1,
         "report_tables": 1,
         "report_browse": 1,
@@ -183,6 +185,7 @@ def test_editing_one_language_reruns_only_its_downstream_jobs(finished_tiny_run)
         "langid_responses": 2,
         "judge": 2,
         "summarise_scores": 2,
+        "report_language_fidelity": 1,
         "report_significance": 1,
         "report_tables": 1,
         "report_browse": 1,
