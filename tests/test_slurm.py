@@ -89,9 +89,9 @@ EXPECTED = [
     ("train", "2", "32000M", "12:00:00", "gpu", "1"),  # LoRA: train.smk asks 32 GB and 12 h for it
     ("generate", "1", "16000M", "02:00:00", "gpu", "1"),
     ("judge", "1", "16000M", "02:00:00", "gpu", "1"),
-    ("langid_responses", "1", "2000M", "00:10:00", "cpu", None),
-    ("summarise_scores", "1", "1000M", "00:10:00", "cpu", None),
-    ("report_tables", "1", "2000M", "00:10:00", "cpu", None),
+    ("langid_responses", "1", "2000M", "00:30:00", "cpu", None),  # the profile's defaults: the rule asks none
+    ("summarise_scores", "1", "2000M", "00:30:00", "cpu", None),
+    ("report_tables", "1", "2000M", "00:30:00", "cpu", None),
     ("gpu_smoke", "1", "2000M", "00:10:00", "gpu", "2"),
 ]
 LOCAL_RULES = ("normalise_instructions", "normalise_eval", "prepare_model")
