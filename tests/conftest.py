@@ -77,6 +77,49 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for name in order for item in units[name]]
 
 
+def default_config(**overrides) -> dict:
+    """config.yaml with dotted-key `overrides` (`{"score.judge.backend": "openai"}`), validated."""
+    import yaml
+
+    from polyinstruct.workflow import config as configuration
+
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    for dotted, value in overrides.items():
+        node = raw
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return configuration.validate(raw, configuration.load_schema(REPO / "schemas/config.schema.yaml"))
+
+
+def train_settings(**overrides) -> dict:
+    """A small run's training settings (what `inputs.train_settings` hands the recipe), with `overrides`."""
+    base = dict(
+        template="chat",
+        global_batch_size=8,
+        micro_batch_size=4,
+        epochs=2,
+        max_steps=-1,
+        max_tokens=None,
+        lr_scheduler="constant",
+        warmup_ratio=0.0,
+        weight_decay=0.0,
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+        max_length=64,
+        loss_on_prompt=False,
+        eval_every_steps=None,
+        save_every_steps=100,
+        checkpoint_selection="best",
+        batching="length-grouped",
+        gradient_checkpointing=False,
+        deepspeed=None,
+        lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"),
+    )
+    return {**base, **overrides}
+
+
 def _shipped(lang: str, n: int) -> list[dict]:
     with open(REPO / "resources/data/polyalpaca" / f"{lang}.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh][:n]

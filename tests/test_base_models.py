@@ -10,16 +10,14 @@ import types
 
 import pytest
 import yaml
-from conftest import REPO, _shipped
+from conftest import REPO, _shipped, default_config, train_settings
 from tiny_models import build_tiny_causal_lm
 
 from polyinstruct.generate import answers
 from polyinstruct.io import InputError, write_jsonl
 from polyinstruct.models import chat, loader
-from polyinstruct.workflow import config as configuration
 from polyinstruct.workflow import grid, inputs
 
-SCHEMA = configuration.load_schema(REPO / "schemas/config.schema.yaml")
 ITEMS = [{"id": f"q{i}", "category": "general", "turns": [t]} for i, t in enumerate(["Hi", "Name three fruits."])]
 
 
@@ -47,15 +45,7 @@ def read_jsonl_plain(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def config(**overrides) -> dict:
-    raw = yaml.safe_load((REPO / "config.yaml").read_text())
-    for dotted, value in overrides.items():
-        node = raw
-        *parents, last = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return configuration.validate(raw, SCHEMA)
+config = default_config
 
 
 def test_a_tokenizer_without_chat_template_loads_and_chat_stops_naming_the_settings(base_pointer):
@@ -94,28 +84,16 @@ def test_a_base_model_trains_and_answers_with_the_alpaca_template(base_pointer, 
     ]
     write_jsonl(tmp_path / "train.jsonl", records[:8])
     write_jsonl(tmp_path / "valid.jsonl", records[8:])
-    settings = dict(
+    settings = train_settings(
         template="alpaca",
         global_batch_size=4,
         micro_batch_size=4,
         epochs=1,
-        max_steps=-1,
-        max_tokens=None,
         lr_scheduler="linear",
         warmup_ratio=0.03,
         warmup_steps=2,
-        weight_decay=0.0,
-        adam_beta1=0.9,
-        adam_beta2=0.999,
         max_length=256,
-        loss_on_prompt=False,
-        eval_every_steps=None,
-        save_every_steps=100,
         checkpoint_selection="last",
-        batching="length-grouped",
-        gradient_checkpointing=False,
-        deepspeed=None,
-        lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"),
     )
 
     def spec(run_dir, **overrides):

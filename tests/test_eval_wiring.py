@@ -6,7 +6,7 @@ import types
 from pathlib import Path
 
 import pytest
-import yaml
+from conftest import default_config
 
 from polyinstruct.generate import vllm_engine
 from polyinstruct.io import InputError, write_jsonl
@@ -17,18 +17,9 @@ from polyinstruct.workflow import config as configuration
 from polyinstruct.workflow import grid, inputs
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = configuration.load_schema(REPO / "schemas/config.schema.yaml")
 
 
-def config(**overrides) -> dict:
-    raw = yaml.safe_load((REPO / "config.yaml").read_text())
-    for dotted, value in overrides.items():
-        node = raw
-        *parents, last = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return configuration.validate(raw, SCHEMA)
+config = default_config
 
 
 def as_text(prompt) -> str:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import train_settings
 from tiny_models import build_tiny_causal_lm
 
 from polyinstruct.io import InputError, read_json, write_jsonl
@@ -28,30 +29,7 @@ RECORDS = [
 CORPUS = [r["instruction"] + " " + r["output"] for r in RECORDS]
 
 
-def settings(**overrides) -> dict:
-    base = dict(
-        template="chat",
-        global_batch_size=8,
-        micro_batch_size=4,
-        epochs=2,
-        max_steps=-1,
-        max_tokens=None,
-        lr_scheduler="constant",
-        warmup_ratio=0.0,
-        weight_decay=0.0,
-        adam_beta1=0.9,
-        adam_beta2=0.999,
-        max_length=64,
-        loss_on_prompt=False,
-        eval_every_steps=None,
-        save_every_steps=100,
-        checkpoint_selection="best",
-        batching="length-grouped",
-        gradient_checkpointing=False,
-        deepspeed=None,
-        lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"),
-    )
-    return {**base, **overrides}
+settings = train_settings
 
 
 @pytest.fixture(scope="module")
