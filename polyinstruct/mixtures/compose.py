@@ -44,16 +44,22 @@ def _sampled(by_lang: dict[str, list[dict]], languages: list[str], rng: random.R
     rng.shuffle(ids)
     available_in = {rid: [lang for lang in languages if rid in index[lang]] for rid in ids}
     # the most constrained ids (missing translations) choose first, so they cannot unbalance the rest
-    ids.sort(key=lambda rid: len(available_in[rid]))
+    return [index[lang][rid] for rid, lang in balanced_languages(ids, available_in, languages)]
+
+
+def balanced_languages(ids: list, available_in: dict, languages: list[str]) -> list[tuple]:
+    """(id, language) for every id of `ids` (in their shuffled order), the most constrained ids first (a stable
+    sort by how many languages have them), each in its least-used available language so far; the tie order
+    rotates with the position so ties do not favour one language. Shared by compose and stream."""
+    ids = sorted(ids, key=lambda rid: len(available_in[rid]))
     used: Counter = Counter({lang: 0 for lang in languages})
     out = []
     for i, rid in enumerate(ids):
         available = available_in[rid]
-        # least-used language first; rotate the tie order so ties do not favour one language
         rotation = {lang: (languages.index(lang) - i) % len(languages) for lang in available}
         lang = min(available, key=lambda lg: (used[lg], rotation[lg]))
         used[lang] += 1
-        out.append(index[lang][rid])
+        out.append((rid, lang))
     return out
 
 

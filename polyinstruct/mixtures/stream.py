@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from polyinstruct.io import atomic_path
-from polyinstruct.mixtures import draws
+from polyinstruct.mixtures import compose, draws
 from polyinstruct.mixtures.compose import KEEP_FIELDS, seeded_rng
 
 log = logging.getLogger(__name__)
@@ -221,16 +221,8 @@ def _sampled(by_lang: dict[str, np.ndarray], languages: list[str], rng: random.R
     keys = sorted({rid for lang in languages for rid in index[lang]})
     keys = [keys[i] for i in draws.permutation(rng, len(keys)).tolist()]
     available_in = {rid: [lang for lang in languages if rid in index[lang]] for rid in keys}
-    keys.sort(key=lambda rid: len(available_in[rid]))
-    used: Counter = Counter({lang: 0 for lang in languages})
-    out = []
-    for i, rid in enumerate(keys):
-        available = available_in[rid]
-        rotation = {lang: (languages.index(lang) - i) % m for lang in available}
-        lang = min(available, key=lambda lg: (used[lg], rotation[lg]))
-        used[lang] += 1
-        out.append(index[lang][rid])
-    return np.asarray(out, dtype=np.int64)
+    chosen = compose.balanced_languages(keys, available_in, languages)
+    return np.asarray([index[lang][rid] for rid, lang in chosen], dtype=np.int64)
 
 
 def _compose(mixture, part, by_lang, languages, source_lang, seed, ids) -> np.ndarray:
