@@ -1,12 +1,15 @@
 """How long planning a large preset takes: `snakemake -n` per job against a trivial workflow, and the summary.
 
 Times, for one config, `snakemake -n --forceall --replace-workflow-config` (a subprocess, as a researcher
-runs it) with its job count, and the same dry run of a trivial three-rule workflow (a -> b -> c over one
-wildcard, `shell: touch`, no input functions, params, logs or scripts) generated in a temporary directory
-with exactly the same number of jobs. It prints both per-job costs (wall-clock and the child's CPU
-seconds, the best of --repeat runs each, alternating) and their ratio: the planning overhead our input
-functions, params and rule features add on top of Snakemake's own. Then the planning summary: the sizes
-and estimates alone (`planning.summarise`, no Snakemake) and the whole command (`python -m
+runs it) with its job count, and the same dry run of two trivial three-rule workflows (a -> b -> c over one
+wildcard) generated in a temporary directory with exactly the same number of jobs: "trivial", `shell:
+touch` and nothing else (no input functions, params, logs or scripts), and "featured", the same chain with
+the features every rule of ours has (`script:`, `log:`, `benchmark:`, `conda:`, a code param) but still no
+input functions or computed params. It prints the per-job costs (wall-clock and the child's CPU seconds,
+the best of --repeat runs each, alternating) and ours' ratio to each: to "trivial", what our workflow
+costs on top of Snakemake's cheapest; to "featured", what our input functions and params alone add
+(Snakemake's per-job work for scripts, logs, benchmarks and conda environments being the same). Then the
+planning summary: the sizes and estimates alone (`planning.summarise`, no Snakemake) and the whole command (`python -m
 polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
 
 Default config: configs/bayling2.yaml; with --synthetic, a BayLing-sized config generated in a temporary
@@ -109,38 +112,52 @@ rule all:
         expand("c/{{i}}.txt", i=range(N)),
         expand("a/{{i}}.txt", i=range(N, N + EXTRA)),
 
+{rules}"""
 
-rule a:
-    output:
-        "a/{{i}}.txt",
-    shell:
-        "touch {{output}}"
-
-
-rule b:
-    input:
-        "a/{{i}}.txt",
-    output:
-        "b/{{i}}.txt",
-    shell:
-        "touch {{output}}"
-
-
-rule c:
-    input:
-        "b/{{i}}.txt",
-    output:
-        "c/{{i}}.txt",
+#: a step of the bare chain: what the issue's baseline is
+SHELL_STEP = """
+rule {name}:
+{input}    output:
+        "{name}/{{i}}.txt",
     shell:
         "touch {{output}}"
 """
 
+#: a step of the chain with the rule features every one of our rules has (the house style): a `script:`, a
+#: `log:`, a `benchmark:`, a `conda:` environment and a code-fingerprint param, but no input functions and no
+#: computed params. Snakemake's own per-job work for these features is the same as for our rules, so our rules
+#: against this chain is the cost of our input functions and params alone.
+FEATURE_STEP = """
+rule {name}:
+{input}    output:
+        "{name}/{{i}}.txt",
+    params:
+        code="0123456789abcdef",
+    log:
+        "logs/{name}/{{i}}.log",
+    benchmark:
+        "benchmarks/{name}/{{i}}.tsv",
+    conda:
+        "env.yaml"
+    script:
+        "touch.py"
+"""
 
-def trivial_workflow(root: Path, jobs: int) -> tuple[Path, list[str]]:
-    """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args."""
+
+def trivial_workflow(root: Path, jobs: int, features: bool = False) -> tuple[Path, list[str]]:
+    """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args.
+    `features`: each rule has our rules' features (FEATURE_STEP) instead of a bare `shell: touch`."""
     root.mkdir(parents=True, exist_ok=True)
     chains, extra = divmod(jobs - 1, 3)
-    (root / "Snakefile").write_text(TRIVIAL.format(chains=chains, extra=extra), encoding="utf-8")
+    step = FEATURE_STEP if features else SHELL_STEP
+    rules = "".join(
+        step.format(name=name, input=f'    input:\n        "{before}/{{i}}.txt",\n' if before else "")
+        for name, before in (("a", None), ("b", "a"), ("c", "b"))
+    )
+    (root / "Snakefile").write_text(TRIVIAL.format(chains=chains, extra=extra, rules=rules), encoding="utf-8")
+    if features:
+        (root / "env.yaml").write_text("channels: [conda-forge]\ndependencies: [python=3.11]\n", encoding="utf-8")
+        (root / "touch.py").write_text("open(snakemake.output[0], 'w').close()\n", encoding="utf-8")
     return root, []
 
 
@@ -166,33 +183,39 @@ def time_dry_run(configfile: Path) -> tuple[float, int]:
     return seconds, jobs
 
 
+BASELINES = {"trivial": False, "featured": True}  # name -> trivial_workflow(features=...)
+
+
 def compare(configfile: Path, root: Path, repeat: int) -> dict:
-    """Best-of-`repeat` per-job wall and CPU milliseconds of ours and of the trivial workflow, and the ratios."""
+    """Best-of-`repeat` per-job wall and CPU milliseconds of ours and of the two trivial workflows (the bare
+    shell chain, and the chain with our rules' features), and ours' ratios to each."""
     ours_args = ["--replace-workflow-config", "--configfile", str(configfile)]
-    best = {"ours": [float("inf"), float("inf")], "trivial": [float("inf"), float("inf")]}
+    best = {name: [float("inf"), float("inf")] for name in ("ours", *BASELINES)}
     jobs = None
-    trivial = None
+    workflows = {}
     for i in range(repeat):
         wall, cpu, n = dry_run(REPO, ours_args)
         if jobs is None:
             jobs = n
-            trivial = trivial_workflow(root / "trivial", jobs)
+            workflows = {name: trivial_workflow(root / name, jobs, features) for name, features in BASELINES.items()}
         best["ours"] = [min(best["ours"][0], wall), min(best["ours"][1], cpu)]
-        t_wall, t_cpu, t_jobs = dry_run(trivial[0], trivial[1])
-        if t_jobs != jobs:
-            raise SystemExit(f"trivial workflow planned {t_jobs} jobs, not {jobs}")
-        best["trivial"] = [min(best["trivial"][0], t_wall), min(best["trivial"][1], t_cpu)]
-        print(
-            f"  run {i + 1}: ours {wall:.1f} s wall / {cpu:.1f} s CPU, trivial {t_wall:.1f} s wall / {t_cpu:.1f} s CPU",
-            flush=True,
-        )
+        line = [f"ours {wall:.1f} s wall / {cpu:.1f} s CPU"]
+        for name, (cwd, args) in workflows.items():
+            t_wall, t_cpu, t_jobs = dry_run(cwd, args)
+            if t_jobs != jobs:
+                raise SystemExit(f"{name} workflow planned {t_jobs} jobs, not {jobs}")
+            best[name] = [min(best[name][0], t_wall), min(best[name][1], t_cpu)]
+            line.append(f"{name} {t_wall:.1f} s wall / {t_cpu:.1f} s CPU")
+        print(f"  run {i + 1}: " + ", ".join(line), flush=True)
     per_job = {k: {"wall_ms": 1000 * v[0] / jobs, "cpu_ms": 1000 * v[1] / jobs} for k, v in best.items()}
-    return {
-        "jobs": jobs,
-        **per_job,
-        "ratio_wall": per_job["ours"]["wall_ms"] / per_job["trivial"]["wall_ms"],
-        "ratio_cpu": per_job["ours"]["cpu_ms"] / per_job["trivial"]["cpu_ms"],
+    ratios = {
+        name: {
+            "wall": per_job["ours"]["wall_ms"] / per_job[name]["wall_ms"],
+            "cpu": per_job["ours"]["cpu_ms"] / per_job[name]["cpu_ms"],
+        }
+        for name in BASELINES
     }
+    return {"jobs": jobs, **per_job, "ratios": ratios}
 
 
 def main() -> None:
@@ -214,10 +237,11 @@ def main() -> None:
         print(f"config: {configfile}")
         result = compare(configfile, Path(tmp), args.repeat)
         print(f"snakemake -n, {result['jobs']:,} jobs each, best of {args.repeat}:")
-        for name in ("ours", "trivial"):
+        for name in ("ours", *BASELINES):
             row = result[name]
             print(f"  {name:<8} {row['wall_ms']:.2f} ms/job wall  {row['cpu_ms']:.2f} ms/job CPU")
-        print(f"ratio ours/trivial: {result['ratio_wall']:.2f}x wall, {result['ratio_cpu']:.2f}x CPU (target <= 1.5x)")
+        for name, ratio in result["ratios"].items():
+            print(f"ratio ours/{name}: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU (target <= 1.5x)")
         if args.no_summary:
             return
 

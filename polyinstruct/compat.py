@@ -8,9 +8,33 @@ spellings; transformers' MIGRATION_GUIDE_V5.md lists the changes.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 
 from polyinstruct.io import InputError
+
+
+def skip_sklearn_probe() -> bool:
+    """Keep transformers from importing scikit-learn, and with it scipy.stats and pandas, in a model job.
+
+    transformers 4.57 imports `sklearn.metrics` while loading `transformers.generation` whenever scikit-learn
+    is installed (lm-eval installs it), for one feature we never use: the dynamic confidence threshold of
+    assisted generation with a draft model. That import is about 2 s of the 6-7 s every model job spends
+    importing transformers on 2 cores (perf/RESULTS.md), so it is switched off before transformers loads its
+    generation code: transformers then reports scikit-learn as absent. Nothing of ours reaches scikit-learn
+    through transformers (lm-eval and unbabel-comet import it themselves, unaffected). Returns whether the
+    switch took: not when `transformers.generation` is already imported, nor on a version whose flag is gone.
+    """
+    if "transformers.generation" in sys.modules:
+        return False
+    try:
+        from transformers.utils import import_utils
+    except ImportError:
+        return False
+    if not hasattr(import_utils, "_sklearn_available"):
+        return False
+    import_utils._sklearn_available = False
+    return True
 
 
 @cache

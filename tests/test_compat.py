@@ -7,6 +7,8 @@ mean the same thing.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from polyinstruct import compat
@@ -111,3 +113,44 @@ def test_smollm2_gguf_becomes_a_dense_checkpoint_that_answers_the_same(tmp_path)
     texts, _ = batched_generate(model, tokenizer, [prompt], batch_size=1, max_new_tokens=12)
     # greedy, fp32 on the CPU: the same text under transformers 4.57.6 and 5.17.0
     assert texts == ["Hello there, welcome to my world! I'm here to"]
+
+
+def test_a_model_job_loads_and_generates_without_importing_scikit_learn(tmp_path, tiny_llama):
+    """A fresh process, as a model rule's script starts: `job(torch_threads=True)`, then the tiny model loaded
+    and greedy decoding. scikit-learn is installed (lm-eval needs it) but it, scipy.stats and pandas stay
+    unimported, and the answer equals the one this test process gets with transformers' probe left on."""
+    import subprocess
+    import sys
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    child = f"""
+import importlib.util, json, sys
+from types import SimpleNamespace
+from polyinstruct.workflow.job import job
+with job(SimpleNamespace(log=[{str(tmp_path / "job.log")!r}], threads=1), torch_threads=True):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained({str(tiny_llama)!r})
+    model = AutoModelForCausalLM.from_pretrained({str(tiny_llama)!r})
+    ids = tokenizer("Bonjour tout le monde", return_tensors="pt", return_token_type_ids=False)
+    answer = model.generate(**ids, max_new_tokens=6, do_sample=False)[0].tolist()
+loaded = sorted(m for m in ("sklearn", "scipy.stats", "pandas") if m in sys.modules)
+installed = importlib.util.find_spec("sklearn") is not None
+print(json.dumps({{"answer": answer, "modules": loaded, "sklearn_installed": installed}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["sklearn_installed"] and result["modules"] == []
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama)
+    ids = tokenizer("Bonjour tout le monde", return_tensors="pt", return_token_type_ids=False)
+    with torch.no_grad():
+        assert result["answer"] == model.generate(**ids, max_new_tokens=6, do_sample=False)[0].tolist()
+
+
+def test_the_sklearn_switch_is_refused_once_generation_is_loaded():
+    import transformers.generation  # noqa: F401 (loaded in this test process)
+
+    assert compat.skip_sklearn_probe() is False
