@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, train_settings
 
 from polyinstruct.data import evalsets, modifiers
 from polyinstruct.io import InputError, write_json, write_jsonl
@@ -447,31 +447,19 @@ def test_a_token_batched_run_decays_linearly_to_a_tenth(tiny_llama, tmp_path):
     write_jsonl(tmp_path / "train.jsonl", records)
     write_jsonl(tmp_path / "valid.jsonl", [])
     pointer = loader.prepare("tiny", {"path": str(tiny_llama)}, tmp_path / "prepared")
-    settings = dict(
-        template="chat",
+    settings = train_settings(  # pasero's recipe shape: token batches, decay to a tenth, last checkpoint
         global_batch_size=4,
-        micro_batch_size=4,
         epochs=1,
         max_steps=4,
-        max_tokens=None,
         lr_scheduler="polynomial",
         min_lr_ratio=0.1,
-        warmup_ratio=0.0,
         weight_decay=0.1,
-        adam_beta1=0.9,
         adam_beta2=0.95,
-        max_length=64,
-        loss_on_prompt=False,
-        eval_every_steps=None,
-        save_every_steps=100,
         checkpoint_selection="last",
         batching="tokens",
         batch_tokens=160,
         accumulate_batches=2,
         token_buffer=8,
-        gradient_checkpointing=False,
-        deepspeed=None,
-        lora=dict(r=4, alpha=8, dropout=0.0, target_modules="qkv"),
     )
     spec = launch.job_spec(
         "lora", pointer, tmp_path / "train.jsonl", tmp_path / "valid.jsonl", tmp_path / "run", settings, 1e-3, 3, {}
