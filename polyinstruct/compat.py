@@ -13,28 +13,36 @@ from functools import cache
 
 from polyinstruct.io import InputError
 
+#: transformers' availability flags for libraries a model job never reaches through it, with the module whose import
+#: reads the flag: scikit-learn (with scipy.stats and pandas) for assisted generation's dynamic threshold,
+#: read while `transformers.generation` loads; scipy (scipy.optimize, scipy.linalg) for the object-detection
+#: losses, read while `transformers.modeling_utils` loads.
+UNUSED_PROBES = {"_sklearn_available": "transformers.generation", "_scipy_available": "transformers.modeling_utils"}
 
-def skip_sklearn_probe() -> bool:
-    """Keep transformers from importing scikit-learn, and with it scipy.stats and pandas, in a model job.
 
-    transformers 4.57 imports `sklearn.metrics` while loading `transformers.generation` whenever scikit-learn
-    is installed (lm-eval installs it), for one feature we never use: the dynamic confidence threshold of
-    assisted generation with a draft model. That import is about 2 s of the 6-7 s every model job spends
-    importing transformers on 2 cores (perf/RESULTS.md), so it is switched off before transformers loads its
-    generation code: transformers then reports scikit-learn as absent. Nothing of ours reaches scikit-learn
-    through transformers (lm-eval and unbabel-comet import it themselves, unaffected). Returns whether the
-    switch took: not when `transformers.generation` is already imported, nor on a version whose flag is gone.
+def skip_unused_probes() -> list[str]:
+    """Keep transformers from importing scikit-learn and scipy in a model job; returns the flags switched off.
+
+    transformers 4.57 imports `sklearn.metrics` while loading its generation code whenever scikit-learn is
+    installed (lm-eval installs it), only for the dynamic confidence threshold of assisted generation with a
+    draft model, and `scipy.optimize` while loading `modeling_utils`, only for the Hungarian matching of the
+    object-detection losses. Neither is used by a causal LM or Marian model; together the two imports are
+    about 2.5 s of the 6-7 s a model job spends importing transformers on 2 cores (perf/RESULTS.md). Each flag
+    is switched off before transformers reads it: transformers then reports the library as absent. Nothing of
+    ours reaches scikit-learn or scipy through transformers (lm-eval and unbabel-comet import them
+    themselves, unaffected). A flag is left alone once the module that reads it is imported, or where the
+    installed version has no such flag.
     """
-    if "transformers.generation" in sys.modules:
-        return False
     try:
         from transformers.utils import import_utils
     except ImportError:
-        return False
-    if not hasattr(import_utils, "_sklearn_available"):
-        return False
-    import_utils._sklearn_available = False
-    return True
+        return []
+    switched = []
+    for flag, reader in UNUSED_PROBES.items():
+        if reader not in sys.modules and hasattr(import_utils, flag):
+            setattr(import_utils, flag, False)
+            switched.append(flag)
+    return switched
 
 
 @cache

@@ -115,10 +115,10 @@ def test_smollm2_gguf_becomes_a_dense_checkpoint_that_answers_the_same(tmp_path)
     assert texts == ["Hello there, welcome to my world! I'm here to"]
 
 
-def test_a_model_job_loads_and_generates_without_importing_scikit_learn(tmp_path, tiny_llama):
+def test_a_model_job_loads_and_generates_without_importing_scikit_learn_or_scipy(tmp_path, tiny_llama):
     """A fresh process, as a model rule's script starts: `job(torch_threads=True)`, then the tiny model loaded
-    and greedy decoding. scikit-learn is installed (lm-eval needs it) but it, scipy.stats and pandas stay
-    unimported, and the answer equals the one this test process gets with transformers' probe left on."""
+    and greedy decoding. scikit-learn and scipy are installed (lm-eval and COMET need them) but neither, nor
+    pandas, is imported, and the answer equals the one this test process gets with transformers' probes on."""
     import subprocess
     import sys
 
@@ -135,14 +135,14 @@ with job(SimpleNamespace(log=[{str(tmp_path / "job.log")!r}], threads=1), torch_
     model = AutoModelForCausalLM.from_pretrained({str(tiny_llama)!r})
     ids = tokenizer("Bonjour tout le monde", return_tensors="pt", return_token_type_ids=False)
     answer = model.generate(**ids, max_new_tokens=6, do_sample=False)[0].tolist()
-loaded = sorted(m for m in ("sklearn", "scipy.stats", "pandas") if m in sys.modules)
-installed = importlib.util.find_spec("sklearn") is not None
-print(json.dumps({{"answer": answer, "modules": loaded, "sklearn_installed": installed}}))
+loaded = sorted(m for m in ("sklearn", "scipy", "pandas") if m in sys.modules)
+installed = all(importlib.util.find_spec(m) is not None for m in ("sklearn", "scipy"))
+print(json.dumps({{"answer": answer, "modules": loaded, "installed": installed}}))
 """
     proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["sklearn_installed"] and result["modules"] == []
+    assert result["installed"] and result["modules"] == []
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
     model = AutoModelForCausalLM.from_pretrained(tiny_llama)
     ids = tokenizer("Bonjour tout le monde", return_tensors="pt", return_token_type_ids=False)
@@ -150,7 +150,11 @@ print(json.dumps({{"answer": answer, "modules": loaded, "sklearn_installed": ins
         assert result["answer"] == model.generate(**ids, max_new_tokens=6, do_sample=False)[0].tolist()
 
 
-def test_the_sklearn_switch_is_refused_once_generation_is_loaded():
-    import transformers.generation  # noqa: F401 (loaded in this test process)
+def test_the_switches_are_refused_once_their_readers_are_loaded():
+    import transformers.generation  # noqa: F401 (loaded in this test process, and modeling_utils with it)
+    import transformers.modeling_utils  # noqa: F401
+    from transformers.utils import import_utils
 
-    assert compat.skip_sklearn_probe() is False
+    before = {flag: getattr(import_utils, flag) for flag in compat.UNUSED_PROBES}
+    assert compat.skip_unused_probes() == []
+    assert {flag: getattr(import_utils, flag) for flag in compat.UNUSED_PROBES} == before

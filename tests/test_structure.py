@@ -8,6 +8,7 @@ import closure of its script.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -95,6 +96,41 @@ def test_fingerprint_closure_follows_imports_lazy_imports_and_registry_strings()
     report = fingerprint.closure(REPO / "scripts/report/report_tables.py")
     for module in ("score/gating.py", "score/judge/pairwise.py", "score/judge/single.py"):
         assert PACKAGE / module in report
+
+
+def test_fingerprints_from_the_disk_cache_equal_parsed_ones_and_follow_edits(tmp_path, monkeypatch):
+    """What each file's syntax tree says is kept on disk, keyed by the file's bytes: a later Snakemake start
+    reads it instead of parsing ~140 files, gets the same fingerprints, and an edited module is parsed anew."""
+    code = tmp_path / "code"
+    shutil.copytree(PACKAGE, code / "polyinstruct", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "scripts", code / "scripts")
+    scripts = sorted((code / "scripts").rglob("*.py"))
+    monkeypatch.setenv("POLYINSTRUCT_CACHE", str(tmp_path / "cache"))
+
+    def fresh_start() -> dict[str, str]:  # what a new process sees: no in-memory caches
+        for cached in (fingerprint._fingerprint, fingerprint._imported_modules, fingerprint._disk_cache):
+            cached.cache_clear()
+        return {s.name: fingerprint.fingerprint(s, code / "polyinstruct") for s in scripts}
+
+    parsed = fresh_start()
+    cached = json.loads(fingerprint.cache_file().read_text())
+    assert len(cached) >= 100 and fingerprint.cache_file().parent == tmp_path / "cache"
+    shutil.rmtree(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    fingerprint.cache_file().write_text(json.dumps(cached))
+    assert fresh_start() == parsed
+    assert json.loads(fingerprint.cache_file().read_text()) == cached  # nothing new parsed, nothing rewritten
+    # an edit that adds an import: the closure (and so the fingerprint) of the scripts that reach it changes
+    module = code / "polyinstruct/data/modifiers.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\nfrom polyinstruct.mt import comet_score  # noqa\n")
+    edited = fresh_start()
+    assert edited["normalise_eval.py"] != parsed["normalise_eval.py"]
+    closure = fingerprint.closure(code / "scripts/data/normalise_eval.py", code / "polyinstruct")
+    assert code / "polyinstruct/mt/comet_score.py" in closure
+    assert edited["mt_score.py"] == parsed["mt_score.py"]
+    # an unwritable cache place costs the parse, nothing else
+    monkeypatch.setenv("POLYINSTRUCT_CACHE", str(module))  # a file: no directory can be made there
+    assert fresh_start() == edited
 
 
 def _import_graph() -> dict[str, set[str]]:

@@ -1,7 +1,6 @@
 """BayLing 2 end to end: cross-lingual instructions from line-aligned files, a LoRA run tuned on them, and
 FLORES BLEU/chrF/spBLEU/COMET (no `limit`: every test line), Table 1 and a local lm-eval task for the base and
-tuned runs, offline; and the preset with its twin planning and running mt_prepare for test sets without
-`limit` (FLORES-101 and WMT22 files in their released layouts)."""
+tuned runs, offline. The preset and its twin, whose test sets set no `limit`, run in tests/test_presets.py."""
 
 import json
 import os
@@ -153,30 +152,3 @@ def test_mt_lm_eval_report_tables_and_figures(bayling_run):
         "lm_eval_acc_by_task.png",
         "lm_eval_acc_norm_by_task.png",
     ]
-
-
-def test_the_preset_and_twin_plan_and_run_mt_prepare_without_limit(tmp_path):
-    """The user's report: with FLORES and WMT22 files and no `limit`, every mt_prepare job failed with
-    KeyError: 'limit'. Planned and run here for the preset and its twin, whose test sets set no limit."""
-    for name in ("resources", "tests"):
-        (tmp_path / name).symlink_to(REPO / name)
-    files = [REPO / "configs/bayling2.yaml", REPO / "configs/twins/bayling2.yaml"]
-    for path in files:
-        testsets = yaml.safe_load(path.read_text(encoding="utf-8"))["mt_eval"]["testsets"]
-        assert all("limit" not in (spec or {}) for spec in testsets.values()), path
-    targets = [
-        "results/mt/data/flores/fr-en.jsonl",
-        "results/mt/data/flores/zh-fr.jsonl",
-        "results/mt/data/wmt22/en-zh.jsonl",
-        "results/mt/data/wmt22/cs-en.jsonl",
-    ]
-    plan = job_counts(snakemake(tmp_path, "-n", *targets, configfiles=files).stdout)
-    assert plan == {"mt_prepare": 4}
-    snakemake(tmp_path, *targets, configfiles=files)
-    lines = {t: (tmp_path / t).read_text(encoding="utf-8").splitlines() for t in targets}
-    assert [len(v) for v in lines.values()] == [10, 10, 8, 8]  # every line of the fixtures
-    reference = (tmp_path / "results/mt/data/wmt22/cs-en.ref").read_text(encoding="utf-8")
-    assert reference == (REPO / "tests/fixtures/wmt22/txt/references/generaltest2022.cs-en.ref.B.en").read_text()
-    pool = (FLORES / "dev/fra.dev").read_text(encoding="utf-8").splitlines()[:8]
-    shots = [s["source"] for line in lines[targets[0]] for s in json.loads(line)["shots"]]
-    assert len(shots) == 10 and set(shots) <= set(pool)

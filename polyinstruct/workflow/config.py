@@ -44,9 +44,14 @@ def _with_defaults(validator_class):
 _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+#: libyaml's safe loader where PyYAML was built with it (the wheels are): the same documents, about 8x faster
+#: on the 1,500-line schema every Snakemake start reads
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_schema(path: str | Path) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=SAFE_LOADER)
 
 
 def drop_nulled_entries(config: Any, schema: dict) -> Any:

@@ -10,13 +10,23 @@ exactly the rules whose scripts reach it, and nothing else.
 
 `add_code_params(workflow)` (called once by the Snakefile, after the rules) sets the parameter on
 every rule, so a rule cannot forget it or name the wrong stage.
+
+Parsing the ~140 files of the package is most of the cost (about 1 s of every Snakemake start on 2 cores:
+every dry run, every run, and every cluster job, which re-reads the Snakefile). What a file's syntax tree
+says (the dotted names its imports and string references may load) is kept on disk, keyed by a hash of the
+file's bytes, under `$POLYINSTRUCT_CACHE` (default `$XDG_CACHE_HOME/polyinstruct`, `~/.cache/polyinstruct`);
+which of those names are modules is checked against the files on every start. Nothing depends on the cache
+being there or writable.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import os
 import re
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -27,10 +37,14 @@ _REFERENCE = re.compile(rf"^{PACKAGE}(?:\.\w+)+(?::\w+)?$")
 
 def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
     """The source file of a dotted polyinstruct module or package, or None if there is none."""
-    parts = name.split(".")
-    if parts[0] != PACKAGE:
+    if name.split(".")[0] != PACKAGE:
         return None
-    base = package_dir.joinpath(*parts[1:])
+    return _module_file(name, str(package_dir))
+
+
+@cache  # a few thousand lookups per Snakemake start, of ~140 files that do not come and go while it plans
+def _module_file(name: str, package_dir: str) -> Path | None:
+    base = Path(package_dir).joinpath(*name.split(".")[1:])
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate
@@ -73,22 +87,72 @@ def imported_modules(path: Path, package_dir: Path = PACKAGE_DIR, *, references:
 
 @cache
 def _imported_modules(path: str, mtime_ns: int, size: int, package_dir: str, references: bool) -> frozenset[str]:
-    # parsed once per file version: the ~40 rules' closures share most modules (planning cost, issue 20)
+    # once per file version and process: the ~40 rules' closures share most modules (planning cost, issue 20)
     package = Path(package_dir)
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    source = Path(path).read_bytes()
     try:
         current = module_name(Path(path), package)
     except ValueError:  # a script outside the package
         current = "__main__"
     is_package = Path(path).name == "__init__.py"
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and not references:
-            continue
-        for name in _candidates(node, current, is_package):
-            if name.split(".")[0] == PACKAGE and module_file(name, package) is not None:
-                found.add(name)
-    return frozenset(found)
+    names = _names(source, path, current, is_package, references)
+    return frozenset(n for n in names if n.split(".")[0] == PACKAGE and module_file(n, package) is not None)
+
+
+def _names(source: bytes, path: str, current: str, is_package: bool, references: bool) -> list[str]:
+    """The dotted names a file's imports (and string references) may load: its syntax tree, parsed once per
+    file content and kept in the disk cache."""
+    key = hashlib.sha256(b"\0".join([source, current.encode(), b"%d%d" % (is_package, references)])).hexdigest()
+    entries = _disk_cache()
+    _USED.add(key)
+    if key not in entries:
+        tree = ast.parse(source.decode("utf-8"), filename=path)
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and not references:
+                continue
+            found.update(_candidates(node, current, is_package))
+        entries[key] = sorted(found)
+        _NEW.add(key)
+    return entries[key]
+
+
+_NEW: set[str] = set()  # keys parsed by this process, not yet in the cache file
+_USED: set[str] = set()  # keys this process looked up
+
+
+def cache_file() -> Path:
+    root = os.environ.get("POLYINSTRUCT_CACHE") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "polyinstruct"
+    )
+    return Path(root) / "fingerprint-imports.json"
+
+
+@cache
+def _disk_cache() -> dict[str, list[str]]:
+    try:
+        entries = json.loads(cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _save_disk_cache() -> None:
+    """Write this process's new entries (with the ones still in use: the file does not grow with old versions)."""
+    if not _NEW:
+        return
+    entries = _disk_cache()
+    in_use = {k: v for k, v in entries.items() if k in _USED or k in _NEW}
+    path = cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fingerprint-imports.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(in_use, fh, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        return
+    _NEW.clear()
 
 
 def _with_parents(name: str) -> list[str]:
@@ -122,7 +186,9 @@ def _fingerprint(script: str, package_dir: str) -> str:
 
 def fingerprint(script: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
     """A short hash of the source of every package module `script` may run."""
-    return _fingerprint(str(Path(script).resolve()), str(Path(package_dir).resolve()))
+    digest = _fingerprint(str(Path(script).resolve()), str(Path(package_dir).resolve()))
+    _save_disk_cache()
+    return digest
 
 
 def add_code_params(workflow) -> None:

@@ -13,7 +13,7 @@ def job(snakemake, *, torch_threads: bool = False):
     """Run the body with stdout/stderr in the rule's log; re-raise errors after logging them.
 
     `torch_threads` (the model jobs): torch gets the rule's threads, and transformers skips its scikit-learn
-    import (`compat.skip_sklearn_probe`)."""
+    and scipy imports (`compat.skip_unused_probes`)."""
     log_path = snakemake.log[0] if snakemake.log else os.devnull
     os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
     with open(log_path, "w", buffering=1, encoding="utf-8") as log:
@@ -29,7 +29,7 @@ def job(snakemake, *, torch_threads: bool = False):
 
                 from polyinstruct import compat
 
-                compat.skip_sklearn_probe()
+                compat.skip_unused_probes()
 
                 torch.set_num_threads(max(1, int(snakemake.threads)))
             yield
