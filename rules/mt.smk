@@ -52,8 +52,11 @@ rule mt_translate:
 
 
 rule mt_score:
+    # plain patterns, not an input function: Snakemake fills them from the wildcards (planning cost, issue 20)
     input:
-        unpack(inputs.mt_score),
+        hypotheses=paths.MT_HYPOTHESES,
+        source=paths.MT_SOURCE,
+        reference=paths.MT_REFERENCE,
     output:
         scores=paths.MT_SCORES,
     params:
@@ -71,7 +74,9 @@ rule mt_score:
 
 rule mt_comet:
     input:
-        unpack(inputs.mt_score),
+        hypotheses=paths.MT_HYPOTHESES,
+        source=paths.MT_SOURCE,
+        reference=paths.MT_REFERENCE,
     output:
         scores=paths.MT_COMET,
     params:

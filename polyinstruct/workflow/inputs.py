@@ -544,16 +544,6 @@ def mt_translate(config: dict, wildcards) -> dict[str, object]:
     }
 
 
-def mt_score(wildcards) -> dict[str, str]:
-    w = wildcards
-    keys = {"testset": w.testset, "src": w.src, "tgt": w.tgt}
-    return {
-        "hypotheses": Run.of(w).fill(paths.MT_HYPOTHESES, **keys),
-        "source": paths.MT_SOURCE.format(**keys),
-        "reference": paths.MT_REFERENCE.format(**keys),
-    }
-
-
 def comet_gpus(config: dict) -> int:
     return int(config["mt_eval"]["comet"]["gpus"])
 
