@@ -63,13 +63,13 @@ def _escapes(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.nd
 
 def _names(keep: tuple[str, ...]):
     """Each name as (length, its first 8 bytes as a little-endian word masked to its length, its last 8 bytes
-    when it is longer than 8), and which string lengths are a name's."""
-    names, lengths = [], np.zeros(256, dtype=bool)
+    when it is longer than 8), and which (string length, first byte) pairs are a name's."""
+    names, lengths = [], np.zeros((256, 256), dtype=bool)
     for name in (k.encode() for k in keep):
         head = int.from_bytes(name[:8].ljust(8, b"\0"), "little")
         tail = int.from_bytes(name[-8:], "little") if len(name) > 8 else 0
         names.append((len(name), np.uint64((1 << 8 * min(len(name), 8)) - 1), np.uint64(head), np.uint64(tail)))
-        lengths[len(name)] = True
+        lengths[len(name), name[0]] = True
     return names, lengths
 
 
@@ -100,12 +100,13 @@ def cuts(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: tuple[str, ...
     ok[odd_lines] = False
     ok[ok] = quotes[q_first[ok]] == starts[ok] + 1
     names, name_lengths = _names(keep)
+    name_pairs = name_lengths.ravel()  # length * 256 + first byte
 
     def rank_of(opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
         """The index in `keep` of the string between each open and close quote, or -1."""
         rank = np.full(len(opens), -1, dtype=np.int64)
         length = closes - opens - 1
-        maybe = np.flatnonzero(name_lengths[np.clip(length, 0, 255)])
+        maybe = np.flatnonzero(name_pairs[np.minimum(length, 255) * 256 + padded[opens + 1]])
         head, size = _words(w, opens[maybe] + 1), length[maybe]
         for r, (name_size, mask, first8, last8) in enumerate(names):
             hit = (size == name_size) & ((head & mask) == first8)
