@@ -8,9 +8,10 @@ parse and re-encode each with `json`. Here the records stay in their files:
 2. choice: the same draws as `compose`, on row numbers instead of dicts: the validation coin per
    distinct id, then `random.Random(f"{seed}:{mixture}:{part}")`'s `sample` and `shuffle`, whose
    result depends only on the length of the list, so the order is the one `compose` gives;
-3. output: a chosen line already in `polyinstruct.io.dumps`'s form with its kept fields leading (as every
-   file the pipeline writes is: `canonical.cuts` says which, on the raw bytes) is its own bytes up to the
-   end of its last kept field, and `}`, taken from the block without decoding; any other chosen line is
+3. output: a chosen line already in `polyinstruct.io.dumps`'s form with its kept fields leading
+   (`canonical.cuts` says which, on the raw bytes; a field not kept ahead of a kept one, or a key order
+   other than KEEP_FIELDS', is not) is its own bytes up to the end of its last kept field, and `}`,
+   taken from the block without decoding; any other chosen line is
    parsed again (only those, block by block) and encoded with `dumps`'s exact format (the
    `compose.KEEP_FIELDS` present, in that order, strings escaped as `json.dumps(..., ensure_ascii=False)`
    escapes them) by vectorised string operations. The lines go to bucket files by output position, and
