@@ -1,7 +1,9 @@
 """The streamed mixture builder writes exactly the bytes compose + write_jsonl write, or leaves the input to them."""
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -190,3 +192,101 @@ def test_unknown_mixture_gets_composes_error(tmp_path):
             languages=["fr"],
             source_lang="en",
         )
+
+
+# ---- canonical lines: the kept fields cut from the line's bytes, or the exact path ------------------
+
+CANONICAL = [  # (line, cut from its bytes)
+    ({"id": "a", "source": "s", "lang": "fr", "output": "x", "qa": {"lid": "fr", "flags": []}}, True),
+    ({"id": "a", "lang": "fr", "instruction": "i", "input": "", "output": "o"}, True),  # no tail
+    ({"id": "a", "lang": "fr", "output": 'q"uote \\ back\nline\ttab\x01\x1f\x7f é 中文 😀', "n": 1}, True),
+    ({"id": "a", "lang": "fr", "output": 'looks like ", "lang": "de'}, True),
+    ({"id": "a", "lang": "fr", "x": {"nested": ["id", 1]}}, False),  # a kept name after the cut
+    ({"id": "a", "qa": 1, "lang": "fr"}, False),  # a kept field after one that is not
+    ({"lang": "fr", "id": "a"}, False),  # not in KEEP_FIELDS order
+    ({"id": 7, "lang": "fr"}, False),
+    ({"id": "a", "lang": "fr", "input": None}, False),
+    ({"id": "a", "lang": "fr", "messages": [{"role": "user", "content": "c"}]}, False),
+    ({"qa": 1, "id": "a", "lang": "fr"}, False),
+]
+RAW = [  # lines json would read the same, not as dumps writes them
+    b'{"id": "\\u00e9", "lang": "fr"}',
+    b'{"id": "a\\/b", "lang": "fr"}',
+    b'{"id": "a\\u001F", "lang": "fr"}',
+    b'{"id": "a\\u000a", "lang": "fr"}',
+    b'{"id":"a", "lang": "fr"}',
+    b'{"id": "a",  "lang": "fr"}',
+    b' {"id": "a", "lang": "fr"}',
+    b'{"id": "a", "lang": "fr"} ',
+    b'{"id": "a", "lang": "fr", "qa": "\\u00e9"}',
+]
+
+
+def test_canonical_cuts_are_what_dumps_writes():
+    from polyinstruct.mixtures import canonical
+
+    lines = [dumps(r).encode() for r, _ in CANONICAL] + RAW
+    data = b"\n".join(lines) + b"\n"
+    ends = np.cumsum([len(line) + 1 for line in lines]) - 1
+    starts = ends - [len(line) for line in lines]
+    cuts = canonical.cuts(data, starts, ends, compose.KEEP_FIELDS)
+    assert (cuts >= 0).tolist() == [cut for _, cut in CANONICAL] + [False] * len(RAW)
+    for line, start, cut in zip(lines, starts, cuts):
+        if cut >= 0:
+            assert data[start:cut] + b"}" == dumps(compose._slim(json.loads(line))).encode()
+
+
+def test_shipped_shapes_take_the_cut_and_the_exact_path(tmp_path):
+    """The shipped records as the pipeline writes them are cut; those with a `task` after `qa` are not (the
+    exact path), and the mixture is the same bytes either way, also with no line cut at all."""
+    from polyinstruct.mixtures import canonical
+
+    parts = shipped()
+    paths = write_parts(tmp_path, parts)
+    for path, want_cut in ((paths["fr"], ~np.array(["task" in r for r in parts["fr"]])),):
+        data = Path(path).read_bytes()
+        cuts = canonical.cuts(data, *stream._lines(data), compose.KEEP_FIELDS)
+        assert (cuts >= 0).tolist() == want_cut.tolist() and not want_cut.all()
+    for name in ("polyalpaca/fr.jsonl", "polyalpaca/de.jsonl", "polyeval/de.jsonl"):  # as shipped
+        data = (REPO / "resources/data" / name).read_bytes()
+        assert (canonical.cuts(data, *stream._lines(data), compose.KEEP_FIELDS) >= 0).all()
+    train, valid, _ = compose.build("multilingual", parts, LANGS, "en", 5, 0.1)
+    want = expected(tmp_path, train, valid)
+    outputs = tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
+    stream.build("multilingual", paths, LANGS, "en", 5, 0.1, *outputs)
+    assert (outputs[0].read_bytes(), outputs[1].read_bytes()) == want
+
+
+def test_no_line_cut_is_the_same_mixture(tmp_path, monkeypatch):
+    from polyinstruct.mixtures import canonical
+
+    monkeypatch.setattr(canonical, "cuts", lambda data, starts, ends, keep: np.full(len(starts), -1))
+    parts = shipped()
+    paths = write_parts(tmp_path, parts, blank_lines=True)
+    for mixture in ("multilingual", "downsampled"):
+        train, valid, _ = compose.build(mixture, parts, LANGS, "en", 5, 0.1)
+        outputs = tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
+        stream.build(mixture, paths, LANGS, "en", 5, 0.1, *outputs)
+        assert (outputs[0].read_bytes(), outputs[1].read_bytes()) == expected(tmp_path, train, valid)
+
+
+def test_a_kept_field_twice_goes_to_compose(tmp_path):
+    lines = [dumps({"id": f"x{i}", "lang": "fr", "output": "o"}) for i in range(5)]
+    lines[2] = '{"id": "x2", "lang": "fr", "output": "o", "qa": {}, "output": "later"}'
+    (tmp_path / "fr.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = {"fr": str(tmp_path / "fr.jsonl")}
+    counts = stream.build_files(
+        "mono-fr",
+        paths,
+        tmp_path / "t.jsonl",
+        tmp_path / "v.jsonl",
+        seed=1,
+        validation_fraction=0.0,
+        languages=["fr"],
+        source_lang="en",
+    )
+    parts = {"fr": [json.loads(line) for line in lines]}
+    train, valid, want = compose.build("mono-fr", parts, ["fr"], "en", 1, 0.0)
+    assert counts == want
+    assert (tmp_path / "t.jsonl").read_bytes() == expected(tmp_path, train, valid)[0]
+    assert b'"output": "later"' in (tmp_path / "t.jsonl").read_bytes()

@@ -8,11 +8,16 @@ parse and re-encode each with `json`. Here the records stay in their files:
 2. choice: the same draws as `compose`, on row numbers instead of dicts: the validation coin per
    distinct id, then `random.Random(f"{seed}:{mixture}:{part}")`'s `sample` and `shuffle`, whose
    result depends only on the length of the list, so the order is the one `compose` gives;
-3. output: the chosen lines are parsed again (only those, block by block) and encoded with
-   `polyinstruct.io.dumps`'s exact format (the `compose.KEEP_FIELDS` present, in that order, strings
-   escaped as `json.dumps(..., ensure_ascii=False)` escapes them) by vectorised string operations; the
-   encoded lines go to bucket files by output position, and each bucket is put in order and appended
-   to the output, so memory holds one bucket, not the mixture.
+3. output: a chosen line already in `polyinstruct.io.dumps`'s form with its kept fields leading
+   (`canonical.cuts` says which, on the raw bytes; a field not kept ahead of a kept one, or a key order
+   other than KEEP_FIELDS', is not) is its own bytes up to the end of its last kept field, and `}`,
+   taken from the block without decoding; any other chosen line is
+   parsed again (only those, block by block) and encoded with `dumps`'s exact format (the
+   `compose.KEEP_FIELDS` present, in that order, strings escaped as `json.dumps(..., ensure_ascii=False)`
+   escapes them) by vectorised string operations. The lines go to bucket files by output position, and
+   each bucket is put in order and appended to the output, so memory holds one bucket, not the mixture.
+
+Blocks are indexed, and their output lines made, THREADS at a time (Arrow and NumPy release the GIL).
 
 The result is byte-identical to `write_jsonl` of `compose`'s records. Whatever this path cannot
 reproduce exactly raises `Unavailable` before any output is written, and the caller builds that
@@ -40,12 +45,13 @@ from pathlib import Path
 import numpy as np
 
 from polyinstruct.io import atomic_path
-from polyinstruct.mixtures import compose, draws
+from polyinstruct.mixtures import canonical, compose, draws
 from polyinstruct.mixtures.compose import KEEP_FIELDS, seeded_rng
 
 log = logging.getLogger(__name__)
 BLOCK_BYTES = 8 << 20  # read and parse the files this much at a time
 BUCKET_BYTES = 32 << 20  # reorder the output this much at a time
+THREADS = min(2, os.cpu_count() or 1)  # blocks read at once
 SELECT_FIELDS = ("id", "lang", "task")  # what the choice reads
 _ESCAPE_FROM = ["\\", '"'] + [chr(i) for i in range(32)]
 _SHORT = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}
@@ -121,7 +127,7 @@ def _check_bytes(data: bytes, path: Path) -> None:
         raise Unavailable(f"{path}: not UTF-8") from None
 
 
-def _parse(data: bytes, names, path: Path, rows: int):
+def _parse(data: bytes, names, path: Path, rows: int, threads: bool = True):
     """Arrow's reading of JSON lines as string columns `names`, checked to be one row per line."""
     import pyarrow as pa
     import pyarrow.json as pj
@@ -129,12 +135,45 @@ def _parse(data: bytes, names, path: Path, rows: int):
     schema = pa.schema([(name, pa.string()) for name in names])
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
-        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 22), parse_options=options)
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(use_threads=threads, block_size=1 << 22),
+            parse_options=options,
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise Unavailable(f"{path}: {str(exc).splitlines()[0]}") from None
     if table.num_rows != rows:
         raise Unavailable(f"{path}: {table.num_rows} JSON objects on {rows} lines")
     return table
+
+
+def _index_block(offset: int, data: bytes, path: Path):
+    """One block's line spans, and its ids, languages and tasks (checked as Arrow reads them)."""
+    _check_bytes(data, path)
+    s, e = _lines(data)
+    table = _parse(data, SELECT_FIELDS, path, len(s), threads=False)
+    return offset, len(data), s + offset, e + offset, table
+
+
+def _ahead(calls):
+    """The results of `calls` (tuples: a function and its arguments), in order, computed THREADS at a time
+    (NumPy and Arrow release the GIL), with at most 2 x THREADS of them under way."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        pending = deque()
+        for call in calls:
+            pending.append(pool.submit(*call))
+            if len(pending) >= 2 * THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _indexed_blocks(path: Path):
+    """_index_block of every block of `path`, in order (`_ahead`)."""
+    return _ahead((_index_block, offset, data, path) for offset, data in _blocks(path))
 
 
 def index(path: str | os.PathLike) -> Part:
@@ -144,18 +183,15 @@ def index(path: str | os.PathLike) -> Part:
     part = Part(Path(path))
     starts, ends, chunks = [], [], {name: [] for name in SELECT_FIELDS}
     rows = 0
-    for offset, data in _blocks(part.path):
-        _check_bytes(data, part.path)
-        s, e = _lines(data)
-        table = _parse(data, SELECT_FIELDS, part.path, len(s))
+    for offset, size, s, e, table in _indexed_blocks(part.path):
         for name in SELECT_FIELDS:
             chunks[name].extend(table.column(name).chunks)
-        part.blocks.append((offset, len(data), rows, len(s)))
-        starts.append(s + offset)
-        ends.append(e + offset)
+        part.blocks.append((offset, size, rows, len(s)))
+        starts.append(s)
+        ends.append(e)
         rows += len(s)
-    part.starts = np.concatenate(starts) if starts else np.zeros(0, np.int64)
-    part.ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+    empty = np.zeros(0, np.int64)
+    part.starts, part.ends = (np.concatenate(x) if x else empty for x in (starts, ends))
     for name in SELECT_FIELDS:
         part.columns[name] = pa.chunked_array(chunks[name], pa.string()).combine_chunks()
     for name in ("id", "lang"):
@@ -169,17 +205,22 @@ def index(path: str | os.PathLike) -> Part:
 
 def _coins(table: _Rows, seed: int, fraction: float) -> list[np.ndarray]:
     """compose.is_validation of every record of every part, computed once per distinct id."""
-    import pyarrow as pa
-
     if not table.parts:
         return []
     ids = table.column["id"].dictionary_encode()
-    prefix, sha256 = f"{seed}:".encode(), hashlib.sha256
-    digests = b"".join([sha256(prefix + rid).digest() for rid in ids.dictionary.cast(pa.binary()).to_pylist()])
+    # sha256(f"{seed}:{id}") as a copy of the prefix's hash fed each id's bytes straight from Arrow's buffer
+    data, offsets = _spans(ids.dictionary)
+    seeded, digests = hashlib.sha256(f"{seed}:".encode()), []
+    for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+        h = seeded.copy()
+        h.update(data[a:b])
+        digests.append(h.digest())
+    digests = b"".join(digests)
     # the first 8 bytes, big-endian, as a float (rounded as Python's int -> float) over 2**64
     first8 = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)[:, 0].astype(np.float64)
     coin = first8 / 2.0**64 < fraction
-    flags = coin[ids.indices.to_numpy(zero_copy_only=False)]
+    table.id_codes = ids.indices.to_numpy(zero_copy_only=False)  # row -> its distinct id's number
+    flags = coin[table.id_codes]
     return [flags[table.offsets[k] : table.offsets[k + 1]] for k in range(len(table.parts))]
 
 
@@ -246,6 +287,7 @@ class _Rows:
         import pyarrow as pa
 
         self.parts = parts
+        self.id_codes = None  # set by _coins
         self.offsets = np.cumsum([0] + [len(p) for p in parts])
         self.column = {
             name: pa.chunked_array([p.columns[name] for p in parts], pa.string()).combine_chunks()
@@ -277,6 +319,8 @@ def _distinct_ids(table: _Rows, rows: list[int]) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if table.id_codes is not None:
+        return int(np.count_nonzero(np.bincount(table.id_codes[rows], minlength=1)))
     return pc.count_distinct(table.column["id"].take(pa.array(rows, pa.int64()))).as_py() if len(rows) else 0
 
 
@@ -414,11 +458,11 @@ def encode(table):
 
 
 def _spans(array) -> tuple[memoryview, np.ndarray]:
-    """The data buffer and the offsets of an Arrow (large) string array without nulls."""
+    """The data buffer and the offsets of an Arrow (large) string or binary array without nulls."""
     import pyarrow as pa
 
     array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    wide = pa.types.is_large_string(array.type) or pa.types.is_large_unicode(array.type)
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[array.offset : array.offset + len(array) + 1]
     return memoryview(array.buffers()[2]), offsets
@@ -448,35 +492,45 @@ def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]
         buckets = {}  # (output, bucket) -> positions of its lines, in the order they were written
         with ExitStack() as stack:
             files = {}
-            for k, part in enumerate(table.parts):
-                base = int(table.offsets[k])
-                with open(part.path, "rb") as fh:
+
+            def block_lines(part: Part, fd: int, base: int, offset: int, size: int, first: int, count: int):
+                """The chosen lines of one block in bucket order, their buckets and output positions."""
+                chosen = np.flatnonzero(target[base + first : base + first + count] >= 0)
+                rows = base + first + chosen
+                out, pos = target[rows], position[rows]
+                bucket = out.astype(np.int64) * (1 << 40) + pos * n_buckets[out] // n_rows[out]
+                order = np.argsort(bucket, kind="stable")
+                lines = _chosen_lines(os.pread(fd, size, offset), part, offset, first, count, chosen, order)
+                return lines, bucket[order], pos[order]
+
+            def blocks():
+                for k, part in enumerate(table.parts):
+                    base = int(table.offsets[k])
+                    fd = os.open(part.path, os.O_RDONLY)
+                    stack.callback(os.close, fd)
                     for offset, size, first, count in part.blocks:
-                        chosen = np.flatnonzero(target[base + first : base + first + count] >= 0)
-                        if not len(chosen):
-                            continue
-                        fh.seek(offset)
-                        lines = _encoded(fh.read(size), part, offset, first, count, chosen)
-                        rows = base + first + chosen
-                        out, pos = target[rows], position[rows]
-                        bucket = out.astype(np.int64) * (1 << 40) + pos * n_buckets[out] // n_rows[out]
-                        order = np.argsort(bucket, kind="stable")
-                        data, offsets = _spans(lines.take(order))
-                        bucket, pos = bucket[order], pos[order]
-                        cuts = np.flatnonzero(np.diff(bucket)) + 1
-                        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(bucket)]):
-                            key = (names[int(bucket[a] >> 40)], int(bucket[a] & ((1 << 40) - 1)))
-                            if key not in files:
-                                files[key] = stack.enter_context(open(Path(tmp) / f"{key[0]}-{key[1]}", "wb"))
-                                buckets[key] = []
-                            files[key].write(data[offsets[a] : offsets[b]])
-                            buckets[key].append(pos[a:b])
-        del target, position
+                        if (target[base + first : base + first + count] >= 0).any():
+                            yield block_lines, part, fd, base, offset, size, first, count
+
+            # the blocks' lines are made two at a time while the main thread writes the previous ones
+            for lines, bucket, pos in _ahead(blocks()):
+                data, offsets = _spans(lines)
+                cuts = np.flatnonzero(np.diff(bucket)) + 1
+                for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(bucket)]):
+                    key = (names[int(bucket[a] >> 40)], int(bucket[a] & ((1 << 40) - 1)))
+                    if key not in files:
+                        files[key] = stack.enter_context(open(Path(tmp) / f"{key[0]}-{key[1]}", "wb"))
+                        buckets[key] = ([], [])
+                    files[key].write(data[offsets[a] : offsets[b]])
+                    buckets[key][0].append(pos[a:b])
+                    buckets[key][1].append(np.diff(offsets[a : b + 1]))
+        target = position = None  # (the closures above are done with them)
         for k, name in enumerate(names):
             with atomic_path(outputs[name][1]) as tmp_out, open(tmp_out, "wb") as out:
                 for b in range(int(n_buckets[k])):
                     if (name, b) in buckets:
-                        out.write(_in_order(Path(tmp) / f"{name}-{b}", np.concatenate(buckets[(name, b)])))
+                        positions, lengths = (np.concatenate(x) for x in buckets[(name, b)])
+                        out.write(_in_order(Path(tmp) / f"{name}-{b}", positions, lengths))
 
 
 def _encoded(data: bytes, part: Part, offset: int, first: int, count: int, chosen: np.ndarray):
@@ -494,14 +548,61 @@ def _encoded(data: bytes, part: Part, offset: int, first: int, count: int, chose
     return encode(parsed)
 
 
-def _in_order(path: Path, positions: np.ndarray) -> bytes:
-    """The lines of one bucket file, sorted by their output positions."""
+def _in_order(path: Path, positions: np.ndarray, lengths: np.ndarray) -> memoryview:
+    """The lines of one bucket file (their `lengths` in file order), sorted by their output positions."""
+    import pyarrow as pa
+
     data = path.read_bytes()
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
-    starts = np.concatenate([[0], ends[:-1]])
-    view = memoryview(data)
-    order = np.argsort(positions, kind="stable")
-    return b"".join([view[s:e] for s, e in zip(starts[order].tolist(), ends[order].tolist())])
+    offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    lines = pa.Array.from_buffers(
+        pa.large_binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    ).take(pa.array(np.argsort(positions, kind="stable")))
+    buffer, offsets = _spans(lines)
+    return buffer[offsets[0] : offsets[-1]]
+
+
+def _chosen_lines(data: bytes, part: Part, offset: int, first: int, count: int, chosen: np.ndarray, order):
+    """The output lines (with newlines) of the `chosen` rows of one block of `part`, in the order `order`
+    (indices into `chosen`), as an Arrow large binary array. A canonical line (`canonical.cuts`) is its own
+    bytes up to its cut, and `}`: taken from the block as they are; the others are parsed and encoded."""
+    import pyarrow as pa
+
+    starts = part.starts[first : first + count][chosen] - offset
+    ends = part.ends[first : first + count][chosen] - offset
+    if 2 * len(chosen) > count:  # most of the block: look at it whole
+        cuts = canonical.cuts(data, starts, ends, KEEP_FIELDS)
+    else:  # the chosen lines only, one after the other
+        lengths = ends - starts
+        at = np.cumsum(lengths + 1) - lengths - 1
+        text = b"\n".join([data[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+        cuts = canonical.cuts(text, at, at + lengths, KEEP_FIELDS)
+        cuts = np.where(cuts >= 0, cuts - at + starts, -1)
+    fast = cuts >= 0
+    buffer = np.frombuffer(data + b"\n", dtype=np.uint8).copy()
+    ends = np.where(fast, cuts, 0)
+    # a cut line ends `}` and newline: write them over the first bytes of what it drops (its own tail)
+    buffer[ends[fast]] = ord("}")
+    buffer[ends[fast] + 1] = ord("\n")
+    ends[fast] += 2
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        encoded = _encoded(data, part, offset, first, count, chosen[slow])
+        text, spans = _spans(encoded)
+        starts = starts.copy()
+        starts[slow] = len(buffer) + spans[:-1]
+        ends[slow] = len(buffer) + spans[1:]
+        buffer = np.concatenate([buffer, np.frombuffer(text, dtype=np.uint8)[: spans[-1]]])
+    # each chosen line and the gap after it as the elements of one array: the lines are the even ones
+    by_start = np.argsort(starts, kind="stable")
+    bounds = np.empty(2 * len(starts) + 1, dtype=np.int64)
+    bounds[0:-1:2], bounds[1:-1:2] = starts[by_start], ends[by_start]
+    bounds[-1] = len(buffer)
+    where = np.empty(len(starts), dtype=np.int64)
+    where[by_start] = np.arange(len(starts))
+    pieces = pa.Array.from_buffers(
+        pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(buffer)]
+    )
+    return pieces.take(pa.array(2 * where[order]))
 
 
 # ---- the entry point: streamed, or compose when the input is outside what streaming reproduces -------
