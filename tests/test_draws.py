@@ -45,10 +45,12 @@ def test_coins_are_compose_validation_coins():
 
     ids = [f"pa-{i:07d}" for i in range(20_000)] + ["é中😀", "", "x" * 300, "pa-0000001"]
 
-    class Table:
+    encoded = pa.array(ids, pa.string()).dictionary_encode()
+
+    class Table:  # what stream._Rows gives _coins
         parts = [None, None]
         offsets = np.array([0, 10_000, len(ids)])
-        column = {"id": pa.array(ids, pa.string())}
+        id_dictionary, id_codes = encoded.dictionary, encoded.indices.to_numpy()
 
     for seed, fraction in [(42, 0.05), (1, 0.5), (7, 0.01), (3, 1.0), (3, 0.0)]:
         coins = np.concatenate(stream._coins(Table, seed, fraction))

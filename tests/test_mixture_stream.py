@@ -161,37 +161,33 @@ def test_lines_json_reads_differently_go_to_compose(tmp_path, text, why):
         stream.index(tmp_path / "fr.jsonl")
 
 
+def build_french(tmp_path: Path, paths: dict, mixture: str, validation_fraction: float = 0.1) -> dict:
+    """`stream.build_files` of `mixture` over French parts, into tmp_path/t.jsonl and v.jsonl (seed 1)."""
+    return stream.build_files(
+        mixture,
+        paths,
+        tmp_path / "t.jsonl",
+        tmp_path / "v.jsonl",
+        seed=1,
+        validation_fraction=validation_fraction,
+        languages=["fr"],
+        source_lang="en",
+    )
+
+
 def test_a_malformed_line_still_gets_composes_error(tmp_path):
     parts = {"fr": shipped()["fr"][:5]}
     paths = write_parts(tmp_path, parts)
     with open(paths["fr"], "a", encoding="utf-8") as fh:
         fh.write('{"id": "x", "lang": "fr",\n')
     with pytest.raises(InputError, match=r"fr\.jsonl:6: malformed JSON"):
-        stream.build_files(
-            "mono-fr",
-            paths,
-            tmp_path / "t.jsonl",
-            tmp_path / "v.jsonl",
-            seed=1,
-            validation_fraction=0.1,
-            languages=["fr"],
-            source_lang="en",
-        )
+        build_french(tmp_path, paths, "mono-fr")
 
 
 def test_unknown_mixture_gets_composes_error(tmp_path):
     paths = write_parts(tmp_path, {"fr": shipped()["fr"][:5]})
     with pytest.raises(ValueError, match="unknown mixture 'bilingual'"):
-        stream.build_files(
-            "bilingual",
-            paths,
-            tmp_path / "t.jsonl",
-            tmp_path / "v.jsonl",
-            seed=1,
-            validation_fraction=0.1,
-            languages=["fr"],
-            source_lang="en",
-        )
+        build_french(tmp_path, paths, "bilingual")
 
 
 # ---- canonical lines: the kept fields cut from the line's bytes, or the exact path ------------------
@@ -243,10 +239,10 @@ def test_shipped_shapes_take_the_cut_and_the_exact_path(tmp_path):
 
     parts = shipped()
     paths = write_parts(tmp_path, parts)
-    for path, want_cut in ((paths["fr"], ~np.array(["task" in r for r in parts["fr"]])),):
-        data = Path(path).read_bytes()
-        cuts = canonical.cuts(data, *stream._lines(data), compose.KEEP_FIELDS)
-        assert (cuts >= 0).tolist() == want_cut.tolist() and not want_cut.all()
+    want_cut = ~np.array(["task" in r for r in parts["fr"]])
+    data = Path(paths["fr"]).read_bytes()
+    cuts = canonical.cuts(data, *stream._lines(data), compose.KEEP_FIELDS)
+    assert (cuts >= 0).tolist() == want_cut.tolist() and not want_cut.all()
     for name in ("polyalpaca/fr.jsonl", "polyalpaca/de.jsonl", "polyeval/de.jsonl"):  # as shipped
         data = (REPO / "resources/data" / name).read_bytes()
         assert (canonical.cuts(data, *stream._lines(data), compose.KEEP_FIELDS) >= 0).all()
@@ -275,16 +271,7 @@ def test_a_kept_field_twice_goes_to_compose(tmp_path):
     lines[2] = '{"id": "x2", "lang": "fr", "output": "o", "qa": {}, "output": "later"}'
     (tmp_path / "fr.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     paths = {"fr": str(tmp_path / "fr.jsonl")}
-    counts = stream.build_files(
-        "mono-fr",
-        paths,
-        tmp_path / "t.jsonl",
-        tmp_path / "v.jsonl",
-        seed=1,
-        validation_fraction=0.0,
-        languages=["fr"],
-        source_lang="en",
-    )
+    counts = build_french(tmp_path, paths, "mono-fr", validation_fraction=0.0)
     parts = {"fr": [json.loads(line) for line in lines]}
     train, valid, want = compose.build("mono-fr", parts, ["fr"], "en", 1, 0.0)
     assert counts == want

@@ -110,7 +110,9 @@ def test_fingerprints_from_the_disk_cache_equal_parsed_ones_and_follow_edits(tmp
     def fresh_start() -> dict[str, str]:  # what a new process sees: no in-memory caches
         for cached in (fingerprint._fingerprint, fingerprint._imported_modules, fingerprint._disk_cache):
             cached.cache_clear()
-        return {s.name: fingerprint.fingerprint(s, code / "polyinstruct") for s in scripts}
+        prints = {s.name: fingerprint.fingerprint(s, code / "polyinstruct") for s in scripts}
+        fingerprint.save_cache()  # as add_code_params does once every rule's script is fingerprinted
+        return prints
 
     parsed = fresh_start()
     cached = json.loads(fingerprint.cache_file().read_text())

@@ -207,9 +207,8 @@ def _coins(table: _Rows, seed: int, fraction: float) -> list[np.ndarray]:
     """compose.is_validation of every record of every part, computed once per distinct id."""
     if not table.parts:
         return []
-    ids = table.column["id"].dictionary_encode()
     # sha256(f"{seed}:{id}") as a copy of the prefix's hash fed each id's bytes straight from Arrow's buffer
-    data, offsets = _spans(ids.dictionary)
+    data, offsets = _spans(table.id_dictionary)
     seeded, digests = hashlib.sha256(f"{seed}:".encode()), []
     for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
         h = seeded.copy()
@@ -219,7 +218,6 @@ def _coins(table: _Rows, seed: int, fraction: float) -> list[np.ndarray]:
     # the first 8 bytes, big-endian, as a float (rounded as Python's int -> float) over 2**64
     first8 = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)[:, 0].astype(np.float64)
     coin = first8 / 2.0**64 < fraction
-    table.id_codes = ids.indices.to_numpy(zero_copy_only=False)  # row -> its distinct id's number
     flags = coin[table.id_codes]
     return [flags[table.offsets[k] : table.offsets[k + 1]] for k in range(len(table.parts))]
 
@@ -287,7 +285,6 @@ class _Rows:
         import pyarrow as pa
 
         self.parts = parts
-        self.id_codes = None  # set by _coins
         self.offsets = np.cumsum([0] + [len(p) for p in parts])
         self.column = {
             name: pa.chunked_array([p.columns[name] for p in parts], pa.string()).combine_chunks()
@@ -295,6 +292,9 @@ class _Rows:
         }
         for part in parts:  # one copy of the columns is enough
             part.columns = {}
+        # each row's distinct id as a number, and the distinct ids: the coins and the manifest's id counts
+        ids = self.column["id"].dictionary_encode()
+        self.id_dictionary, self.id_codes = ids.dictionary, ids.indices.to_numpy(zero_copy_only=False)
 
     def rows(self, k: int) -> np.ndarray:
         return np.arange(self.offsets[k], self.offsets[k + 1], dtype=np.int64)
@@ -316,12 +316,7 @@ def _language_counts(table: _Rows, rows: list[int]) -> dict:
 
 
 def _distinct_ids(table: _Rows, rows: list[int]) -> int:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if table.id_codes is not None:
-        return int(np.count_nonzero(np.bincount(table.id_codes[rows], minlength=1)))
-    return pc.count_distinct(table.column["id"].take(pa.array(rows, pa.int64()))).as_py() if len(rows) else 0
+    return int(np.count_nonzero(np.bincount(table.id_codes[np.asarray(rows, dtype=np.int64)], minlength=1)))
 
 
 def build(

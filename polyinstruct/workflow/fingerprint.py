@@ -137,8 +137,10 @@ def _disk_cache() -> dict[str, list[str]]:
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_disk_cache() -> None:
-    """Write this process's new entries (with the ones still in use: the file does not grow with old versions)."""
+def save_cache() -> None:
+    """Write the entries this process parsed to the disk cache, keeping only those it looked up: called once
+    every script's closure is known (`add_code_params`), so the file keeps the package's current files and
+    drops the versions edited away."""
     if not _NEW:
         return
     entries = _disk_cache()
@@ -186,9 +188,7 @@ def _fingerprint(script: str, package_dir: str) -> str:
 
 def fingerprint(script: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
     """A short hash of the source of every package module `script` may run."""
-    digest = _fingerprint(str(Path(script).resolve()), str(Path(package_dir).resolve()))
-    _save_disk_cache()
-    return digest
+    return _fingerprint(str(Path(script).resolve()), str(Path(package_dir).resolve()))
 
 
 def add_code_params(workflow) -> None:
@@ -197,3 +197,4 @@ def add_code_params(workflow) -> None:
         if rule.script:
             script = Path(rule.basedir.get_path_or_uri(secret_free=True)) / rule.script
             rule.set_params(code=fingerprint(script))
+    save_cache()
