@@ -169,11 +169,30 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
     return config
 
 
+_JOB_SERVER_ENV: dict[str, str] = {}
+
+
+def job_server_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` plus what sends rule scripts to this pytest process's preloaded job server (tests/job_server.py),
+    started on first use; `env` itself with POLYINSTRUCT_TEST_NO_JOB_SERVER=1 (every job its own process)."""
+    import tempfile
+
+    import job_server
+
+    if os.environ.get("POLYINSTRUCT_TEST_NO_JOB_SERVER") == "1":
+        return env
+    if not _JOB_SERVER_ENV:
+        folder = Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-"))
+        _JOB_SERVER_ENV.update(job_server.start(folder, env))
+    return {**env, **_JOB_SERVER_ENV}
+
+
 def snakemake(
     workdir: Path, *args: str, check: bool = True, configfiles: list[Path] | None = None
 ) -> subprocess.CompletedProcess:
     """Run the repository's workflow in `workdir` with its tiny.yaml, or with `configfiles` layered in order
-    in place of config.yaml (a preset and its twin); Hugging Face libraries offline."""
+    in place of config.yaml (a preset and its twin); Hugging Face libraries offline; rule scripts run in forks
+    of the preloaded job server (tests/job_server.py)."""
     from polyinstruct.workflow.planning import OFFLINE_ENV
 
     config = (
@@ -194,7 +213,8 @@ def snakemake(
         str(REPO / "tests/profile"),
         *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, **OFFLINE_ENV})
+    env = job_server_env({**os.environ, **OFFLINE_ENV})
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
