@@ -35,17 +35,23 @@ SHARED_FIXTURES = {
     "plan_dirs": "preset_plans",
 }
 #: The longest work units (a group, or one test by its name), handed out first and in this order, so that
-#: no worker starts a long one near the end (perf/RESULTS.md, "Test suite and CI", has their times).
+#: no worker starts a long one near the end (perf/RESULTS.md, "Test suite and CI", has their times). Tests of a
+#: group named here run first within it, in this order: xdist queues the worker's next unit once two tests of
+#: its current one are left, so those two should be short (the Slurm group's are seconds, not minutes).
 LONG_FIRST = (
-    "test_chen_twin_runs_end_to_end",
     "slurm",
-    "test_chirkova_twin_runs_end_to_end",
+    "test_tiny_experiment_runs_through_slurm",
+    "test_preempted_training_job_resumes_from_its_checkpoint",
+    "test_chen_twin_runs_end_to_end",
+    "preset_plans",
+    "llama_server",
+    "test_full_fine_tuning_with_deepspeed_on_cpu",
+    "tiny_run",
+    "bayling_run",
     "test_bayling_twin_runs_end_to_end",
     "test_weber_twin_runs_end_to_end",
-    "llama_server",
-    "tiny_run",
-    "preset_plans",
-    "bayling_run",
+    "test_chirkova_twin_runs_end_to_end",
+    "test_sigterm_saves_and_a_rerun_resumes_to_the_same_result",
 )
 
 
@@ -61,7 +67,8 @@ def work_unit(item) -> str:
 def pytest_collection_modifyitems(config, items):
     """Group tests by shared fixture; on N xdist workers, order the work units for xdist's loadgroup scheduler,
     which hands each worker its next unit while the current one runs: the N longest units first (one per
-    worker), then N short ones (queued behind them), then the other long units, then the rest."""
+    worker), then N short ones (queued behind them), then the other long units, then the rest; within a
+    unit, its tests named in LONG_FIRST first."""
     for item in items:
         unit = work_unit(item)
         if unit in SHARED_FIXTURES.values():
@@ -70,7 +77,8 @@ def pytest_collection_modifyitems(config, items):
     if not isinstance(workers, int) or workers < 2:
         return
     units: dict[str, list] = {}
-    for item in items:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    for item in sorted(items, key=lambda item: rank.get(item.originalname, len(rank))):
         units.setdefault(work_unit(item), []).append(item)
     long_units = [name for name in LONG_FIRST if name in units]
     short = [name for name in units if name not in LONG_FIRST]
