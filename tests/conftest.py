@@ -73,7 +73,8 @@ def pytest_collection_modifyitems(config, items):
         unit = work_unit(item)
         if unit in SHARED_FIXTURES.values():
             item.add_marker(pytest.mark.xdist_group(unit))
-    workers = getattr(config.option, "numprocesses", None)
+    # the order that counts is the workers' (xdist's scheduler takes their collection), and there -n is not set
+    workers = config.workerinput["workercount"] if hasattr(config, "workerinput") else None
     if not isinstance(workers, int) or workers < 2:
         return
     units: dict[str, list] = {}
