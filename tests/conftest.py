@@ -178,22 +178,14 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
     return config
 
 
-_JOB_SERVER_ENV: dict[str, str] = {}
-
-
 def job_server_env(env: dict[str, str]) -> dict[str, str]:
-    """`env` plus what sends rule scripts to this pytest process's preloaded job server (tests/job_server.py),
-    started on first use; `env` itself with POLYINSTRUCT_TEST_NO_JOB_SERVER=1 (every job its own process)."""
-    import tempfile
-
+    """`env` plus what sends rule scripts to this pytest process's preloaded job server (tests/job_server.py);
+    `env` itself with POLYINSTRUCT_TEST_NO_JOB_SERVER=1 (every job its own process)."""
     import job_server
 
     if os.environ.get("POLYINSTRUCT_TEST_NO_JOB_SERVER") == "1":
         return env
-    if not _JOB_SERVER_ENV:
-        folder = Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-"))
-        _JOB_SERVER_ENV.update(job_server.start(folder, env))
-    return {**env, **_JOB_SERVER_ENV}
+    return job_server.environment(env)
 
 
 def snakemake(

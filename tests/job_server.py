@@ -16,8 +16,8 @@ What differs from a fresh process, and how it is kept out of the results:
   wall time but not the fork's CPU and memory. No test reads those.
 - The Slurm tests do not use it: their jobs run under slurmd as users' jobs do.
 
-Start it with `start(folder, env)` (tests/conftest.py does, once per pytest worker, for `snakemake()`);
-`python tests/job_server.py SOCKET` runs one in the foreground.
+`environment(env)` starts one for the calling process (tests/conftest.py's `snakemake()` calls it), `start(folder,
+env)` one in `folder`; `python tests/job_server.py SOCKET` runs one in the foreground.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -272,9 +273,28 @@ def _reap(jobs: dict[int, socket.socket], selector: selectors.BaseSelector) -> N
         conn.close()
 
 
-def start(folder: Path, env: dict[str, str], *, warm: bool = True, timeout: float = 120.0) -> dict[str, str]:
+_current: dict = {}
+
+
+def environment(env: dict[str, str], *, warm: bool = True) -> dict[str, str]:
+    """`env` plus what sends a Snakemake run's rule scripts to this process's job server: started on first use,
+    and started afresh (the last one stopped) when `env` differs from the one it was started with in anything
+    a job may not change (PER_JOB_ENV, POLYINSTRUCT_*). Tests that run in the pytest process itself leave
+    variables behind (accelerate's and torch's, sacrebleu's), so a worker's runs do not all see one environment."""
+    key = [warm, *sorted((k, v) for k, v in env.items() if k not in PER_JOB_ENV and not k.startswith(OWN_PREFIX))]
+    if _current.get("key") != key:
+        if "proc" in _current:
+            stop(_current.pop("proc"))
+        job_env, proc = start(Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-")), env, warm=warm)
+        _current.update(key=key, proc=proc, added={k: job_env[k] for k in (SOCKET_ENV, "PYTHONPATH")})
+    return {**env, **_current["added"]}
+
+
+def start(
+    folder: Path, env: dict[str, str], *, warm: bool = True, timeout: float = 120.0
+) -> tuple[dict[str, str], subprocess.Popen]:
     """Start a server in `folder` with `env` (stopped when this process exits); returns the environment that
-    sends a Snakemake run's rule scripts to it."""
+    sends a Snakemake run's rule scripts to it, and the server's process."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "jobs.sock"
     log_path = folder / "server.log"
@@ -299,7 +319,7 @@ def start(folder: Path, env: dict[str, str], *, warm: bool = True, timeout: floa
             stop(proc)
             raise RuntimeError(f"the job server did not start:\n{log_path.read_text(encoding='utf-8')}")
         time.sleep(0.2)
-    return job_env
+    return job_env, proc
 
 
 def stop(proc: subprocess.Popen) -> None:

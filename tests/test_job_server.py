@@ -34,7 +34,7 @@ sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("server")
-    env = job_server.start(folder, dict(os.environ), warm=False)
+    env, _ = job_server.start(folder, dict(os.environ), warm=False)
     return env, folder / "server.log"
 
 
@@ -121,6 +121,22 @@ def test_a_job_process_killed_outright_takes_its_fork_with_it(server, rule_scrip
     while _alive(fork) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(fork)
+
+
+def test_a_run_whose_environment_changed_gets_a_server_of_its_own():
+    base = {**os.environ, "PYTEST_CURRENT_TEST": "a"}
+    first = job_server.environment(base, warm=False)
+    assert job_server.environment({**base, "PYTEST_CURRENT_TEST": "b", "POLYINSTRUCT_X": "1"}, warm=False) == {
+        **base,
+        "PYTEST_CURRENT_TEST": "b",
+        "POLYINSTRUCT_X": "1",
+        job_server.SOCKET_ENV: first[job_server.SOCKET_ENV],
+        "PYTHONPATH": first["PYTHONPATH"],
+    }
+    old = job_server._current["proc"]
+    second = job_server.environment({**base, "ACCELERATE_MIXED_PRECISION": "no"}, warm=False)
+    assert second[job_server.SOCKET_ENV] != first[job_server.SOCKET_ENV]
+    assert old.poll() is not None and not Path(first[job_server.SOCKET_ENV]).exists()  # the old one stopped
 
 
 def test_the_client_names_the_same_variable_as_the_server():
