@@ -82,6 +82,11 @@ def preload() -> list[str]:
         "pyarrow",
         "pyarrow.json",
         "snakemake.script",
+        # imported inside the package's functions: the trainer (1 s here), plots, the judges' client
+        "transformers.trainer",
+        "trl",
+        "matplotlib.pyplot",
+        "openai",
     ]
     for script in sorted((REPO / "scripts").rglob("*.py")):
         for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
