@@ -281,18 +281,19 @@ def _reap(jobs: dict[int, socket.socket], selector: selectors.BaseSelector) -> N
 _current: dict = {}
 
 
-def environment(env: dict[str, str], *, warm: bool = True) -> dict[str, str]:
+def environment(env: dict[str, str], *, warm: bool = True, current: dict = _current) -> dict[str, str]:
     """`env` plus what sends a Snakemake run's rule scripts to this process's job server: started on first use,
     and started afresh (the last one stopped) when `env` differs from the one it was started with in anything
     a job may not change (PER_JOB_ENV, POLYINSTRUCT_*). Tests that run in the pytest process itself leave
-    variables behind (accelerate's and torch's, sacrebleu's), so a worker's runs do not all see one environment."""
+    variables behind (accelerate's and torch's, sacrebleu's), so a worker's runs do not all see one environment.
+    `current`: the server's state (this process's by default)."""
     key = [warm, *sorted((k, v) for k, v in env.items() if k not in PER_JOB_ENV and not k.startswith(OWN_PREFIX))]
-    if _current.get("key") != key:
-        if "proc" in _current:
-            stop(_current.pop("proc"))
+    if current.get("key") != key:
+        if "proc" in current:
+            stop(current.pop("proc"))
         job_env, proc = start(Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-")), env, warm=warm)
-        _current.update(key=key, proc=proc, added={k: job_env[k] for k in (SOCKET_ENV, "PYTHONPATH")})
-    return {**env, **_current["added"]}
+        current.update(key=key, proc=proc, added={k: job_env[k] for k in (SOCKET_ENV, "PYTHONPATH")})
+    return {**env, **current["added"]}
 
 
 def start(
