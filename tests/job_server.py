@@ -291,7 +291,9 @@ def environment(env: dict[str, str], *, warm: bool = True, current: dict = _curr
     if current.get("key") != key:
         if "proc" in current:
             stop(current.pop("proc"))
-        job_env, proc = start(Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-")), env, warm=warm)
+        # a Unix socket's path has at most 107 bytes: a long TMPDIR gets /tmp instead
+        where = None if len(tempfile.gettempdir()) <= 60 else "/tmp"
+        job_env, proc = start(Path(tempfile.mkdtemp(prefix="polyinstruct-jobs-", dir=where)), env, warm=warm)
         current.update(key=key, proc=proc, added={k: job_env[k] for k in (SOCKET_ENV, "PYTHONPATH")})
     return {**env, **current["added"]}
 
