@@ -147,8 +147,9 @@ def tiny_llama(tmp_path_factory) -> Path:
     return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", corpus)
 
 
-def tiny_experiment(root: Path, model_dir: Path) -> dict:
-    """A complete small experiment (en + fr, 24 records, 3 eval prompts) under `root`."""
+def tiny_experiment(root: Path, model_dir: Path, **changes) -> dict:
+    """A complete small experiment (en + fr, 24 records, 3 eval prompts) under `root`; `changes` replace
+    top-level keys of its config."""
     data = root / "inputs"
     write_jsonl(data / "tiny/en.jsonl", _shipped("en", 24))
     write_jsonl(data / "tiny/fr.jsonl", _shipped("fr", 24))
@@ -172,26 +173,11 @@ def tiny_experiment(root: Path, model_dir: Path) -> dict:
             "langid": {"model": LID_MODEL},
             "judge": {"chen_single": {"response_prefix": "Rating: [["}, "max_new_tokens": 3},
         },
+        **changes,
     }
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return config
-
-
-def job_server_env(env: dict[str, str]) -> dict[str, str]:
-    """`env` plus what sends rule scripts to this pytest process's preloaded job server (tests/job_server.py);
-    `env` itself with POLYINSTRUCT_TEST_NO_JOB_SERVER=1 (every job its own process)."""
-    import job_server
-
-    if os.environ.get("POLYINSTRUCT_TEST_NO_JOB_SERVER") == "1":
-        return env
-    try:
-        return job_server.environment(env)
-    except RuntimeError as exc:  # the runs stay right, only slower: say so in the summary, do not fail them
-        import warnings
-
-        warnings.warn(f"every job runs in its own process: {exc}", stacklevel=2)
-        return env
 
 
 def snakemake(
@@ -220,7 +206,9 @@ def snakemake(
         str(REPO / "tests/profile"),
         *args,
     ]
-    env = job_server_env({**os.environ, **OFFLINE_ENV})
+    import job_server
+
+    env = job_server.environment({**os.environ, **OFFLINE_ENV})
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import selectors
@@ -35,13 +36,25 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SITE = HERE / "job_server_site"
 REPO = HERE.parent
-#: The variable naming the server's socket in the jobs' environment (read by job_server_site/sitecustomize.py).
-SOCKET_ENV = "POLYINSTRUCT_TEST_JOB_SERVER"
+
+
+def _client():
+    """job_server_site/sitecustomize.py, the client, loaded by path (it is not on this process's sys.path)."""
+    spec = importlib.util.spec_from_file_location("job_server_client", SITE / "sitecustomize.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+client = _client()
+#: The variable naming the server's socket in the jobs' environment.
+SOCKET_ENV = client.SOCKET_ENV
 
 #: Variables that may differ between the server and a job: the socket's, the shell's own, pytest's name of the
 #: running test, the job's temporary folder (`tempfile` looks it up again in the fork), polars' and pyarrow's
@@ -64,22 +77,20 @@ PER_JOB_ENV = frozenset(
 
 
 def preload() -> list[str]:
-    """Import what the rule scripts import: the libraries, then every polyinstruct module a script names."""
-    import ast
-
+    """Import what the rule scripts import: the libraries, then every package module a script may run (the
+    closure the code fingerprints follow, lazy imports included)."""
     import torch  # noqa: F401
     import transformers  # noqa: F401
 
     from polyinstruct import compat
+    from polyinstruct.workflow import fingerprint
 
     compat.skip_unused_probes()  # before transformers' generation code loads, as in a model job
     names = [
         "transformers.modeling_utils",
         "transformers.generation",
         "peft",
-        "numpy",
         "polars",
-        "pyarrow",
         "pyarrow.json",
         "snakemake.script",
         # imported inside the package's functions: the trainer (1 s here), plots, the judges' client
@@ -88,31 +99,11 @@ def preload() -> list[str]:
         "matplotlib.pyplot",
         "openai",
     ]
-    for script in sorted((REPO / "scripts").rglob("*.py")):
-        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.append(node.module)
-                names += [f"{node.module}.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                names += [alias.name for alias in node.names]
-    loaded = []
-    for name in dict.fromkeys(names):
-        try:
-            importlib.import_module(name)
-        except ImportError:  # `from module import function` names a function, not a module
-            continue
-        loaded.append(name)
-    return loaded
-
-
-def _read_exact(conn: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("client closed the connection")
-        data += chunk
-    return data
+    scripts = sorted((REPO / "scripts").rglob("*.py"))
+    names += sorted({fingerprint.module_name(path) for script in scripts for path in fingerprint.closure(script)})
+    for name in names:
+        importlib.import_module(name)
+    return names
 
 
 def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
@@ -120,7 +111,7 @@ def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
     length = struct.unpack("!Q", msg[:8])[0]
     payload = msg[8:]
     if len(payload) < length:
-        payload += _read_exact(conn, length - len(payload))
+        payload += client.receive_exact(conn, length - len(payload))
     return json.loads(payload), fds
 
 
@@ -282,6 +273,18 @@ _current: dict = {}
 
 
 def environment(env: dict[str, str], *, warm: bool = True, current: dict = _current) -> dict[str, str]:
+    """`env` itself with POLYINSTRUCT_TEST_NO_JOB_SERVER=1, or when no server starts (a warning says why: the
+    runs stay right, every job in its own process); otherwise `env` with this process's server's socket."""
+    if os.environ.get("POLYINSTRUCT_TEST_NO_JOB_SERVER") == "1":
+        return env
+    try:
+        return _served(env, warm, current)
+    except RuntimeError as exc:
+        warnings.warn(f"every job runs in its own process: {exc}", stacklevel=2)
+        return env
+
+
+def _served(env: dict[str, str], warm: bool, current: dict) -> dict[str, str]:
     """`env` plus what sends a Snakemake run's rule scripts to this process's job server: started on first use,
     and started afresh (the last one stopped) when `env` differs from the one it was started with in anything
     a job may not change (PER_JOB_ENV, POLYINSTRUCT_*). Tests that run in the pytest process itself leave
@@ -306,12 +309,8 @@ def start(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "jobs.sock"
     log_path = folder / "server.log"
-    job_env = {
-        **env,
-        SOCKET_ENV: str(path),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), env.get("PYTHONPATH")])),
-    }
-    server_env = {k: v for k, v in job_env.items() if k != SOCKET_ENV}
+    server_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), env.get("PYTHONPATH")]))}
+    job_env = {**server_env, SOCKET_ENV: str(path)}
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             [sys.executable, __file__, str(path), *([] if warm else ["--cold"])],

@@ -141,11 +141,6 @@ def test_a_run_whose_environment_changed_gets_a_server_of_its_own():
     job_server.stop(current["proc"])
 
 
-def test_the_client_names_the_same_variable_as_the_server():
-    site = (job_server.SITE / "sitecustomize.py").read_text(encoding="utf-8")
-    assert f'SOCKET_ENV = "{job_server.SOCKET_ENV}"' in site
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

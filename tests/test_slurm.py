@@ -105,11 +105,7 @@ def _gpus(row: dict) -> str | None:
 def test_tiny_experiment_runs_through_slurm(slurm_cluster, tmp_path, tiny_llama):
     """Every rule of the tiny experiment through Slurm; evaluated in fr only (en would repeat the same generate,
     language-ID, judge and summary jobs: 12 Slurm jobs more, each a Snakemake start and a model process)."""
-    import yaml
-
-    config = tiny_experiment(tmp_path, tiny_llama)
-    config["eval_languages"] = ["fr"]
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    tiny_experiment(tmp_path, tiny_llama, eval_languages=["fr"])
     t0 = time.monotonic()
     slurm_cluster.snakemake(tmp_path, "all", "results/cluster/gpu_smoke/2gpu.json")
     print(f"tiny experiment on Slurm: {time.monotonic() - t0:.1f}s")

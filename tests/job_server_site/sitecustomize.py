@@ -25,16 +25,21 @@ def _is_rule_script(argv: list[str]) -> bool:
     return os.path.basename(folder) == "scripts" and os.path.basename(os.path.dirname(folder)) == ".snakemake"
 
 
+def receive_exact(sock, n: int) -> bytes:
+    """`n` bytes from `sock` (the server reads a request's rest with it too)."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("the other end closed the connection")
+        data += chunk
+    return data
+
+
 def _receive_int(sock) -> int:
     import struct
 
-    data = b""
-    while len(data) < 4:
-        chunk = sock.recv(4 - len(data))
-        if not chunk:
-            raise ConnectionError("the job server closed the connection")
-        data += chunk
-    return struct.unpack("!i", data)[0]
+    return struct.unpack("!i", receive_exact(sock, 4))[0]
 
 
 def _forward(path: str) -> None:
