@@ -4,7 +4,10 @@ Data: `--records` records (default 3.2M, BayLing 2's corpus size) in the shipped
 JSONL file per language (en, fr, de), parallel (the same ids in each), each record a shipped polyalpaca
 record of that language (cycled) with the fields the pipeline writes (`id`, `source`, `lang`, the text
 fields, and `qa` on the translated languages, as translation leaves it), about 1.2 GB in all at 3.2M.
-Generated once into `--data` (reused when it is there).
+Generated once into `--data` (reused when it is there), with each file's line index beside it
+(`polyinstruct.mixtures.line_index.write`, what the rule that writes a part file writes with it; the time it
+takes is printed: it is paid once per file, not per mixture). `--no-index` builds without the indexes (the
+builder reads, checks and parses every file itself, as it does when an index is missing or stale).
 
 Each mixture is built twice, each time in a fresh process (as a `build_mixture` job runs it): the plain
 loop (`json.loads` every line into a dict, `compose.build`/`build_shares`, `json.dumps` every record
@@ -15,7 +18,7 @@ validation 0.05) and a BayLing-style share mixture (budget 160,000, 43/26/31% of
 0.01).
 
     .venv/bin/python perf/bench_mixtures.py [--records 3200000] [--data /tmp/polyinstruct-mixtures]
-        [--mixtures mono-fr multilingual downsampled sampled shares] [--skip-plain]
+        [--mixtures mono-fr multilingual downsampled sampled shares] [--skip-plain] [--no-index]
 """
 
 from __future__ import annotations
@@ -70,6 +73,18 @@ def settings(mixture: str) -> dict:
     return {"languages": languages, "source_lang": "en", "shares": None, "validation_fraction": 0.05}
 
 
+def write_indexes(data: Path) -> float:
+    """Each file's line index, written where it is missing or not that of the file; returns the seconds."""
+    from polyinstruct.mixtures import line_index
+
+    start = time.perf_counter()
+    for lang in LANGS:
+        path = data / f"{lang}.jsonl"
+        if line_index.load(path) is None:
+            line_index.write(path)
+    return time.perf_counter() - start
+
+
 def run_one(how: str, mixture: str, data: Path, out: Path) -> None:
     """One build in this process; prints its seconds and peak RSS as JSON."""
     paths = {lang: str(data / f"{lang}.jsonl") for lang in LANGS}
@@ -100,8 +115,10 @@ def run_one(how: str, mixture: str, data: Path, out: Path) -> None:
         write_jsonl(out / "train.jsonl", train)
         write_jsonl(out / "valid.jsonl", valid)
     else:
-        from polyinstruct.mixtures import stream
+        from polyinstruct.mixtures import line_index, stream
 
+        if how == "streamed-no-index":
+            line_index.load = lambda *args, **kwargs: None
         if s["shares"]:
             sh = s["shares"]
             stream.build_shares(
@@ -153,7 +170,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "polyinstruct-mixtures")
     parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=MIXTURES)
     parser.add_argument("--skip-plain", action="store_true", help="only the streamed builder")
-    parser.add_argument("--run", choices=("plain", "streamed"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-index", action="store_true", help="build without the part files' line indexes")
+    parser.add_argument("--run", choices=("plain", "streamed", "streamed-no-index"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -164,13 +182,16 @@ def main() -> None:
     generate(args.data, args.records)
     size = sum((args.data / f"{lang}.jsonl").stat().st_size for lang in LANGS)
     print(f"data: {args.records:,} records, {size / 1e9:.2f} GB in {args.data} ({time.perf_counter() - start:.0f} s)")
+    if not args.no_index:
+        print(f"line indexes (checked, and written where missing, once per file): {write_indexes(args.data):.1f} s")
+    streamed_how = "streamed-no-index" if args.no_index else "streamed"
     print(
         f"{'mixture':<13}{'lines out':>11}{'plain s':>10}{'plain MB':>10}{'streamed s':>12}{'streamed MB':>13}"
         f"{'ratio':>8}  identical"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for mixture in args.mixtures:
-            streamed = measure("streamed", mixture, args.data, Path(tmp) / "streamed")
+            streamed = measure(streamed_how, mixture, args.data, Path(tmp) / "streamed")
             if args.skip_plain:
                 plain = {"seconds": float("nan"), "cpu_seconds": float("nan"), "peak_rss_mb": float("nan")}
                 plain["sha256"] = None

@@ -47,6 +47,7 @@ rule normalise_instructions:
         lambda wc: inputs.dataset_source(config, wc),
     output:
         records=paths.INSTRUCTIONS,
+        index=paths.lines_index(paths.INSTRUCTIONS),
         manifest=paths.INSTRUCTIONS_MANIFEST,
     params:
         spec=lambda wc: config["datasets"][wc.dataset],

@@ -7,6 +7,7 @@ rule build_crosslingual:
         inputs.crosslingual_sources(config),
     output:
         records=paths.CROSSLINGUAL,
+        index=paths.lines_index(paths.CROSSLINGUAL),
         manifest=paths.CROSSLINGUAL_MANIFEST,
     params:
         settings=config["crosslingual"],
@@ -27,6 +28,7 @@ rule build_crosslingual:
 rule build_mixture:
     input:
         unpack(lambda wc: inputs.mixture_sources(config, wc)),
+        indexes=lambda wc: inputs.mixture_indexes(config, wc),
     output:
         train=paths.MIXTURE_TRAIN,
         valid=paths.MIXTURE_VALID,

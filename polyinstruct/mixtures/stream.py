@@ -4,7 +4,9 @@
 parse and re-encode each with `json`. Here the records stay in their files:
 
 1. index: each part file is read in blocks and parsed by Arrow's JSON reader, keeping only the ids,
-   languages and tasks (the fields the choice depends on) and the byte span of every record's line;
+   languages and tasks (the fields the choice depends on) and the byte span of every record's line; or,
+   when the file has its line index (`line_index`, written by the rule that wrote the file) and the index is
+   that of the file's bytes, all of this (and where each line's kept prefix ends) is read from the index;
 2. choice: the same draws as `compose`, on row numbers instead of dicts: the validation coin per
    distinct id, then `random.Random(f"{seed}:{mixture}:{part}")`'s `sample` and `shuffle`, whose
    result depends only on the length of the list, so the order is the one `compose` gives;
@@ -16,6 +18,8 @@ parse and re-encode each with `json`. Here the records stay in their files:
    `compose.KEEP_FIELDS` present, in that order, strings escaped as `json.dumps(..., ensure_ascii=False)`
    escapes them) by vectorised string operations. The lines go to bucket files by output position, and
    each bucket is put in order and appended to the output, so memory holds one bucket, not the mixture.
+   Indexed parts of MAPPED_BYTES or less in all whose chosen lines are all cut skip the buckets: the files
+   are mapped into memory and each output is gathered from the maps in its order.
 
 Blocks are indexed, and their output lines made, THREADS at a time (Arrow and NumPy release the GIL).
 
@@ -29,6 +33,7 @@ unknown mixture (so that `compose` raises its own error).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -51,6 +56,8 @@ from polyinstruct.mixtures.compose import KEEP_FIELDS, seeded_rng
 log = logging.getLogger(__name__)
 BLOCK_BYTES = 8 << 20  # read and parse the files this much at a time
 BUCKET_BYTES = 32 << 20  # reorder the output this much at a time
+MAPPED_BYTES = 512 << 20  # indexed parts up to this size in all are mapped into memory and gathered from there
+GATHER_LINES = 1 << 14  # output lines gathered and written at a time
 THREADS = min(2, os.cpu_count() or 1)  # blocks read at once
 SELECT_FIELDS = ("id", "lang", "task")  # what the choice reads
 _ESCAPE_FROM = ["\\", '"'] + [chr(i) for i in range(32)]
@@ -72,6 +79,7 @@ class Part:
     starts: np.ndarray = None  # byte offset of every record's line in the file
     ends: np.ndarray = None
     columns: dict = field(default_factory=dict)  # SELECT_FIELDS -> pyarrow array
+    cuts: np.ndarray = None  # from the line index: where each line's kept prefix ends, or -1 (canonical.cuts)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -176,10 +184,29 @@ def _indexed_blocks(path: Path):
     return _ahead((_index_block, offset, data, path) for offset, data in _blocks(path))
 
 
-def index(path: str | os.PathLike) -> Part:
-    """Read one part file's ids, languages and tasks and its line spans (step 1)."""
+def block_spans(starts: np.ndarray, ends: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Part.blocks for lines at `starts`/`ends`: consecutive whole lines of about BLOCK_BYTES each."""
+    if not len(starts):
+        return []
+    firsts = np.unique(np.searchsorted(starts, np.arange(int(starts[0]), int(ends[-1]), BLOCK_BYTES)))
+    lasts = np.append(firsts[1:], len(starts)) - 1
+    return [
+        (int(starts[a]), int(ends[b]) + 1 - int(starts[a]), int(a), int(b - a + 1))
+        for a, b in zip(firsts.tolist(), lasts.tolist())
+    ]
+
+
+def index(path: str | os.PathLike, saved: bool = True) -> Part:
+    """Read one part file's ids, languages and tasks and its line spans (step 1); from its line index when
+    `saved` and the index is that of the file's bytes (`line_index.load`)."""
     import pyarrow as pa
 
+    if saved:
+        from polyinstruct.mixtures import line_index
+
+        part = line_index.load(path)
+        if part is not None:
+            return part
     part = Part(Path(path))
     starts, ends, chunks = [], [], {name: [] for name in SELECT_FIELDS}
     rows = 0
@@ -467,7 +494,12 @@ def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]
     """Encode the chosen rows of every part and write each output in its order.
 
     The encoded lines go to bucket files by output position as the parts are read in file order; each
-    bucket (at most about BUCKET_BYTES) is then read back, put in order and appended to its output."""
+    bucket (at most about BUCKET_BYTES) is then read back, put in order and appended to its output.
+    Parts that have line indexes, MAPPED_BYTES or less in all, whose chosen lines are all cut, are mapped into
+    memory and gathered from there instead (`_write_from_maps`)."""
+    if _all_cut(table, outputs) and sum(os.path.getsize(part.path) for part in table.parts) <= MAPPED_BYTES:
+        _write_from_maps(table, outputs)
+        return
     total = int(table.offsets[-1])
     target = np.full(total, -1, dtype=np.int8)
     position = np.zeros(total, dtype=np.int64)
@@ -528,6 +560,88 @@ def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]
                         out.write(_in_order(Path(tmp) / f"{name}-{b}", positions, lengths))
 
 
+def _all_cut(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]) -> bool:
+    """Whether every part has its line index and every chosen line is cut (none has to be re-encoded)."""
+    if not table.parts or any(part.cuts is None for part in table.parts):
+        return False
+    cuts = np.concatenate([part.cuts for part in table.parts])
+    return all(bool((cuts[np.asarray(rows, dtype=np.int64)] >= 0).all()) for rows, _ in outputs.values())
+
+
+def _mapped(part: Part, stack: ExitStack):
+    """The part file mapped into memory (read-only), and an Arrow array over it whose even elements are the
+    lines' kept prefixes (`Part.cuts`; a line that is not cut: empty) and odd ones the gaps between them."""
+    import mmap
+
+    import pyarrow as pa
+
+    with open(part.path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+    if mapped is not None:
+        stack.callback(_close_map, mapped)
+    bounds = np.empty(2 * len(part) + 1, dtype=np.int64)  # a cut is at or before its line's end: they only grow
+    bounds[0:-1:2] = part.starts
+    bounds[1:-1:2] = np.where(part.cuts >= 0, part.cuts, part.starts)
+    bounds[-1] = size
+    data = pa.py_buffer(mapped if mapped is not None else b"")
+    return mapped, pa.Array.from_buffers(pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), data])
+
+
+def _close_map(mapped) -> None:
+    with contextlib.suppress(BufferError):  # an Arrow array still exports it: the map closes when that array goes
+        mapped.close()
+
+
+def _closed(prefixes):
+    """Each kept prefix followed by `}` and a newline (Arrow, without the GIL)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(
+        prefixes, pa.scalar(b"", pa.large_binary()), pa.scalar(b"}\n", pa.large_binary())
+    )
+
+
+def _write_from_maps(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]) -> None:
+    """write() for parts whose chosen lines are all cut (`Part.cuts`, from their line indexes): every part file is
+    mapped into memory as it is, and each output is taken from the maps in its order, GATHER_LINES at a time,
+    as each line's kept prefix followed by `}` and a newline. The maps count towards the process's memory as
+    they are read (random lines: each read maps the pages around it too), hence MAPPED_BYTES."""
+    import pyarrow as pa
+
+    with ExitStack() as stack:
+        chunks = [_mapped(part, stack)[1] for part in table.parts]
+
+        def gather(rows: np.ndarray):
+            """The output lines of `rows`: taken from each part's array (a take from a chunked array would join
+            the chunks first), put back in the order of `rows`, and closed."""
+            part_of = np.searchsorted(table.offsets, rows, side="right") - 1
+            by_part = np.argsort(part_of, kind="stable")
+            rows, part_of = rows[by_part], part_of[by_part]
+            cuts = np.searchsorted(part_of, np.arange(len(chunks) + 1))
+            taken = [
+                chunks[k].take(pa.array(2 * (rows[cuts[k] : cuts[k + 1]] - table.offsets[k])))
+                for k in range(len(chunks))
+                if cuts[k + 1] > cuts[k]
+            ]
+            lines = taken[0] if len(taken) == 1 else pa.concat_arrays(taken)
+            if len(taken) > 1:
+                back = np.empty(len(rows), dtype=np.int64)
+                back[by_part] = np.arange(len(rows))
+                lines = lines.take(pa.array(back))
+            return _closed(lines)
+
+        for rows, out_path in outputs.values():
+            rows = np.asarray(rows, dtype=np.int64)
+            with atomic_path(out_path) as tmp_out, open(tmp_out, "wb") as out:
+                # the next lines are gathered (Arrow, without the GIL) while these are written
+                for lines in _ahead((gather, rows[a : a + GATHER_LINES]) for a in range(0, len(rows), GATHER_LINES)):
+                    data, offsets = _spans(lines)
+                    out.write(data[offsets[0] : offsets[-1]])
+        chunks.clear()  # the arrays export the maps: let them go before the maps are closed
+
+
 def _encoded(data: bytes, part: Part, offset: int, first: int, count: int, chosen: np.ndarray):
     """The encoded lines (with newlines) of the `chosen` rows of one block of `part`."""
     if 2 * len(chosen) > count:  # most of the block: parse it whole, keep the chosen rows
@@ -564,7 +678,10 @@ def _chosen_lines(data: bytes, part: Part, offset: int, first: int, count: int, 
 
     starts = part.starts[first : first + count][chosen] - offset
     ends = part.ends[first : first + count][chosen] - offset
-    if 2 * len(chosen) > count:  # most of the block: look at it whole
+    if part.cuts is not None:  # from the line index
+        cuts = part.cuts[first : first + count][chosen]
+        cuts = np.where(cuts >= 0, cuts - offset, -1)
+    elif 2 * len(chosen) > count:  # most of the block: look at it whole
         cuts = canonical.cuts(data, starts, ends, KEEP_FIELDS)
     else:  # the chosen lines only, one after the other
         lengths = ends - starts

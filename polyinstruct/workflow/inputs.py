@@ -262,6 +262,12 @@ def mixture_sources(config: dict, wildcards) -> dict[str, str]:
     return parts
 
 
+def mixture_indexes(config: dict, wildcards) -> list[str]:
+    """The line indexes of the mixture's part files (`paths.lines_index`): the builder reads them instead of
+    parsing every part file again for every mixture."""
+    return [paths.lines_index(path) for path in mixture_sources(config, wildcards).values()]
+
+
 def crosslingual_sources(config: dict) -> list[str]:
     from polyinstruct.mixtures import crosslingual
 

@@ -31,6 +31,15 @@ def _pattern(text: str) -> str:
     return text.replace("{run}", RUN).replace("{baseline}", BASELINE)
 
 
+#: a part file's line index (polyinstruct/mixtures/line_index.py), written beside it by the rule that writes it
+LINES_INDEX = ".lines.arrow"
+
+
+def lines_index(pattern: str) -> str:
+    """The line index of the part file (instructions, translation, cross-lingual instructions) at `pattern`."""
+    return f"{pattern}{LINES_INDEX}"
+
+
 def log(pattern: str) -> str:
     """`logs/...` mirror of a `results/...` pattern: its stem (extensions dropped) + `.log`."""
     return f"logs/{_stem(pattern)}.log"

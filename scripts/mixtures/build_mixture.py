@@ -5,9 +5,10 @@ from polyinstruct.workflow.job import job
 with job(snakemake):
     p = snakemake.params
     mixture = snakemake.wildcards.mixture
+    parts = {key: path for key, path in snakemake.input.items() if key != "indexes"}
     counts = stream.build_files(
         mixture,
-        dict(snakemake.input.items()),
+        parts,
         snakemake.output.train,
         snakemake.output.valid,
         seed=p.seed,
@@ -30,6 +31,6 @@ with job(snakemake):
             "seed": p.seed,
             "validation_fraction": p.validation_fraction,
             **counts,
-            "inputs": {path: sha256_file(path) for path in snakemake.input},
+            "inputs": {path: sha256_file(path) for path in parts.values()},
         },
     )
