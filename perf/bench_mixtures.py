@@ -75,13 +75,13 @@ def settings(mixture: str) -> dict:
 
 def write_indexes(data: Path) -> float:
     """Each file's line index, written where it is missing or not that of the file; returns the seconds."""
-    from polyinstruct.mixtures import line_index
+    from polyinstruct.mixtures import line_index, stream
 
     start = time.perf_counter()
     for lang in LANGS:
         path = data / f"{lang}.jsonl"
         if line_index.load(path) is None:
-            line_index.write(path)
+            stream.write_index(path)
     return time.perf_counter() - start
 
 

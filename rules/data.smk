@@ -47,7 +47,7 @@ rule normalise_instructions:
         lambda wc: inputs.dataset_source(config, wc),
     output:
         records=paths.INSTRUCTIONS,
-        index=paths.lines_index(paths.INSTRUCTIONS),
+        index=paths.INSTRUCTIONS_INDEX,
         manifest=paths.INSTRUCTIONS_MANIFEST,
     params:
         spec=lambda wc: config["datasets"][wc.dataset],

@@ -7,7 +7,7 @@ rule build_crosslingual:
         inputs.crosslingual_sources(config),
     output:
         records=paths.CROSSLINGUAL,
-        index=paths.lines_index(paths.CROSSLINGUAL),
+        index=paths.CROSSLINGUAL_INDEX,
         manifest=paths.CROSSLINGUAL_MANIFEST,
     params:
         settings=config["crosslingual"],

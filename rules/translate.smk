@@ -73,7 +73,7 @@ rule merge_translations:
         unpack(lambda wc: inputs.translation_shards(SHARDS, wc)),
     output:
         records=paths.TRANSLATION,
-        index=paths.lines_index(paths.TRANSLATION),
+        index=paths.TRANSLATION_INDEX,
         manifest=paths.TRANSLATION_MANIFEST,
     log:
         log(paths.TRANSLATION),

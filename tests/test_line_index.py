@@ -34,7 +34,7 @@ def kept_first(parts):
 def indexed(root, parts, **kwargs):
     files = write_parts(root, parts, **kwargs)
     for path in files.values():
-        line_index.write(path)
+        stream.write_index(path)
     return files
 
 
@@ -120,9 +120,11 @@ def test_a_file_streaming_cannot_reproduce_is_recorded_and_built_by_compose(tmp_
     fr = Path(files["fr"])
     fr.write_bytes(fr.read_bytes().replace(b"\n", b"\r\n"))  # Python splits lines at \r
     for path in files.values():
-        line_index.write(path)
-    with pytest.raises(stream.Unavailable, match="carriage returns"):
+        stream.write_index(path)
+    with pytest.raises(line_index.Unstreamable, match="carriage returns"):
         line_index.load(files["fr"])
+    with pytest.raises(stream.Unavailable, match="carriage returns"):
+        stream.index(files["fr"])
     kwargs = dict(seed=1, validation_fraction=0.1, languages=["en", "fr"], source_lang="en")
     counts = stream.build_files("multilingual", files, tmp_path / "train.jsonl", tmp_path / "valid.jsonl", **kwargs)
     train, valid, want = compose.build("multilingual", parts, ["en", "fr"], "en", 1, 0.1)

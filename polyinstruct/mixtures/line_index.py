@@ -25,8 +25,6 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
-
 from polyinstruct.io import atomic_path
 from polyinstruct.mixtures.compose import KEEP_FIELDS
 
@@ -66,48 +64,33 @@ def _metadata(records: Path, **extra: str) -> dict[bytes, bytes]:
     return {k.encode(): v.encode() for k, v in meta.items()}
 
 
-def write(records: str | os.PathLike, out: str | os.PathLike | None = None) -> dict:
-    """Index the part file `records` and write the index (atomically) to `out` (default `path_for(records)`);
-    returns {"lines", "cut", "unavailable"}: lines indexed, lines cut as bytes, and why the file cannot be
-    streamed (None when it can)."""
+class Unstreamable(Exception):
+    """The index records that the builder cannot stream its file (the reason is the message)."""
+
+
+def save(records: str | os.PathLike, out: str | os.PathLike, columns: dict | None, unavailable: str | None = None):
+    """Write (atomically) the index of `records` to `out`: `columns` (start, end, cut and SELECT_FIELDS, in
+    line order), or none and the reason the file cannot be streamed."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    from polyinstruct.mixtures import canonical, stream
-
     records = Path(records)
-    out = Path(out or path_for(records))
-    try:
-        part = stream.index(records, saved=False)
-    except stream.Unavailable as reason:
-        schema = pa.schema([], metadata=_metadata(records, unavailable=str(reason)))
+    if columns is None:
+        schema = pa.schema([], metadata=_metadata(records, unavailable=str(unavailable)))
         with atomic_path(out) as tmp, ipc.new_file(tmp, schema) as writer:
             writer.write_table(pa.table({}, schema=schema))
-        return {"lines": 0, "cut": 0, "unavailable": str(reason)}
-    cuts = np.full(len(part), -1, dtype=np.int64)
-    with open(records, "rb") as fh:
-        for offset, size, first, count in part.blocks:
-            fh.seek(offset)
-            data = fh.read(size)
-            rows = slice(first, first + count)
-            found = canonical.cuts(data, part.starts[rows] - offset, part.ends[rows] - offset, KEEP_FIELDS)
-            cuts[rows] = np.where(found >= 0, found + offset, -1)
-    columns = {"start": part.starts, "end": part.ends, "cut": cuts}
-    columns.update((name, part.columns[name]) for name in stream.SELECT_FIELDS)
+        return
     table = pa.table(columns).replace_schema_metadata(_metadata(records))
     with atomic_path(out) as tmp, ipc.new_file(tmp, table.schema) as writer:
-        writer.write_table(table, max_chunksize=max(len(part), 1))  # one batch: `load` maps it without copies
-    return {"lines": len(part), "cut": int((cuts >= 0).sum()), "unavailable": None}
+        writer.write_table(table, max_chunksize=max(table.num_rows, 1))  # one batch: `load` maps it without copies
 
 
 def load(records: str | os.PathLike, index: str | os.PathLike | None = None):
-    """The `stream.Part` of `records` from its index (default `path_for(records)`), with `cuts`; None when
-    there is no index or it is not the index of these bytes (why is logged). Raises `stream.Unavailable`
-    when the index records that the file cannot be streamed."""
+    """The columns of the index of `records` (default `path_for(records)`): start, end and cut as NumPy arrays, the
+    others as Arrow arrays; None when there is no index or it is not the index of these bytes (why is logged).
+    Raises `Unstreamable` when the index records that the file cannot be streamed."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
-
-    from polyinstruct.mixtures import stream
 
     records = Path(records)
     index = Path(index or path_for(records))
@@ -127,10 +110,8 @@ def load(records: str | os.PathLike, index: str | os.PathLike | None = None):
         log.info("%s: not the index of %s as it is now (%s differ); indexing the file", index, records, stale)
         return None
     if "unavailable" in meta:
-        raise stream.Unavailable(meta["unavailable"])
-    part = stream.Part(records)
-    part.starts, part.ends, part.cuts = (table.column(n).to_numpy() for n in ("start", "end", "cut"))
-    for name in stream.SELECT_FIELDS:
-        part.columns[name] = table.column(name).combine_chunks()  # one chunk: no copy
-    part.blocks = stream.block_spans(part.starts, part.ends)
-    return part
+        raise Unstreamable(meta["unavailable"])
+    return {
+        name: table.column(name).to_numpy() if name in ("start", "end", "cut") else table.column(name).combine_chunks()
+        for name in table.column_names
+    }

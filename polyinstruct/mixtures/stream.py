@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from polyinstruct.io import atomic_path
-from polyinstruct.mixtures import canonical, compose, draws
+from polyinstruct.mixtures import canonical, compose, draws, line_index
 from polyinstruct.mixtures.compose import KEEP_FIELDS, seeded_rng
 
 log = logging.getLogger(__name__)
@@ -202,10 +202,15 @@ def index(path: str | os.PathLike, saved: bool = True) -> Part:
     import pyarrow as pa
 
     if saved:
-        from polyinstruct.mixtures import line_index
-
-        part = line_index.load(path)
-        if part is not None:
+        try:
+            columns = line_index.load(path)
+        except line_index.Unstreamable as reason:
+            raise Unavailable(str(reason)) from None
+        if columns is not None:
+            part = Part(Path(path))
+            part.starts, part.ends, part.cuts = columns["start"], columns["end"], columns["cut"]
+            part.columns = {name: columns[name] for name in SELECT_FIELDS}
+            part.blocks = block_spans(part.starts, part.ends)
             return part
     part = Part(Path(path))
     starts, ends, chunks = [], [], {name: [] for name in SELECT_FIELDS}
@@ -225,6 +230,29 @@ def index(path: str | os.PathLike, saved: bool = True) -> Part:
         if part.columns[name].null_count:
             raise Unavailable(f"{path}: a record without '{name}' (or with null)")
     return part
+
+
+def write_index(records: str | os.PathLike, out: str | os.PathLike | None = None) -> dict:
+    """Index the part file `records` (step 1 and `canonical.cuts`) and save it as its line index (`line_index`) to
+    `out` (default `line_index.path_for(records)`); returns {"lines", "cut", "unavailable"}: lines indexed, lines
+    cut as bytes, and why the file cannot be streamed (None when it can)."""
+    out = out or line_index.path_for(records)
+    try:
+        part = index(records, saved=False)
+    except Unavailable as reason:
+        line_index.save(records, out, None, str(reason))
+        return {"lines": 0, "cut": 0, "unavailable": str(reason)}
+    cuts = np.full(len(part), -1, dtype=np.int64)
+    with open(records, "rb") as fh:
+        for offset, size, first, count in part.blocks:
+            fh.seek(offset)
+            data = fh.read(size)
+            rows = slice(first, first + count)
+            found = canonical.cuts(data, part.starts[rows] - offset, part.ends[rows] - offset, KEEP_FIELDS)
+            cuts[rows] = np.where(found >= 0, found + offset, -1)
+    columns = {"start": part.starts, "end": part.ends, "cut": cuts, **{n: part.columns[n] for n in SELECT_FIELDS}}
+    line_index.save(records, out, columns)
+    return {"lines": len(part), "cut": int((cuts >= 0).sum()), "unavailable": None}
 
 
 # ---- the choice (step 2): compose's draws on row numbers --------------------------------------------

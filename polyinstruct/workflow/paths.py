@@ -66,6 +66,7 @@ ARCHIVE = "results/external/{scheme}/{archive}"  # a fetched archive whose membe
 EXTRACTED = "results/external/{scheme}/{archive}.contents/{member}"
 INSTRUCTIONS = "results/data/instructions/{dataset}.jsonl"
 INSTRUCTIONS_MANIFEST = "results/data/instructions/{dataset}.manifest.json"
+INSTRUCTIONS_INDEX = lines_index(INSTRUCTIONS)
 EVAL = "results/data/eval/{evalset}/{lang}.jsonl"
 EVAL_MANIFEST = "results/data/eval/{evalset}/{lang}.manifest.json"
 
@@ -74,12 +75,14 @@ SHARD = "results/translate/{dataset}/{lang}/shard-{shard}.jsonl"
 SHARD_QA = "results/translate/{dataset}/{lang}/shard-{shard}.qa.json"
 TRANSLATION = "results/translate/{dataset}/{lang}.jsonl"
 TRANSLATION_MANIFEST = "results/translate/{dataset}/{lang}.manifest.json"
+TRANSLATION_INDEX = lines_index(TRANSLATION)
 CT2_LLM = "results/models/{model}/ct2"  # CTranslate2 conversion of a causal LM of the grid
 CT2_MT = "results/models/mt/ct2/{lang}"  # ... of the MT model into one target language
 CT2_MODEL = "model.bin"
 
 # ---- mixtures (rules/mixtures.smk) -------------------------------------------------------------------
 CROSSLINGUAL = "results/crosslingual/instructions.jsonl"
+CROSSLINGUAL_INDEX = lines_index(CROSSLINGUAL)
 CROSSLINGUAL_MANIFEST = "results/crosslingual/manifest.json"
 MIXTURE_TRAIN = "results/mixtures/{dataset}/{mixture}/train.jsonl"
 MIXTURE_VALID = "results/mixtures/{dataset}/{mixture}/valid.jsonl"

@@ -1,7 +1,7 @@
 from collections import Counter
 
 from polyinstruct.io import Malformed, sha256_file, write_json, write_jsonl
-from polyinstruct.mixtures import crosslingual, line_index
+from polyinstruct.mixtures import crosslingual, stream
 from polyinstruct.workflow.job import job
 
 with job(snakemake):
@@ -21,7 +21,7 @@ with job(snakemake):
         dropped += pair_dropped
         per_pair[f"{pivot}-{lang}"] = {"parallel": len(every), "used": len(pairs), "records": len(built)}
     write_jsonl(snakemake.output.records, records)
-    line_index.write(snakemake.output.records, snakemake.output.index)
+    stream.write_index(snakemake.output.records, snakemake.output.index)
     write_json(
         snakemake.output.manifest,
         {
