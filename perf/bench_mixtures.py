@@ -5,7 +5,7 @@ JSONL file per language (en, fr, de), parallel (the same ids in each), each reco
 record of that language (cycled) with the fields the pipeline writes (`id`, `source`, `lang`, the text
 fields, and `qa` on the translated languages, as translation leaves it), about 1.2 GB in all at 3.2M.
 Generated once into `--data` (reused when it is there), with each file's line index beside it
-(`polyinstruct.mixtures.line_index.write`, what the rule that writes a part file writes with it; the time it
+(`polyinstruct.mixtures.stream.write_index`, what the rule that writes a part file writes with it; the time it
 takes is printed: it is paid once per file, not per mixture). `--no-index` builds without the indexes (the
 builder reads, checks and parses every file itself, as it does when an index is missing or stale).
 

@@ -11,7 +11,8 @@ an input of every `build_mixture` job that reads the file. It holds
 - in the file's metadata: the format version, `compose.KEEP_FIELDS` when it was made, the part file's size and
   its XXH3-64 digest.
 
-An index is the result of `stream.index` and `canonical.cuts` on those exact bytes, so it is only used for
+An index is what `stream.index` reads from those exact bytes, cuts included (`stream.write_index` makes it;
+this module is its format), so it is only used for
 them: `load` hashes the part file again (about 0.1 s per 400 MB, against about 3 s to index it) and returns
 None, with the reason logged, when anything differs; the builder then indexes the file itself. A file that
 streaming cannot reproduce (`stream.Unavailable`) gets an index that records why, and the builder goes
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from polyinstruct.io import atomic_path
 from polyinstruct.mixtures.compose import KEEP_FIELDS
+from polyinstruct.workflow import paths
 
 log = logging.getLogger(__name__)
 VERSION = "1"
@@ -35,8 +37,6 @@ _HASH_BLOCK = 16 << 20
 
 def path_for(records: str | os.PathLike) -> str:
     """Where the index of the part file `records` is (`paths.lines_index`)."""
-    from polyinstruct.workflow import paths
-
     return paths.lines_index(os.fspath(records))
 
 

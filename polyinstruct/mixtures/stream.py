@@ -155,12 +155,17 @@ def _parse(data: bytes, names, path: Path, rows: int, threads: bool = True):
     return table
 
 
-def _index_block(offset: int, data: bytes, path: Path):
-    """One block's line spans, and its ids, languages and tasks (checked as Arrow reads them)."""
+def _index_block(offset: int, data: bytes, path: Path, with_cuts: bool = False):
+    """One block's line spans, and its ids, languages and tasks (checked as Arrow reads them); `with_cuts`:
+    and where each line's kept prefix ends in the file (`canonical.cuts`, or -1)."""
     _check_bytes(data, path)
     s, e = _lines(data)
     table = _parse(data, SELECT_FIELDS, path, len(s), threads=False)
-    return offset, len(data), s + offset, e + offset, table
+    cuts = None
+    if with_cuts:
+        found = canonical.cuts(data, s, e, KEEP_FIELDS)
+        cuts = np.where(found >= 0, found + offset, -1)
+    return offset, len(data), s + offset, e + offset, table, cuts
 
 
 def _ahead(calls):
@@ -179,9 +184,9 @@ def _ahead(calls):
             yield pending.popleft().result()
 
 
-def _indexed_blocks(path: Path):
+def _indexed_blocks(path: Path, with_cuts: bool = False):
     """_index_block of every block of `path`, in order (`_ahead`)."""
-    return _ahead((_index_block, offset, data, path) for offset, data in _blocks(path))
+    return _ahead((_index_block, offset, data, path, with_cuts) for offset, data in _blocks(path))
 
 
 def block_spans(starts: np.ndarray, ends: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -196,9 +201,10 @@ def block_spans(starts: np.ndarray, ends: np.ndarray) -> list[tuple[int, int, in
     ]
 
 
-def index(path: str | os.PathLike, saved: bool = True) -> Part:
+def index(path: str | os.PathLike, saved: bool = True, with_cuts: bool = False) -> Part:
     """Read one part file's ids, languages and tasks and its line spans (step 1); from its line index when
-    `saved` and the index is that of the file's bytes (`line_index.load`)."""
+    `saved` and the index is that of the file's bytes (`line_index.load`). `with_cuts`: a file read here gets
+    its `Part.cuts` too (what its line index holds)."""
     import pyarrow as pa
 
     if saved:
@@ -213,17 +219,20 @@ def index(path: str | os.PathLike, saved: bool = True) -> Part:
             part.blocks = block_spans(part.starts, part.ends)
             return part
     part = Part(Path(path))
-    starts, ends, chunks = [], [], {name: [] for name in SELECT_FIELDS}
+    starts, ends, cuts, chunks = [], [], [], {name: [] for name in SELECT_FIELDS}
     rows = 0
-    for offset, size, s, e, table in _indexed_blocks(part.path):
+    for offset, size, s, e, table, c in _indexed_blocks(part.path, with_cuts):
         for name in SELECT_FIELDS:
             chunks[name].extend(table.column(name).chunks)
         part.blocks.append((offset, size, rows, len(s)))
         starts.append(s)
         ends.append(e)
+        cuts.append(c)
         rows += len(s)
     empty = np.zeros(0, np.int64)
     part.starts, part.ends = (np.concatenate(x) if x else empty for x in (starts, ends))
+    if with_cuts:
+        part.cuts = np.concatenate(cuts) if cuts else empty
     for name in SELECT_FIELDS:
         part.columns[name] = pa.chunked_array(chunks[name], pa.string()).combine_chunks()
     for name in ("id", "lang"):
@@ -238,21 +247,14 @@ def write_index(records: str | os.PathLike, out: str | os.PathLike | None = None
     cut as bytes, and why the file cannot be streamed (None when it can)."""
     out = out or line_index.path_for(records)
     try:
-        part = index(records, saved=False)
+        part = index(records, saved=False, with_cuts=True)  # one pass over the file
     except Unavailable as reason:
         line_index.save(records, out, None, str(reason))
         return {"lines": 0, "cut": 0, "unavailable": str(reason)}
-    cuts = np.full(len(part), -1, dtype=np.int64)
-    with open(records, "rb") as fh:
-        for offset, size, first, count in part.blocks:
-            fh.seek(offset)
-            data = fh.read(size)
-            rows = slice(first, first + count)
-            found = canonical.cuts(data, part.starts[rows] - offset, part.ends[rows] - offset, KEEP_FIELDS)
-            cuts[rows] = np.where(found >= 0, found + offset, -1)
-    columns = {"start": part.starts, "end": part.ends, "cut": cuts, **{n: part.columns[n] for n in SELECT_FIELDS}}
+    columns = {"start": part.starts, "end": part.ends, "cut": part.cuts}
+    columns.update((name, part.columns[name]) for name in SELECT_FIELDS)
     line_index.save(records, out, columns)
-    return {"lines": len(part), "cut": int((cuts >= 0).sum()), "unavailable": None}
+    return {"lines": len(part), "cut": int((part.cuts >= 0).sum()), "unavailable": None}
 
 
 # ---- the choice (step 2): compose's draws on row numbers --------------------------------------------
@@ -525,7 +527,7 @@ def write(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLike]]
     bucket (at most about BUCKET_BYTES) is then read back, put in order and appended to its output.
     Parts that have line indexes, MAPPED_BYTES or less in all, whose chosen lines are all cut, are mapped into
     memory and gathered from there instead (`_write_from_maps`)."""
-    if _all_cut(table, outputs) and sum(os.path.getsize(part.path) for part in table.parts) <= MAPPED_BYTES:
+    if sum(os.path.getsize(part.path) for part in table.parts) <= MAPPED_BYTES and _all_cut(table, outputs):
         _write_from_maps(table, outputs)
         return
     total = int(table.offsets[-1])
@@ -597,8 +599,8 @@ def _all_cut(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os.PathLik
 
 
 def _mapped(part: Part, stack: ExitStack):
-    """The part file mapped into memory (read-only), and an Arrow array over it whose even elements are the
-    lines' kept prefixes (`Part.cuts`; a line that is not cut: empty) and odd ones the gaps between them."""
+    """An Arrow array over the part file mapped into memory (read-only, closed by `stack`) whose even elements
+    are the lines' kept prefixes (`Part.cuts`; a line that is not cut: empty) and odd ones the gaps between them."""
     import mmap
 
     import pyarrow as pa
@@ -613,7 +615,7 @@ def _mapped(part: Part, stack: ExitStack):
     bounds[1:-1:2] = np.where(part.cuts >= 0, part.cuts, part.starts)
     bounds[-1] = size
     data = pa.py_buffer(mapped if mapped is not None else b"")
-    return mapped, pa.Array.from_buffers(pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), data])
+    return pa.Array.from_buffers(pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), data])
 
 
 def _close_map(mapped) -> None:
@@ -639,7 +641,7 @@ def _write_from_maps(table: _Rows, outputs: dict[str, tuple[np.ndarray, str | os
     import pyarrow as pa
 
     with ExitStack() as stack:
-        chunks = [_mapped(part, stack)[1] for part in table.parts]
+        chunks = [_mapped(part, stack) for part in table.parts]
 
         def gather(rows: np.ndarray):
             """The output lines of `rows`: taken from each part's array (a take from a chunked array would join
