@@ -9,12 +9,16 @@ user prompt); `as_messages` turns either into messages.
 
 Protocols ask a judge with `complete(prompts, template=version)` (and `repeat=r` for the r-th repeat
 of a repeated judgment); `CachedJudge` gives any backend that signature, answering repeats from the
-cache and writing each real call to the ledger.
+cache and writing each real call to the ledger. Jobs sharing a cache at once ask each prompt once
+(see the claims in `judge/cache.py`).
 """
 
 from __future__ import annotations
 
-from polyinstruct.score.judge.cache import JudgeCache, cache_key
+import threading
+import time
+
+from polyinstruct.score.judge.cache import JudgeCache, cache_key, new_owner
 from polyinstruct.score.judge.ledger import CostLedger
 
 
@@ -25,6 +29,8 @@ def as_messages(prompt: str | list[dict]) -> list[dict]:
 
 class CachedJudge:
     """Cache lookups first; the misses (deduplicated) go to the backend in chunks, stored as they return."""
+
+    poll_seconds = 0.5  # how often a job waiting on another job's claims looks at the cache
 
     def __init__(self, backend, cache: JudgeCache, ledger: CostLedger | None = None, chunk_size: int = 64):
         self.backend = backend
@@ -47,34 +53,69 @@ class CachedJudge:
         return len(self._misses(prompts, template, repeat))
 
     def complete(self, prompts: list, template: str, repeat: int = 0) -> tuple[list[str | None], dict]:
+        """Answers in prompt order. Each distinct miss is asked once, here or by a job asking it now.
+
+        The misses are claimed in the cache first; those another live job holds are waited for and
+        read from the cache when it stores them (or asked here if its call fails or it dies)."""
         misses = self._misses(prompts, template, repeat)
-        keys = list(misses)
-        failed = truncated = 0
-        for start in range(0, len(keys), self.chunk_size):
-            chunk = keys[start : start + self.chunk_size]
-            answers, stats = self.backend.complete([misses[k] for k in chunk])
-            truncated += stats.get("truncated_prompts", 0)
-            usage = stats.get("usage") or [None] * len(chunk)
-            attempts = stats.get("attempts") or [1] * len(chunk)
-            for i, (key, answer) in enumerate(zip(chunk, answers)):
-                if answer is None:
-                    failed += 1
-                    continue
-                self.cache.put(key, self.model, template, answer, usage[i])
-                if self.ledger is not None:
-                    self.ledger.record(
-                        model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
-                    )
+        pending = list(misses)
+        asked = failed = truncated = 0
+        owner = new_owner()
+        with _Heartbeat(self.cache, owner):
+            while pending:
+                claimed, held = self.cache.claim(pending, owner)
+                for start in range(0, len(claimed), self.chunk_size):
+                    chunk = claimed[start : start + self.chunk_size]
+                    answers, stats = self.backend.complete([misses[k] for k in chunk])
+                    asked += len(chunk)
+                    truncated += stats.get("truncated_prompts", 0)
+                    usage = stats.get("usage") or [None] * len(chunk)
+                    attempts = stats.get("attempts") or [1] * len(chunk)
+                    for i, (key, answer) in enumerate(zip(chunk, answers)):
+                        if answer is None:
+                            failed += 1
+                            continue
+                        self.cache.put(key, self.model, template, answer, usage[i])
+                        if self.ledger is not None:
+                            self.ledger.record(
+                                model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
+                            )
+                    self.cache.release(owner, chunk)  # the failed ones: a waiting job may try them
+                pending = held
+                if pending and not claimed:
+                    time.sleep(self.poll_seconds)
         answers = [self.cache.get(cache_key(self.model, template, p, repeat)) for p in prompts]
         stats = {
             "prompts": len(prompts),
-            "calls": len(keys) - failed,
+            "calls": asked - failed,
             "failed_calls": failed,
-            "cache_hits": len(prompts) - len(keys),
+            "cache_hits": len(prompts) - asked,
         }
         if truncated:
             stats["truncated_prompts"] = truncated  # judge prompts the local judge cut to fit its context
         return answers, stats
+
+
+class _Heartbeat:
+    """Keeps an owner's claims alive while a `complete` runs; ends any left when it returns or raises."""
+
+    def __init__(self, cache: JudgeCache, owner: str):
+        self.cache, self.owner = cache, owner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="judge-claims", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.cache.lease_seconds / 4):
+            self.cache.heartbeat(self.owner)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.cache.release(self.owner)
 
 
 def ask(judge, prompts: list, templates: list[str], repeat: int = 0) -> tuple[list[str | None], dict]:
