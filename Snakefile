@@ -36,3 +36,9 @@ rule all:
 add_code_params(workflow)
 # Each input/params function's signature is read once here, not by Snakemake for every job (workflow/signatures.py).
 pin_signatures(workflow)
+# Python's garbage collector looks rarely while Snakemake plans, and as usual once jobs run (workflow/collector.py).
+collector.for_planning()
+
+
+onstart:
+    collector.for_running()

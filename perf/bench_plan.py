@@ -8,7 +8,9 @@ the features every rule of ours has (`script:`, `log:`, `benchmark:`, `conda:`, 
 input functions or computed params. It prints the per-job costs (wall-clock and the child's CPU seconds,
 the best of --repeat runs each, alternating) and ours' ratio to each: to "trivial", what our workflow
 costs on top of Snakemake's cheapest; to "featured", what our input functions and params alone add
-(Snakemake's per-job work for scripts, logs, benchmarks and conda environments being the same). Then the
+(Snakemake's per-job work for scripts, logs, benchmarks and conda environments being the same). Our Snakefile
+tunes Python's garbage collector while it plans (`workflow/collector.py`); with --same-collector the two
+baselines get the same two lines, and the ratios to them say what is left once that is equal. Then the
 planning summary: the sizes and estimates alone (`planning.summarise`, no Snakemake) and the whole command (`python -m
 polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
 
@@ -17,6 +19,7 @@ directory (every registry language with a FLORES code in mt_eval X<->en and X<->
 tasks over them, 3 models, the crosslingual mixture and its ablation, MT-Bench-style judging through an API).
 
     .venv/bin/python perf/bench_plan.py [--configfile F | --synthetic] [--repeat 3] [--no-summary] [--profile]
+                                        [--same-collector]
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ rule all:
         expand("c/{{i}}.txt", i=range(N)),
         expand("a/{{i}}.txt", i=range(N, N + EXTRA)),
 
-{rules}"""
+{rules}{collector}"""
 
 #: a step of the bare chain: what the issue's baseline is
 SHELL_STEP = """
@@ -144,9 +147,25 @@ rule {name}:
 """
 
 
-def trivial_workflow(root: Path, jobs: int, features: bool = False) -> tuple[Path, list[str]]:
+#: what our Snakefile does about the garbage collector, for the baselines with --same-collector
+SAME_COLLECTOR = """
+
+from polyinstruct.workflow import collector
+
+collector.for_planning()
+
+
+onstart:
+    collector.for_running()
+"""
+
+
+def trivial_workflow(
+    root: Path, jobs: int, features: bool = False, same_collector: bool = False
+) -> tuple[Path, list[str]]:
     """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args.
-    `features`: each rule has our rules' features (FEATURE_STEP) instead of a bare `shell: touch`."""
+    `features`: each rule has our rules' features (FEATURE_STEP) instead of a bare `shell: touch`;
+    `same_collector`: the Snakefile tunes the garbage collector as ours does."""
     root.mkdir(parents=True, exist_ok=True)
     chains, extra = divmod(jobs - 1, 3)
     step = FEATURE_STEP if features else SHELL_STEP
@@ -154,7 +173,10 @@ def trivial_workflow(root: Path, jobs: int, features: bool = False) -> tuple[Pat
         step.format(name=name, input=f'    input:\n        "{before}/{{i}}.txt",\n' if before else "")
         for name, before in (("a", None), ("b", "a"), ("c", "b"))
     )
-    (root / "Snakefile").write_text(TRIVIAL.format(chains=chains, extra=extra, rules=rules), encoding="utf-8")
+    collector = SAME_COLLECTOR if same_collector else ""
+    (root / "Snakefile").write_text(
+        TRIVIAL.format(collector=collector, chains=chains, extra=extra, rules=rules), encoding="utf-8"
+    )
     if features:
         (root / "env.yaml").write_text("channels: [conda-forge]\ndependencies: [python=3.11]\n", encoding="utf-8")
         (root / "touch.py").write_text("open(snakemake.output[0], 'w').close()\n", encoding="utf-8")
@@ -186,7 +208,7 @@ def time_dry_run(configfile: Path) -> tuple[float, int]:
 BASELINES = {"trivial": False, "featured": True}  # name -> trivial_workflow(features=...)
 
 
-def compare(configfile: Path, root: Path, repeat: int) -> dict:
+def compare(configfile: Path, root: Path, repeat: int, same_collector: bool = False) -> dict:
     """Best-of-`repeat` per-job wall and CPU milliseconds of ours and of the two trivial workflows (the bare
     shell chain, and the chain with our rules' features), and ours' ratios to each."""
     ours_args = ["--replace-workflow-config", "--configfile", str(configfile)]
@@ -197,7 +219,10 @@ def compare(configfile: Path, root: Path, repeat: int) -> dict:
         wall, cpu, n = dry_run(REPO, ours_args)
         if jobs is None:
             jobs = n
-            workflows = {name: trivial_workflow(root / name, jobs, features) for name, features in BASELINES.items()}
+            workflows = {
+                name: trivial_workflow(root / name, jobs, features, same_collector)
+                for name, features in BASELINES.items()
+            }
         best["ours"] = [min(best["ours"][0], wall), min(best["ours"][1], cpu)]
         line = [f"ours {wall:.1f} s wall / {cpu:.1f} s CPU"]
         for name, (cwd, args) in workflows.items():
@@ -225,6 +250,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="dry runs of each workflow; the best counts")
     parser.add_argument("--no-summary", action="store_true", help="only the per-job comparison")
     parser.add_argument("--profile", action="store_true", help="cProfile the planning summary's estimates")
+    parser.add_argument(
+        "--same-collector", action="store_true", help="the baselines tune the garbage collector as ours does"
+    )
     args = parser.parse_args()
 
     from polyinstruct.workflow import planning
@@ -235,7 +263,9 @@ def main() -> None:
         else:
             configfile = (args.configfile or DEFAULT).resolve()
         print(f"config: {configfile}")
-        result = compare(configfile, Path(tmp), args.repeat)
+        result = compare(configfile, Path(tmp), args.repeat, args.same_collector)
+        if args.same_collector:
+            print("baselines with our Snakefile's garbage-collector settings (workflow/collector.py)")
         print(f"snakemake -n, {result['jobs']:,} jobs each, best of {args.repeat}:")
         for name in ("ours", *BASELINES):
             row = result[name]

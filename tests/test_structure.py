@@ -21,7 +21,7 @@ import yaml
 
 from polyinstruct.score.judge import protocols
 from polyinstruct.translate import registry
-from polyinstruct.workflow import fingerprint, paths, targets
+from polyinstruct.workflow import collector, fingerprint, paths, targets
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "polyinstruct"
@@ -46,7 +46,9 @@ def workflow_rules():
             snakefile=REPO / "Snakefile",
             workdir=REPO,
         )
-        return {rule.name: rule for rule in wf._workflow.rules}
+        rules = {rule.name: rule for rule in wf._workflow.rules}
+    collector.for_running()  # parsing the Snakefile tuned this process's garbage collector for planning
+    return rules
 
 
 def test_every_stage_is_one_hop_each_way(workflow_rules):
