@@ -31,8 +31,10 @@ class BilledJudge:
 
     def __init__(self, billed: Path, delay: float = 0.0, fail: frozenset = frozenset()):
         self.billed, self.delay, self.fail = billed, delay, fail
+        self.entered = threading.Event()  # set once a call has begun, i.e. its prompts are claimed
 
     def complete(self, prompts):
+        self.entered.set()
         time.sleep(self.delay)
         with open(self.billed, "a", encoding="utf-8") as fh:
             for prompt in prompts:
@@ -121,28 +123,28 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_after_the_lease(tmp_path)
 
 def test_the_heartbeat_keeps_a_long_call_claimed(tmp_path):
     prompts = ["Rate a long answer", "Rate another long answer"]
-    slow = CachedJudge(BilledJudge(tmp_path / "billed.jsonl", delay=3.0), JudgeCache(tmp_path, lease_seconds=1.0))
-    waiting = CachedJudge(BilledJudge(tmp_path / "billed.jsonl"), JudgeCache(tmp_path, lease_seconds=1.0))
+    backend = BilledJudge(tmp_path / "billed.jsonl", delay=4.0)
+    slow = CachedJudge(backend, JudgeCache(tmp_path, lease_seconds=2.0))
+    waiting = CachedJudge(BilledJudge(tmp_path / "billed.jsonl"), JudgeCache(tmp_path, lease_seconds=2.0))
     results = {}
     owner = threading.Thread(target=lambda: results.setdefault("slow", slow.complete(prompts, TEMPLATE)))
     owner.start()
-    time.sleep(0.5)  # the slow job has claimed both and is inside its 3 s call
+    assert backend.entered.wait(30)  # the slow job has claimed both and is inside its 4 s call
     results["waiting"] = waiting.complete(prompts, TEMPLATE)
     owner.join()
-    assert billed(tmp_path / "billed.jsonl") == prompts  # three lease periods passed; nobody took over
+    assert billed(tmp_path / "billed.jsonl") == prompts  # two lease periods passed; nobody took over
     assert results["waiting"][0] == results["slow"][0] and results["waiting"][1]["calls"] == 0
 
 
 def test_a_failed_call_ends_its_claim_and_the_waiting_job_asks(tmp_path):
     prompt = "Rate the answer the judge refused once"
-    failing = CachedJudge(
-        BilledJudge(tmp_path / "billed.jsonl", delay=1.0, fail=frozenset([prompt])), JudgeCache(tmp_path)
-    )
+    backend = BilledJudge(tmp_path / "billed.jsonl", delay=1.0, fail=frozenset([prompt]))
+    failing = CachedJudge(backend, JudgeCache(tmp_path))
     waiting = CachedJudge(BilledJudge(tmp_path / "billed.jsonl"), JudgeCache(tmp_path))
     results = {}
     owner = threading.Thread(target=lambda: results.setdefault("failing", failing.complete([prompt], TEMPLATE)))
     owner.start()
-    time.sleep(0.3)
+    assert backend.entered.wait(30)
     results["waiting"] = waiting.complete([prompt], TEMPLATE)
     owner.join()
     assert results["failing"][0] == [None] and results["failing"][1]["failed_calls"] == 1
