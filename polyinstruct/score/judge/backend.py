@@ -58,32 +58,34 @@ class CachedJudge:
         The misses are claimed in the cache first; those another live job holds are waited for and
         read from the cache when it stores them (or asked here if its call fails or it dies)."""
         misses = self._misses(prompts, template, repeat)
-        pending = list(misses)
         asked = failed = truncated = 0
-        owner = new_owner()
-        with _Heartbeat(self.cache, owner):
-            while pending:
-                claimed, held = self.cache.claim(pending, owner)
-                for start in range(0, len(claimed), self.chunk_size):
-                    chunk = claimed[start : start + self.chunk_size]
-                    answers, stats = self.backend.complete([misses[k] for k in chunk])
-                    asked += len(chunk)
-                    truncated += stats.get("truncated_prompts", 0)
-                    usage = stats.get("usage") or [None] * len(chunk)
-                    attempts = stats.get("attempts") or [1] * len(chunk)
-                    for i, (key, answer) in enumerate(zip(chunk, answers)):
-                        if answer is None:
-                            failed += 1
-                            continue
-                        self.cache.put(key, self.model, template, answer, usage[i])
-                        if self.ledger is not None:
-                            self.ledger.record(
-                                model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
-                            )
-                    self.cache.release(owner, chunk)  # the failed ones: a waiting job may try them
-                pending = held
-                if pending and not claimed:
-                    time.sleep(self.poll_seconds)
+        if misses:  # a job whose prompts are all answered claims nothing (and writes nothing)
+            owner, pending = new_owner(), list(misses)
+            with _Heartbeat(self.cache, owner):
+                while pending:
+                    claimed, held = self.cache.claim(pending, owner)
+                    for start in range(0, len(claimed), self.chunk_size):
+                        chunk = claimed[start : start + self.chunk_size]
+                        answers, stats = self.backend.complete([misses[k] for k in chunk])
+                        asked += len(chunk)
+                        truncated += stats.get("truncated_prompts", 0)
+                        usage = stats.get("usage") or [None] * len(chunk)
+                        attempts = stats.get("attempts") or [1] * len(chunk)
+                        unanswered = []
+                        for i, (key, answer) in enumerate(zip(chunk, answers)):
+                            if answer is None:
+                                unanswered.append(key)
+                                continue
+                            self.cache.put(key, self.model, template, answer, usage[i])  # ends its claim
+                            if self.ledger is not None:
+                                self.ledger.record(
+                                    model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
+                                )
+                        failed += len(unanswered)
+                        self.cache.release(owner, unanswered)  # a waiting job may try them
+                    pending = held
+                    if pending and not claimed:
+                        time.sleep(self.poll_seconds)
         answers = [self.cache.get(cache_key(self.model, template, p, repeat)) for p in prompts]
         stats = {
             "prompts": len(prompts),

@@ -53,8 +53,8 @@ LEASE_SECONDS = 120.0  # a claim whose heartbeat is older than this is taken ove
 
 
 def new_owner() -> str:
-    """A claimant's identity: host, process and a random part (two calls in one process differ)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """A claimant's identity, unique per call (a claim row records its host and process beside it)."""
+    return uuid.uuid4().hex
 
 
 def _alive(pid: int) -> bool:
@@ -63,7 +63,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 
