@@ -36,6 +36,8 @@ rule all:
 add_code_params(workflow)
 # Each input/params function's signature is read once here, not by Snakemake for every job (workflow/signatures.py).
 pin_signatures(workflow)
+# Snakemake's source cache parses each script's path once, not three times per job (workflow/script_sources.py).
+script_sources.parse_each_path_once()
 # Python's garbage collector looks rarely while Snakemake plans, and as usual once jobs run (workflow/collector.py).
 collector.for_planning()
 

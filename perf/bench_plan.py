@@ -9,10 +9,11 @@ input functions or computed params. It prints the per-job costs (wall-clock and 
 the best of --repeat runs each, alternating) and ours' ratio to each: to "trivial", what our workflow
 costs on top of Snakemake's cheapest; to "featured", what our input functions and params alone add
 (Snakemake's per-job work for scripts, logs, benchmarks and conda environments being the same). Our Snakefile
-tunes Python's garbage collector while it plans (`workflow/collector.py`); with --same-collector the two
-baselines get the same two lines, and the ratios to them say what is left once that is equal. Then the
-planning summary: the sizes and estimates alone (`planning.summarise`, no Snakemake) and the whole command (`python -m
-polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
+tunes Python's garbage collector while it plans (`workflow/collector.py`) and has Snakemake's source cache parse
+each script's path once (`workflow/script_sources.py`; only rules with a script gain from it); with
+--same-collector the two baselines get the same lines, and the ratios to them say what is left once that is
+equal. Then the planning summary: the sizes and estimates alone (`planning.summarise`, no Snakemake) and the whole
+command (`python -m polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
 
 Default config: configs/bayling2.yaml; with --synthetic, a BayLing-sized config generated in a temporary
 directory (every registry language with a FLORES code in mt_eval X<->en and X<->zh directions, lm-eval
@@ -147,11 +148,13 @@ rule {name}:
 """
 
 
-#: what our Snakefile does about the garbage collector, for the baselines with --same-collector
+#: what our Snakefile does about planning speed, for the baselines with --same-collector: the garbage
+#: collector's settings, and the source cache's memo of parsed script paths (used only by rules with scripts)
 SAME_COLLECTOR = """
 
-from polyinstruct.workflow import collector
+from polyinstruct.workflow import collector, script_sources
 
+script_sources.parse_each_path_once()
 collector.for_planning()
 
 
@@ -165,7 +168,7 @@ def trivial_workflow(
 ) -> tuple[Path, list[str]]:
     """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args.
     `features`: each rule has our rules' features (FEATURE_STEP) instead of a bare `shell: touch`;
-    `same_collector`: the Snakefile tunes the garbage collector as ours does."""
+    `same_collector`: the Snakefile has our planning lines (garbage collector, script path memo)."""
     root.mkdir(parents=True, exist_ok=True)
     chains, extra = divmod(jobs - 1, 3)
     step = FEATURE_STEP if features else SHELL_STEP
@@ -251,7 +254,9 @@ def main() -> None:
     parser.add_argument("--no-summary", action="store_true", help="only the per-job comparison")
     parser.add_argument("--profile", action="store_true", help="cProfile the planning summary's estimates")
     parser.add_argument(
-        "--same-collector", action="store_true", help="the baselines tune the garbage collector as ours does"
+        "--same-collector",
+        action="store_true",
+        help="the baselines have our planning lines (garbage collector, script path memo)",
     )
     args = parser.parse_args()
 
@@ -265,7 +270,7 @@ def main() -> None:
         print(f"config: {configfile}")
         result = compare(configfile, Path(tmp), args.repeat, args.same_collector)
         if args.same_collector:
-            print("baselines with our Snakefile's garbage-collector settings (workflow/collector.py)")
+            print("baselines with our Snakefile's planning lines (workflow/collector.py, workflow/script_sources.py)")
         print(f"snakemake -n, {result['jobs']:,} jobs each, best of {args.repeat}:")
         for name in ("ours", *BASELINES):
             row = result[name]

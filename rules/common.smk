@@ -10,7 +10,7 @@ from polyinstruct.report import significance
 from polyinstruct.data import sources
 from polyinstruct.workflow import config as configuration
 from polyinstruct.workflow import grid, paths, targets
-from polyinstruct.workflow import collector, inputs
+from polyinstruct.workflow import collector, inputs, script_sources
 from polyinstruct.workflow.fingerprint import add_code_params
 from polyinstruct.workflow.signatures import pin_signatures
 from polyinstruct.workflow.paths import log, timing
