@@ -116,7 +116,7 @@ rule all:
         expand("c/{{i}}.txt", i=range(N)),
         expand("a/{{i}}.txt", i=range(N, N + EXTRA)),
 
-{rules}{collector}"""
+{rules}{planning_lines}"""
 
 #: a step of the bare chain: what the issue's baseline is
 SHELL_STEP = """
@@ -150,7 +150,7 @@ rule {name}:
 
 #: what our Snakefile does about planning speed, for the baselines with --same-collector: the garbage
 #: collector's settings, and the source cache's memo of parsed script paths (used only by rules with scripts)
-SAME_COLLECTOR = """
+PLANNING_LINES = """
 
 from polyinstruct.workflow import collector, script_sources
 
@@ -176,9 +176,9 @@ def trivial_workflow(
         step.format(name=name, input=f'    input:\n        "{before}/{{i}}.txt",\n' if before else "")
         for name, before in (("a", None), ("b", "a"), ("c", "b"))
     )
-    collector = SAME_COLLECTOR if same_collector else ""
+    planning_lines = PLANNING_LINES if same_collector else ""
     (root / "Snakefile").write_text(
-        TRIVIAL.format(collector=collector, chains=chains, extra=extra, rules=rules), encoding="utf-8"
+        TRIVIAL.format(planning_lines=planning_lines, chains=chains, extra=extra, rules=rules), encoding="utf-8"
     )
     if features:
         (root / "env.yaml").write_text("channels: [conda-forge]\ndependencies: [python=3.11]\n", encoding="utf-8")

@@ -215,6 +215,23 @@ def snakemake(
     return proc
 
 
+#: the environment of a fresh Python or Snakemake process that imports the package from this checkout
+PACKAGE_ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def python_json(code: str) -> dict:
+    """Run `code` (dedented) in a fresh Python process with the package importable, and return the JSON object
+    on the last line it printed: for settings of a process (its garbage collector, Snakemake's functions) that
+    the test process must keep as they are."""
+    import textwrap
+
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=PACKAGE_ENV
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run, as {rule: count}."""
     from polyinstruct.workflow.planning import parse_job_stats

@@ -6,27 +6,16 @@ Each check runs in its own Python process, so the test process keeps Python's de
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
+
+from conftest import PACKAGE_ENV, REPO, python_json
 
 from polyinstruct.workflow import collector
 
-REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def python(code: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=ENV, check=True
-    )
-    return json.loads(proc.stdout)
-
 
 def test_planning_collects_rarely_and_running_restores_the_defaults():
-    seen = python(
+    seen = python_json(
         """
         import gc, json
         from polyinstruct.workflow import collector
@@ -47,7 +36,7 @@ def test_planning_collects_rarely_and_running_restores_the_defaults():
 
 def test_what_is_made_after_planning_is_frozen_at_exit():
     # an exit handler registered first runs last (atexit is last-in, first-out): it sees the collector's
-    seen = python(
+    seen = python_json(
         """
         import atexit, gc, json
         atexit.register(lambda: print(json.dumps({"at_exit": gc.get_freeze_count(), "planned": planned})))
@@ -101,7 +90,7 @@ def test_snakemake_plans_with_the_planning_settings_and_runs_with_the_defaults(t
     subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--quiet", "all"],
         cwd=tmp_path,
-        env=ENV,
+        env=PACKAGE_ENV,
         check=True,
         capture_output=True,
     )

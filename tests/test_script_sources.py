@@ -7,28 +7,16 @@ it was; the check against another layout of Snakemake uses pytest's monkeypatch,
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
+
+from conftest import PACKAGE_ENV, REPO, python_json
 
 from polyinstruct.workflow import script_sources
 
-REPO = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def python(code: str, cwd: Path | None = None) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=ENV, cwd=cwd
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
 
 def test_a_path_is_parsed_once_and_names_the_same_cache_entry():
-    seen = python(
+    seen = python_json(
         """
         import json
         import smart_open
@@ -113,7 +101,7 @@ def test_a_dry_run_parses_each_script_path_once(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "all"],
         cwd=tmp_path,
-        env=ENV,
+        env=PACKAGE_ENV,
         capture_output=True,
         text=True,
     )
