@@ -152,6 +152,25 @@ def test_a_failed_call_ends_its_claim_and_the_waiting_job_asks(tmp_path):
     assert billed(tmp_path / "billed.jsonl") == [prompt, prompt]
 
 
+def test_a_failed_call_stays_failed_for_its_job_when_another_job_answers_it_at_once(tmp_path):
+    """The race CI once hit: the waiting job stores the answer between this job's release and its read."""
+    prompt = "Rate the answer the judge refused once"
+    key = cache_key(BilledJudge.model, TEMPLATE, prompt)
+
+    class AnsweredOnRelease(JudgeCache):
+        def release(self, owner, keys=None):
+            super().release(owner, keys)
+            if keys:  # the waiting job claims the released key and stores its answer before this job reads
+                JudgeCache(tmp_path).put(key, BilledJudge.model, TEMPLATE, "Rating: [[8]]")
+
+    backend = BilledJudge(tmp_path / "billed.jsonl", fail=frozenset([prompt]))
+    answers, stats = CachedJudge(backend, AnsweredOnRelease(tmp_path)).complete([prompt, prompt], TEMPLATE)
+    assert answers == [None, None] and stats["failed_calls"] == 1 and stats["calls"] == 0
+    assert JudgeCache(tmp_path).get(key) == "Rating: [[8]]"  # a rerun of this job reads it from the cache
+    answers, stats = CachedJudge(backend, JudgeCache(tmp_path)).complete([prompt], TEMPLATE)
+    assert answers == ["Rating: [[8]]"] and stats == {"prompts": 1, "calls": 0, "failed_calls": 0, "cache_hits": 1}
+
+
 def test_an_error_in_the_backend_releases_the_claims(tmp_path):
     class Broken(BilledJudge):
         def complete(self, prompts):

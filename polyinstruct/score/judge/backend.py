@@ -56,9 +56,12 @@ class CachedJudge:
         """Answers in prompt order. Each distinct miss is asked once, here or by a job asking it now.
 
         The misses are claimed in the cache first; those another live job holds are waited for and
-        read from the cache when it stores them (or asked here if its call fails or it dies)."""
+        read from the cache when it stores them (or asked here if its call fails or it dies). A prompt
+        whose call failed here is None in these answers even if a waiting job has answered it since,
+        so the answers agree with `failed_calls` whatever the timing (a rerun reads it from the cache)."""
         misses = self._misses(prompts, template, repeat)
-        asked = failed = truncated = 0
+        asked = truncated = 0
+        failed: set[str] = set()  # keys whose call here failed: None in this job's answers, whoever answers later
         if misses:  # a job whose prompts are all answered claims nothing (and writes nothing)
             owner, pending = new_owner(), list(misses)
             with _Heartbeat(self.cache, owner):
@@ -81,16 +84,17 @@ class CachedJudge:
                                 self.ledger.record(
                                     model=self.model, template=template, key=key, usage=usage[i], attempts=attempts[i]
                                 )
-                        failed += len(unanswered)
+                        failed.update(unanswered)
                         self.cache.release(owner, unanswered)  # a waiting job may try them
                     pending = held
                     if pending and not claimed:
                         time.sleep(self.poll_seconds)
-        answers = [self.cache.get(cache_key(self.model, template, p, repeat)) for p in prompts]
+        keys = [cache_key(self.model, template, p, repeat) for p in prompts]
+        answers = [None if key in failed else self.cache.get(key) for key in keys]
         stats = {
             "prompts": len(prompts),
-            "calls": asked - failed,
-            "failed_calls": failed,
+            "calls": asked - len(failed),
+            "failed_calls": len(failed),
             "cache_hits": len(prompts) - asked,
         }
         if truncated:
