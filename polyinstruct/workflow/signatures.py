@@ -59,7 +59,6 @@ def _function(item) -> Callable | None:
 def pin_signatures(workflow) -> int:
     """Record the parameters of every rule function once; returns how many functions were pinned."""
     from snakemake.common import FUNC_OVERWRITE_PARAMS_ATTR, get_function_params, overwrite_function_params
-
     from snakemake.resources import Resource
 
     pinned = 0
