@@ -9,8 +9,9 @@ input functions or computed params. It prints the per-job costs (wall-clock and 
 the best of --repeat runs each, alternating) and ours' ratio to each: to "trivial", what our workflow
 costs on top of Snakemake's cheapest; to "featured", what our input functions and params alone add
 (Snakemake's per-job work for scripts, logs, benchmarks and conda environments being the same). Our Snakefile
-tunes Python's garbage collector while it plans (`workflow/collector.py`) and has Snakemake's source cache parse
-each script's path once (`workflow/script_sources.py`; only rules with a script gain from it); with
+tunes Python's garbage collector while it plans (`workflow/collector.py`), has Snakemake's source cache parse
+each script's path once (`workflow/script_sources.py`; only rules with a script gain from it) and reads each
+function's signature once (`workflow/signatures.py`, Snakemake's own resource functions included); with
 --same-collector the two baselines get the same lines, and the ratios to them say what is left once that is
 equal. Then the planning summary: the sizes and estimates alone (`planning.summarise`, no Snakemake) and the whole
 command (`python -m polyinstruct.workflow.planning`, which runs its own dry run); --no-summary skips it.
@@ -149,11 +150,14 @@ rule {name}:
 
 
 #: what our Snakefile does about planning speed, for the baselines with --same-collector: the garbage
-#: collector's settings, and the source cache's memo of parsed script paths (used only by rules with scripts)
+#: collector's settings, the source cache's memo of parsed script paths (used only by rules with scripts) and
+#: the signatures read once (Snakemake's own resource functions included)
 PLANNING_LINES = """
 
 from polyinstruct.workflow import collector, script_sources
+from polyinstruct.workflow.signatures import pin_signatures
 
+pin_signatures(workflow)
 script_sources.parse_each_path_once()
 collector.for_planning()
 
@@ -168,7 +172,8 @@ def trivial_workflow(
 ) -> tuple[Path, list[str]]:
     """A three-rule chain with exactly `jobs` jobs (`all` included); returns its directory and config args.
     `features`: each rule has our rules' features (FEATURE_STEP) instead of a bare `shell: touch`;
-    `same_collector`: the Snakefile has our planning lines (garbage collector, script path memo)."""
+    `same_collector`: the Snakefile has our planning lines (garbage collector, script path memo, signatures
+    read once)."""
     root.mkdir(parents=True, exist_ok=True)
     chains, extra = divmod(jobs - 1, 3)
     step = FEATURE_STEP if features else SHELL_STEP
@@ -256,7 +261,7 @@ def main() -> None:
     parser.add_argument(
         "--same-collector",
         action="store_true",
-        help="the baselines have our planning lines (garbage collector, script path memo)",
+        help="the baselines have our planning lines (garbage collector, script path memo, signatures read once)",
     )
     args = parser.parse_args()
 
@@ -270,7 +275,10 @@ def main() -> None:
         print(f"config: {configfile}")
         result = compare(configfile, Path(tmp), args.repeat, args.same_collector)
         if args.same_collector:
-            print("baselines with our Snakefile's planning lines (workflow/collector.py, workflow/script_sources.py)")
+            print(
+                "baselines with our Snakefile's planning lines"
+                " (workflow/collector.py, workflow/script_sources.py, workflow/signatures.py)"
+            )
         print(f"snakemake -n, {result['jobs']:,} jobs each, best of {args.repeat}:")
         for name in ("ours", *BASELINES):
             row = result[name]
