@@ -1,12 +1,14 @@
 """Snakemake reads each rule function's signature once, not per job (workflow/signatures.py).
 
-A real Snakemake run in a fresh process, with and without `pin_signatures`: the jobs get the same inputs, params,
-threads and resources either way, and with it no signature is inspected once planning starts.
+A real Snakemake dry run in a fresh process, with and without `pin_signatures`: the jobs' commands, formatted from
+their inputs, params, threads and resources, are the same either way, and with it no signature is inspected once
+planning starts.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -19,7 +21,7 @@ import json
 import os
 from polyinstruct.workflow.signatures import pin_signatures
 
-JOBS = 6
+JOBS = 4
 
 
 def source(wildcards):
@@ -28,32 +30,23 @@ def source(wildcards):
 
 rule all:
     input:
-        expand("b/{i}.json", i=range(JOBS)),
-
-
-rule a:
-    output:
-        "a/{i}.txt",
-    shell:
-        "printf '%0{wildcards.i}d' 0 > {output}"
+        expand("b/{i}.txt", i=range(JOBS)),
 
 
 rule b:
     input:
         source,
     output:
-        "b/{i}.json",
+        "b/{i}.txt",
     params:
         label=lambda wildcards, input: f"{wildcards.i}:{input[0]}",
     threads: lambda wildcards: 1 + int(wildcards.i) % 2
     resources:
         runtime=lambda wildcards, attempt: 10 * attempt + int(wildcards.i),
         mem_mb=lambda wildcards, input, threads: 100 * threads + input.size_mb,
-    run:
-        with open(output[0], "w") as fh:
-            json.dump({"params": dict(params), "threads": threads,
-                       "resources": {k: v for k, v in resources.items() if k not in ("tmpdir",)}}, fh)
-
+    shell:
+        "echo label={params.label} threads={threads} runtime={resources.runtime} mem_mb={resources.mem_mb}"
+        " disk_mb={resources.disk_mb} > {output}"
 
 if os.environ.get("PIN_SIGNATURES") == "1":
     pin_signatures(workflow)
@@ -63,39 +56,41 @@ _signature = inspect.signature
 inspect.signature = lambda obj, *args, **kwargs: inspected.append(repr(obj)) or _signature(obj, *args, **kwargs)
 
 
-@atexit.register  # once every job has run
+@atexit.register  # once every job is planned
 def seen():
     with open("inspected.json", "w") as fh:
         json.dump(inspected, fh)
 """
 
 
-def _run(root, pin: bool) -> tuple[dict, list[str]]:
-    root.mkdir()
+def _plan(root, pin: bool) -> tuple[dict, list[str]]:
+    """{job number: the values in its command} of a dry run, and the objects whose signature was inspected."""
+    (root / "a").mkdir(parents=True)
     (root / "Snakefile").write_text(SNAKEFILE, encoding="utf-8")
+    for i in range(4):  # the inputs, one 0 per job number
+        (root / f"a/{i}.txt").write_text("0" * i)
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", "all"]
-        + ["--default-resources", "disk_mb=2*input.size_mb+7", "--set-threads", "a=1"],
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "2", "all"]
+        + ["--default-resources", "disk_mb=2*input.size_mb+7", "--set-threads", "all=1"],
         cwd=root,
         env={**PACKAGE_ENV, "PIN_SIGNATURES": "1" if pin else "0"},
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    jobs = {path.name: json.loads(path.read_text()) for path in sorted((root / "b").glob("*.json"))}
+    commands = re.findall(r"^Shell command: echo (label=.*) > b/(\d)\.txt$", proc.stdout + proc.stderr, re.MULTILINE)
+    jobs = {int(i): dict(field.split("=") for field in values.split()) for values, i in commands}
     return jobs, json.loads((root / "inspected.json").read_text())
 
 
 def test_pinned_signatures_give_every_job_the_same_values_and_are_not_inspected_again(tmp_path):
-    unpinned, inspected_unpinned = _run(tmp_path / "unpinned", pin=False)
-    pinned, inspected_pinned = _run(tmp_path / "pinned", pin=True)
-    assert len(pinned) == 6 and pinned == unpinned
-    job = pinned["3.json"]
-    assert job["params"] == {"label": "3:a/3.txt"} and job["threads"] == 2
-    assert job["resources"]["runtime"] == 13 and job["resources"]["mem_mb"] == 200
-    assert job["resources"]["disk_mb"] == 7  # the profile-style expression, through Snakemake's own closure
+    unpinned, inspected_unpinned = _plan(tmp_path / "unpinned", pin=False)
+    pinned, inspected_pinned = _plan(tmp_path / "pinned", pin=True)
+    assert sorted(pinned) == [0, 1, 2, 3] and pinned == unpinned
+    assert pinned[3] == {"label": "3:a/3.txt", "threads": "2", "runtime": "13", "mem_mb": "200", "disk_mb": "7"}
+    assert pinned[2] == {"label": "2:a/2.txt", "threads": "1", "runtime": "12", "mem_mb": "100", "disk_mb": "7"}
     # without the pins Snakemake inspects input functions, params, threads and every resource per job
-    assert len(inspected_unpinned) > 5 * 6
+    assert len(inspected_unpinned) > 5 * 4
     assert any("Resource.evaluate" in name for name in inspected_unpinned)
     assert inspected_pinned == []
 
