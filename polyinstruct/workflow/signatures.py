@@ -61,17 +61,18 @@ def pin_signatures(workflow) -> int:
     from snakemake.common import FUNC_OVERWRITE_PARAMS_ATTR, get_function_params, overwrite_function_params
     from snakemake.resources import Resource
 
-    pinned = 0
-    evaluate = Resource("_pinned", lambda: 1).evaluate  # its parameters are those of every bound `evaluate`
-    functions = [(evaluate.__func__, evaluate)]
-    for rule in workflow.rules:
-        functions += [(func, func) for func in rule_functions(rule) + resource_functions(rule)]
-    for func, bound in functions:
+    def pin(func: Callable, params_of: Callable) -> int:
         if hasattr(func, FUNC_OVERWRITE_PARAMS_ATTR):
-            continue
+            return 0
         try:
-            overwrite_function_params(func, get_function_params(bound))
+            overwrite_function_params(func, get_function_params(params_of))
         except AttributeError:  # bound methods and builtins take no attributes; Snakemake inspects those
-            continue
-        pinned += 1
+            return 0
+        return 1
+
+    evaluate = Resource("_pinned", lambda: 1).evaluate  # its parameters are those of every bound `evaluate`
+    pinned = pin(evaluate.__func__, evaluate)
+    for rule in workflow.rules:
+        for func in rule_functions(rule) + resource_functions(rule):
+            pinned += pin(func, func)
     return pinned
