@@ -232,6 +232,20 @@ def python_json(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def snakemake_here(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `snakemake ARGS` on the Snakefile a test wrote in `workdir`, in a fresh process with the package
+    importable (and `env` added); fails the test with Snakemake's stderr if it fails."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        env={**PACKAGE_ENV, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 def job_counts(dry_run_output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run, as {rule: count}."""
     from polyinstruct.workflow.planning import parse_job_stats

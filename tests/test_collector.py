@@ -6,10 +6,8 @@ Each check runs in its own Python process, so the test process keeps Python's de
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import PACKAGE_ENV, REPO, python_json
+from conftest import REPO, python_json, snakemake_here
 
 from polyinstruct.workflow import collector
 
@@ -87,13 +85,7 @@ onstart:
 
 def test_snakemake_plans_with_the_planning_settings_and_runs_with_the_defaults(tmp_path):
     (tmp_path / "Snakefile").write_text(SNAKEFILE, encoding="utf-8")
-    subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--quiet", "all"],
-        cwd=tmp_path,
-        env=PACKAGE_ENV,
-        check=True,
-        capture_output=True,
-    )
+    snakemake_here(tmp_path, "--cores", "1", "--quiet", "all")
     assert (tmp_path / "a.txt").exists()
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen == {"planning": list(collector.PLANNING_THRESHOLDS), "running": [700, 10, 10], "frozen": 0}

@@ -7,10 +7,8 @@ it was; the check against another layout of Snakemake uses pytest's monkeypatch,
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import PACKAGE_ENV, REPO, python_json
+from conftest import REPO, python_json, snakemake_here
 
 from polyinstruct.workflow import script_sources
 
@@ -98,14 +96,7 @@ def test_a_dry_run_parses_each_script_path_once(tmp_path):
     (tmp_path / "scripts").mkdir()
     for script in (tmp_path / "touch.py", tmp_path / "scripts/touch.py"):
         script.write_text("open(snakemake.output[0], 'w').close()\n", encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "all"],
-        cwd=tmp_path,
-        env=PACKAGE_ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    snakemake_here(tmp_path, "-n", "--cores", "1", "--quiet", "all")
     memo = json.loads((tmp_path / "memo.json").read_text())
     # 60 jobs with a script, three parses each, of two paths: Snakemake parsed each path once
     assert memo["misses"] == 2

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
-from conftest import PACKAGE_ENV, REPO
+from conftest import REPO, snakemake_here
 
 SNAKEFILE = """
 import atexit
@@ -63,21 +61,27 @@ def seen():
 """
 
 
+#: a dry run that prints each job's command, with a profile-style size resource expression and threads set
+DRY_RUN = (
+    "-n",
+    "-p",
+    "--cores",
+    "2",
+    "all",
+    "--default-resources",
+    "disk_mb=2*input.size_mb+7",
+    "--set-threads",
+    "all=1",
+)
+
+
 def _plan(root, pin: bool) -> tuple[dict, list[str]]:
     """{job number: the values in its command} of a dry run, and the objects whose signature was inspected."""
     (root / "a").mkdir(parents=True)
     (root / "Snakefile").write_text(SNAKEFILE, encoding="utf-8")
     for i in range(4):  # the inputs, one 0 per job number
         (root / f"a/{i}.txt").write_text("0" * i)
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "2", "all"]
-        + ["--default-resources", "disk_mb=2*input.size_mb+7", "--set-threads", "all=1"],
-        cwd=root,
-        env={**PACKAGE_ENV, "PIN_SIGNATURES": "1" if pin else "0"},
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = snakemake_here(root, *DRY_RUN, PIN_SIGNATURES="1" if pin else "0")
     commands = re.findall(r"^Shell command: echo (label=.*) > b/(\d)\.txt$", proc.stdout + proc.stderr, re.MULTILINE)
     jobs = {int(i): dict(field.split("=") for field in values.split()) for values, i in commands}
     return jobs, json.loads((root / "inspected.json").read_text())
